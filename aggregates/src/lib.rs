@@ -1,0 +1,14 @@
+//! The qrswitch domain, free of I/O.
+//!
+//! - [`values`]: parsed value types (tranId, money, party ids). Everything that crosses into
+//!   the domain is parsed into one of these first, so handlers never re-check a string.
+//! - [`payment`]: the `Payment` aggregate (id = tranId), the golden thread of one QR payment
+//!   from QR issue to completion.
+//!
+//! Aggregates decide (`handle`) and remember (`apply`); storage, HTTP and time come from the
+//! outside. Commands carry the time they were received so that `handle` stays deterministic.
+
+pub mod payment;
+pub mod values;
+
+pub use payment::{Payment, PaymentCommand, PaymentError, PaymentEvent};

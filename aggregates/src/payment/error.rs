@@ -1,0 +1,21 @@
+use crate::values::Amount;
+
+/// Why a payment command was refused. Each maps to one documented answer on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PaymentError {
+    #[error("a QR code was already issued with this tranId")]
+    QrAlreadyIssued,
+    #[error("the QR expiry must be after its issue time")]
+    ExpiryNotAfterIssue,
+    /// Also the answer for another retailer's tranId, so that existence never leaks.
+    #[error("no transaction with this tranId")]
+    UnknownTransaction,
+    #[error("the QR code has expired")]
+    QrExpired,
+    #[error("a payment was already requested for this tranId")]
+    PaymentAlreadyRequested,
+    #[error("amount {requested} differs from the QR amount {qr}")]
+    AmountMismatch { qr: Amount, requested: Amount },
+    #[error("this QR code was already scanned")]
+    AlreadyScanned { by_same_partner: bool },
+}

@@ -1,0 +1,147 @@
+//! The global event feed: every event of every aggregate, in the order transactions
+//! committed them.
+//!
+//! On SQLite one writer commits at a time, so `position` alone is commit order. On
+//! PostgreSQL a position is handed out at insert time, and a slow transaction can commit
+//! position 7 after a fast one committed position 8. Each event also carries the id of the
+//! transaction that inserted it (`commit_tx`); the feed returns only events whose transaction
+//! id is below the oldest transaction still running (`pg_snapshot_xmin`), ordered by
+//! `(commit_tx, position)`. Every transaction below that horizon has finished, so nothing can
+//! later appear before a position already read. Details: docs/adr/0002.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use sqlx::{AnyConnection, Row};
+
+use crate::db::Backend;
+use crate::projection::ProjectionError;
+
+/// A place in the feed. Ordered by `(commit_tx, position)`; `commit_tx` is 0 on SQLite.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FeedPosition {
+    pub commit_tx: i64,
+    pub position: i64,
+}
+
+impl FeedPosition {
+    /// Before the first event.
+    pub const START: FeedPosition = FeedPosition {
+        commit_tx: 0,
+        position: 0,
+    };
+}
+
+/// One event as stored, with its place in the feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub feed_position: FeedPosition,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: serde_json::Value,
+    pub metadata: HashMap<String, String>,
+}
+
+impl StoredEvent {
+    /// Decodes the payload into the aggregate's event type.
+    pub fn decode<E: serde::de::DeserializeOwned>(&self) -> Result<E, ProjectionError> {
+        serde_json::from_value(self.payload.clone()).map_err(|error| ProjectionError::Decode {
+            position: self.feed_position,
+            reason: error.to_string(),
+        })
+    }
+}
+
+const POSTGRES_READ: &str = "
+SELECT position, commit_tx, aggregate_type, aggregate_id, sequence, event_type, event_version,
+       payload::text AS payload, metadata::text AS metadata
+  FROM events
+ WHERE (commit_tx, position) > ($1, $2)
+   AND commit_tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+ ORDER BY commit_tx, position
+ LIMIT $3";
+
+const SQLITE_READ: &str = "
+SELECT position, 0 AS commit_tx, aggregate_type, aggregate_id, sequence, event_type,
+       event_version, payload, metadata
+  FROM events
+ WHERE position > $1
+ ORDER BY position
+ LIMIT $2";
+
+/// Up to `limit` events after `after`, in commit order.
+pub async fn read_after(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    after: FeedPosition,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, ProjectionError> {
+    let rows = match backend {
+        Backend::Postgres => {
+            sqlx::query(POSTGRES_READ)
+                .bind(after.commit_tx)
+                .bind(after.position)
+                .bind(limit)
+                .fetch_all(&mut *conn)
+                .await?
+        }
+        Backend::Sqlite => {
+            sqlx::query(SQLITE_READ)
+                .bind(after.position)
+                .bind(limit)
+                .fetch_all(&mut *conn)
+                .await?
+        }
+    };
+    rows.iter().map(decode_row).collect()
+}
+
+/// How many events lie after `after` and are already readable; for progress reporting.
+pub async fn count_after(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    after: FeedPosition,
+) -> Result<i64, ProjectionError> {
+    let count: i64 = match backend {
+        Backend::Postgres => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE (commit_tx, position) > ($1, $2)")
+                .bind(after.commit_tx)
+                .bind(after.position)
+                .fetch_one(&mut *conn)
+                .await?
+        }
+        Backend::Sqlite => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE position > $1")
+                .bind(after.position)
+                .fetch_one(&mut *conn)
+                .await?
+        }
+    };
+    Ok(count)
+}
+
+fn decode_row(row: &sqlx::any::AnyRow) -> Result<StoredEvent, ProjectionError> {
+    let feed_position = FeedPosition {
+        commit_tx: row.try_get("commit_tx")?,
+        position: row.try_get("position")?,
+    };
+    let corrupt = |reason: String| ProjectionError::Decode {
+        position: feed_position,
+        reason,
+    };
+    let payload: String = row.try_get("payload")?;
+    let metadata: String = row.try_get("metadata")?;
+    Ok(StoredEvent {
+        feed_position,
+        aggregate_type: row.try_get("aggregate_type")?,
+        aggregate_id: row.try_get("aggregate_id")?,
+        sequence: row.try_get("sequence")?,
+        event_type: row.try_get("event_type")?,
+        event_version: row.try_get("event_version")?,
+        payload: serde_json::from_str(&payload).map_err(|e| corrupt(e.to_string()))?,
+        metadata: serde_json::from_str(&metadata).map_err(|e| corrupt(e.to_string()))?,
+    })
+}

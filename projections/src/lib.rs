@@ -1,0 +1,25 @@
+//! Read models for qrswitch, fed from the event store's global feed.
+//!
+//! - [`db`]: the backend-neutral connection the views live behind (PostgreSQL or SQLite).
+//! - [`feed`]: every stored event, in commit order, with its [`feed::FeedPosition`].
+//! - [`projection`]: the trait a read model implements and its error type.
+//! - [`projector`]: runs one projection: catch-up from a checkpoint kept in the same
+//!   transaction as the view rows, rebuild from scratch, health for `/ready`.
+//! - [`runner`]: keeps every projector caught up in the background (woken and polling).
+//! - [`payment_status`]: where each payment stands.
+//!
+//! The event commit and the view update are separate transactions on purpose: a view can be
+//! behind, but never wrong, and catch-up from the checkpoint closes any gap (docs/adr/0002).
+
+pub mod db;
+pub mod feed;
+pub mod payment_status;
+pub mod projection;
+pub mod projector;
+pub mod runner;
+pub mod time;
+
+pub use db::{Backend, ViewDb};
+pub use feed::{FeedPosition, StoredEvent};
+pub use projection::{Projection, ProjectionError};
+pub use projector::{ProjectionHealth, Projector};

@@ -1,0 +1,169 @@
+//! Where each payment stands: what the POS waits on and what ops look at first.
+
+use aggregates::{Payment, PaymentEvent};
+use async_trait::async_trait;
+use cqrs_es::Aggregate;
+use serde::Serialize;
+use sqlx::{AnyConnection, AnyPool, FromRow};
+
+use crate::feed::StoredEvent;
+use crate::projection::{Projection, ProjectionError};
+use crate::time::to_view_text;
+
+pub const NAME: &str = "payment_status";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+pub struct PaymentStatusRow {
+    pub tran_id: String,
+    pub client_id: String,
+    pub terminal_id: String,
+    pub status: String,
+    pub amount_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub partner_id: Option<String>,
+    pub issued_at: String,
+    pub expires_at: String,
+    pub updated_at: String,
+    pub last_sequence: i64,
+}
+
+pub struct PaymentStatusProjection;
+
+#[async_trait]
+impl Projection for PaymentStatusProjection {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["payment_status"]
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        event: &StoredEvent,
+    ) -> Result<(), ProjectionError> {
+        if event.aggregate_type != Payment::TYPE {
+            return Ok(());
+        }
+        let tran_id = event.aggregate_id.as_str();
+        let sequence = event.sequence;
+        match event.decode::<PaymentEvent>()? {
+            PaymentEvent::QrIssued {
+                client_id,
+                terminal_id,
+                amount,
+                issued_at,
+                expires_at,
+                ..
+            } => {
+                let issued_at = to_view_text(issued_at);
+                sqlx::query(
+                    "INSERT INTO payment_status (tran_id, client_id, terminal_id, status,
+                         amount_minor, currency, partner_id, issued_at, expires_at, updated_at,
+                         last_sequence)
+                     VALUES ($1, $2, $3, 'QR_ISSUED', $4, $5, NULL, $6, $7, $6, $8)
+                     ON CONFLICT (tran_id) DO NOTHING",
+                )
+                .bind(tran_id)
+                .bind(client_id.as_str())
+                .bind(terminal_id)
+                .bind(amount.map(|a| a.minor_units()))
+                .bind(amount.map(|a| a.currency().to_string()))
+                .bind(issued_at)
+                .bind(to_view_text(expires_at))
+                .bind(sequence)
+                .execute(&mut *conn)
+                .await?;
+            }
+            PaymentEvent::PaymentRequested {
+                amount,
+                requested_at,
+                ..
+            } => {
+                sqlx::query(
+                    "UPDATE payment_status
+                        SET status = 'PAYMENT_REQUESTED', amount_minor = $2, currency = $3,
+                            updated_at = $4, last_sequence = $5
+                      WHERE tran_id = $1 AND last_sequence < $5",
+                )
+                .bind(tran_id)
+                .bind(amount.minor_units())
+                .bind(amount.currency().to_string())
+                .bind(to_view_text(requested_at))
+                .bind(sequence)
+                .execute(&mut *conn)
+                .await?;
+            }
+            PaymentEvent::ScanReceived {
+                partner_id,
+                scanned_at,
+                ..
+            } => {
+                set_partner(
+                    conn,
+                    tran_id,
+                    "SCANNED",
+                    partner_id.as_str(),
+                    scanned_at,
+                    sequence,
+                )
+                .await?;
+            }
+            PaymentEvent::Matched {
+                partner_id,
+                matched_at,
+                ..
+            } => {
+                set_partner(
+                    conn,
+                    tran_id,
+                    "MATCHED",
+                    partner_id.as_str(),
+                    matched_at,
+                    sequence,
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn set_partner(
+    conn: &mut AnyConnection,
+    tran_id: &str,
+    status: &str,
+    partner_id: &str,
+    at: chrono::DateTime<chrono::Utc>,
+    sequence: i64,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "UPDATE payment_status
+            SET status = $2, partner_id = $3, updated_at = $4, last_sequence = $5
+          WHERE tran_id = $1 AND last_sequence < $5",
+    )
+    .bind(tran_id)
+    .bind(status)
+    .bind(partner_id)
+    .bind(to_view_text(at))
+    .bind(sequence)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find(pool: &AnyPool, tran_id: &str) -> Result<Option<PaymentStatusRow>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM payment_status WHERE tran_id = $1")
+        .bind(tran_id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Every row in a stable order; used to compare a live view with a rebuilt one.
+pub async fn all(pool: &AnyPool) -> Result<Vec<PaymentStatusRow>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM payment_status ORDER BY tran_id")
+        .fetch_all(pool)
+        .await
+}

@@ -1,0 +1,42 @@
+//! What a read model is: a name, the tables it owns, and how one event changes them.
+
+use async_trait::async_trait;
+use sqlx::AnyConnection;
+
+use crate::feed::{FeedPosition, StoredEvent};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("event at {position:?} cannot be read: {reason}")]
+    Decode {
+        position: FeedPosition,
+        reason: String,
+    },
+    #[error("event at {position:?} breaks the view: {reason}")]
+    Inconsistent {
+        position: FeedPosition,
+        reason: String,
+    },
+}
+
+/// A read model fed from the global feed.
+///
+/// `apply` runs inside the projector's transaction, which also moves the checkpoint: either
+/// both the rows and the checkpoint change, or neither does. It must be deterministic (no
+/// clock, no randomness) so that a rebuild yields the same rows as the live view.
+#[async_trait]
+pub trait Projection: Send + Sync + 'static {
+    /// Stable name; the key of the checkpoint and of `qrswitch rebuild --projection`.
+    fn name(&self) -> &'static str;
+
+    /// Tables emptied before a rebuild.
+    fn tables(&self) -> &'static [&'static str];
+
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        event: &StoredEvent,
+    ) -> Result<(), ProjectionError>;
+}

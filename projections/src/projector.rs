@@ -1,0 +1,242 @@
+//! Runs one projection against the feed.
+//!
+//! Each batch is one transaction: read the checkpoint, read the next events after it, apply
+//! them, move the checkpoint. If the process dies anywhere in between, the transaction rolls
+//! back and the next catch-up starts from the same checkpoint, so no event is missed or
+//! applied twice. On PostgreSQL a transaction-scoped advisory lock keeps to one projector per
+//! projection across instances; the others skip and try again later.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use sqlx::AnyConnection;
+
+use crate::db::{Backend, ViewDb};
+use crate::feed::{self, FeedPosition};
+use crate::projection::{Projection, ProjectionError};
+use crate::time::to_view_text;
+
+/// Events applied per transaction. Small enough that SQLite's write lock is held for
+/// milliseconds, large enough that the checkpoint write is amortised.
+pub const BATCH_SIZE_EVENTS: i64 = 500;
+
+/// First key of the PostgreSQL advisory locks held by projectors; the second key is a hash
+/// of the projection name. Keeps our locks apart from any other user of the database.
+const ADVISORY_LOCK_NAMESPACE: i32 = 0x7172_7377; // "qrsw"
+
+/// What `/ready` and the metrics know about a projection.
+#[derive(Debug, Default)]
+pub struct ProjectionHealth {
+    last_failure: Mutex<Option<String>>,
+    failures_total: AtomicU64,
+    events_applied_total: AtomicU64,
+}
+
+impl ProjectionHealth {
+    /// The error of the last attempt, if the last attempt failed.
+    pub fn failing(&self) -> Option<String> {
+        self.last_failure
+            .lock()
+            .map(|failure| failure.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    pub fn failures_total(&self) -> u64 {
+        self.failures_total.load(Ordering::Relaxed)
+    }
+
+    pub fn events_applied_total(&self) -> u64 {
+        self.events_applied_total.load(Ordering::Relaxed)
+    }
+
+    fn set_failure(&self, failure: Option<String>) {
+        match self.last_failure.lock() {
+            Ok(mut slot) => *slot = failure,
+            Err(poisoned) => *poisoned.into_inner() = failure,
+        }
+    }
+}
+
+enum BatchOutcome {
+    Applied(u64),
+    CaughtUp,
+    /// Another instance holds this projection's lock; it will do the work.
+    HeldElsewhere,
+}
+
+pub struct Projector {
+    db: ViewDb,
+    projection: Arc<dyn Projection>,
+    health: Arc<ProjectionHealth>,
+}
+
+impl Projector {
+    pub fn new(db: ViewDb, projection: Arc<dyn Projection>) -> Self {
+        Self {
+            db,
+            projection,
+            health: Arc::default(),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.projection.name()
+    }
+
+    pub fn health(&self) -> Arc<ProjectionHealth> {
+        Arc::clone(&self.health)
+    }
+
+    /// Applies every readable event after the checkpoint. Returns how many were applied.
+    /// A failure is logged, counted and kept for `/ready` until a later attempt succeeds.
+    pub async fn catch_up(&self) -> Result<u64, ProjectionError> {
+        let mut applied = 0;
+        loop {
+            match self.apply_next_batch().await {
+                Ok(BatchOutcome::Applied(count)) => applied += count,
+                Ok(BatchOutcome::CaughtUp | BatchOutcome::HeldElsewhere) => break,
+                Err(error) => {
+                    self.record_failure(&error);
+                    return Err(error);
+                }
+            }
+        }
+        self.health.set_failure(None);
+        if applied > 0 {
+            self.health
+                .events_applied_total
+                .fetch_add(applied, Ordering::Relaxed);
+            metrics::counter!("qrswitch_projection_events_applied_total", "projection" => self.name())
+                .increment(applied);
+        }
+        Ok(applied)
+    }
+
+    /// Empties the projection's tables and replays the whole feed into them, in one
+    /// transaction: readers see the old rows until the new ones are complete.
+    /// `progress(done, total)` is called after every batch.
+    pub async fn rebuild(&self, progress: &dyn Fn(u64, u64)) -> Result<u64, ProjectionError> {
+        let result = self.rebuild_in_one_transaction(progress).await;
+        match &result {
+            Ok(_) => self.health.set_failure(None),
+            Err(error) => self.record_failure(error),
+        }
+        result
+    }
+
+    async fn rebuild_in_one_transaction(
+        &self,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<u64, ProjectionError> {
+        let mut tx = self.db.begin_write().await?;
+        if self.db.backend() == Backend::Postgres {
+            // Wait for a live batch to finish; live projectors skip while we hold it.
+            sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+                .bind(ADVISORY_LOCK_NAMESPACE)
+                .bind(self.name())
+                .execute(&mut *tx)
+                .await?;
+        }
+        for table in self.projection.tables() {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let total = feed::count_after(&mut tx, self.db.backend(), FeedPosition::START).await?;
+        let total = u64::try_from(total).unwrap_or(0);
+        let mut after = FeedPosition::START;
+        let mut done = 0_u64;
+        progress(done, total);
+        loop {
+            let events =
+                feed::read_after(&mut tx, self.db.backend(), after, BATCH_SIZE_EVENTS).await?;
+            let Some(last) = events.last() else { break };
+            after = last.feed_position;
+            for event in &events {
+                self.projection.apply(&mut tx, event).await?;
+            }
+            done += events.len() as u64;
+            progress(done, total.max(done));
+        }
+        save_checkpoint(&mut tx, self.name(), after).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    async fn apply_next_batch(&self) -> Result<BatchOutcome, ProjectionError> {
+        let mut tx = self.db.begin_write().await?;
+        if self.db.backend() == Backend::Postgres {
+            let locked: bool =
+                sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1, hashtext($2))")
+                    .bind(ADVISORY_LOCK_NAMESPACE)
+                    .bind(self.name())
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if !locked {
+                tx.rollback().await?;
+                return Ok(BatchOutcome::HeldElsewhere);
+            }
+        }
+        let after = load_checkpoint(&mut tx, self.name()).await?;
+        let events = feed::read_after(&mut tx, self.db.backend(), after, BATCH_SIZE_EVENTS).await?;
+        let Some(last) = events.last() else {
+            tx.rollback().await?;
+            return Ok(BatchOutcome::CaughtUp);
+        };
+        let last_position = last.feed_position;
+        for event in &events {
+            self.projection.apply(&mut tx, event).await?;
+        }
+        save_checkpoint(&mut tx, self.name(), last_position).await?;
+        tx.commit().await?;
+        Ok(BatchOutcome::Applied(events.len() as u64))
+    }
+
+    fn record_failure(&self, error: &ProjectionError) {
+        tracing::error!(projection = self.name(), %error, "projection update failed; will retry from its checkpoint");
+        self.health.failures_total.fetch_add(1, Ordering::Relaxed);
+        self.health.set_failure(Some(error.to_string()));
+        metrics::counter!("qrswitch_projection_failures_total", "projection" => self.name())
+            .increment(1);
+    }
+}
+
+/// The checkpoint of `projection`, or the start of the feed if it has none yet.
+pub async fn load_checkpoint(
+    conn: &mut AnyConnection,
+    projection: &str,
+) -> Result<FeedPosition, ProjectionError> {
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT commit_tx, position FROM projection_checkpoints WHERE projection = $1",
+    )
+    .bind(projection)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(
+        row.map_or(FeedPosition::START, |(commit_tx, position)| FeedPosition {
+            commit_tx,
+            position,
+        }),
+    )
+}
+
+async fn save_checkpoint(
+    conn: &mut AnyConnection,
+    projection: &str,
+    at: FeedPosition,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "INSERT INTO projection_checkpoints (projection, commit_tx, position, updated_at)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (projection) DO UPDATE
+            SET commit_tx = excluded.commit_tx, position = excluded.position,
+                updated_at = excluded.updated_at",
+    )
+    .bind(projection)
+    .bind(at.commit_tx)
+    .bind(at.position)
+    .bind(to_view_text(chrono::Utc::now()))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

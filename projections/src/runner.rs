@@ -1,0 +1,102 @@
+//! Keeps every projector caught up in the background.
+//!
+//! A projector runs when woken (an in-process commit, or a PostgreSQL notification from
+//! another instance) and at least every poll interval, which bounds the delay if a wake-up
+//! is lost. After a failure it backs off before trying again from its checkpoint.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::projector::Projector;
+
+/// Longest wait between retries of a failing projection: long enough not to flood the logs,
+/// short enough that a fixed database is noticed within half a minute.
+const FAILURE_BACKOFF_CAP_MS: u64 = 30_000;
+const FAILURE_BACKOFF_START_MS: u64 = 250;
+
+/// Wakes every projector: cheap, and a wake-up sent while a projector is busy is kept until
+/// it next waits, so a commit that lands mid-batch is never left for the poll.
+#[derive(Debug, Clone, Default)]
+pub struct Wakeup {
+    notifies: Arc<std::sync::Mutex<Vec<Arc<Notify>>>>,
+}
+
+impl Wakeup {
+    pub fn wake_all(&self) {
+        let notifies = match self.notifies.lock() {
+            Ok(notifies) => notifies,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        for notify in notifies.iter() {
+            notify.notify_one();
+        }
+    }
+
+    fn subscribe(&self) -> Arc<Notify> {
+        let notify = Arc::new(Notify::new());
+        match self.notifies.lock() {
+            Ok(mut notifies) => notifies.push(Arc::clone(&notify)),
+            Err(poisoned) => poisoned.into_inner().push(Arc::clone(&notify)),
+        }
+        notify
+    }
+}
+
+/// Spawns one task per projector. They stop when `cancel` fires.
+pub fn spawn_all(
+    projectors: &[Arc<Projector>],
+    wakeup: &Wakeup,
+    poll_interval: Duration,
+    cancel: CancellationToken,
+) -> JoinSet<()> {
+    let mut tasks = JoinSet::new();
+    for projector in projectors {
+        let projector = Arc::clone(projector);
+        let notify = wakeup.subscribe();
+        let cancel = cancel.clone();
+        tasks.spawn(async move { run(projector, notify, poll_interval, cancel).await });
+    }
+    tasks
+}
+
+async fn run(
+    projector: Arc<Projector>,
+    notify: Arc<Notify>,
+    poll_interval: Duration,
+    cancel: CancellationToken,
+) {
+    let mut backoff_ms = FAILURE_BACKOFF_START_MS;
+    loop {
+        let pause = match projector.catch_up().await {
+            Ok(_) => {
+                backoff_ms = FAILURE_BACKOFF_START_MS;
+                None
+            }
+            Err(_) => {
+                // Already logged and counted by the projector.
+                let pause = Duration::from_millis(backoff_ms);
+                backoff_ms = (backoff_ms * 2).min(FAILURE_BACKOFF_CAP_MS);
+                Some(pause)
+            }
+        };
+        match pause {
+            Some(pause) => {
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = tokio::time::sleep(pause) => {}
+                }
+            }
+            None => {
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = notify.notified() => {}
+                    () = tokio::time::sleep(poll_interval) => {}
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Wiring: the state every request handler shares, and the running server with its
+//! background tasks.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::{web, HttpServer};
+use aggregates::Payment;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use projections::payment_status::PaymentStatusProjection;
+use projections::runner::{self, Wakeup};
+use projections::{Projection, ProjectionError, Projector};
+use sqlx::postgres::{PgListener, PgPool};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+
+use crate::commands::CommandBus;
+use crate::config::Config;
+use crate::http;
+use crate::store::Store;
+
+/// PostgreSQL channel our `events` trigger notifies on every commit.
+const EVENTS_CHANNEL: &str = "qrswitch_events";
+/// Pause before re-opening a lost LISTEN connection; the projectors poll meanwhile.
+const LISTEN_RETRY_MS: u64 = 1_000;
+
+/// Every read model the switch maintains, in no particular order.
+pub fn all_projections() -> Vec<Arc<dyn Projection>> {
+    vec![Arc::new(PaymentStatusProjection)]
+}
+
+/// State shared by every handler and background task of one instance.
+pub struct App {
+    pub config: Config,
+    pub store: Store,
+    pub payments: CommandBus<Payment>,
+    pub projectors: Vec<Arc<Projector>>,
+    pub wakeup: Wakeup,
+    pub metrics: PrometheusHandle,
+}
+
+impl App {
+    /// Connects to the store and, if configured, migrates it.
+    pub async fn build(config: Config) -> anyhow::Result<Arc<Self>> {
+        let store = Store::connect(&config.database).await?;
+        if config.database.migrate_on_start {
+            store.migrate().await?;
+        }
+        let wakeup = Wakeup::default();
+        let projectors = all_projections()
+            .into_iter()
+            .map(|projection| Arc::new(Projector::new(store.views().clone(), projection)))
+            .collect();
+        Ok(Arc::new(Self {
+            payments: CommandBus::new(&store, wakeup.clone(), ()),
+            config,
+            store,
+            projectors,
+            wakeup,
+            metrics: metrics_handle(),
+        }))
+    }
+
+    pub fn projector(&self, name: &str) -> Option<&Arc<Projector>> {
+        self.projectors.iter().find(|p| p.name() == name)
+    }
+
+    /// Brings every projection up to the feed's head now.
+    pub async fn catch_up_all(&self) -> Result<(), ProjectionError> {
+        for projector in &self.projectors {
+            projector.catch_up().await?;
+        }
+        Ok(())
+    }
+}
+
+/// The process-wide metrics recorder. A process has one recorder; tests run several apps.
+fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Fails only if another recorder was installed first; ours still renders.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// A started instance: HTTP server plus projectors (and, on PostgreSQL, the listener that
+/// wakes them when another instance commits).
+pub struct Running {
+    pub addr: SocketAddr,
+    pub app: Arc<App>,
+    handle: ServerHandle,
+    server: JoinHandle<std::io::Result<()>>,
+    background: JoinSet<()>,
+    cancel: CancellationToken,
+}
+
+impl Running {
+    /// Stops accepting, lets in-flight requests finish, then stops the background tasks.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.handle.stop(true).await;
+        self.wait().await
+    }
+
+    /// Waits until the server stops (SIGTERM/SIGINT or [`Running::stop`]).
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        let served = self.server.await;
+        self.cancel.cancel();
+        while self.background.join_next().await.is_some() {}
+        self.app.store.close().await;
+        served??;
+        Ok(())
+    }
+}
+
+/// Binds the configured address (port 0 picks a free one) and starts serving.
+pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
+    let server_config = app.config.server.clone();
+    let listener = TcpListener::bind(server_config.listen)?;
+    let addr = listener.local_addr()?;
+    let cancel = CancellationToken::new();
+
+    let poll = Duration::from_millis(app.config.projections.poll_interval_ms);
+    let mut background = runner::spawn_all(&app.projectors, &app.wakeup, poll, cancel.clone());
+    if let Some(pool) = app.store.postgres_pool() {
+        background.spawn(wake_on_notifications(
+            pool.clone(),
+            app.wakeup.clone(),
+            cancel.clone(),
+        ));
+    }
+
+    let shared = web::Data::from(Arc::clone(&app));
+    let server = HttpServer::new(move || {
+        actix_web::App::new().configure(|cfg| http::configure(cfg, shared.clone()))
+    })
+    .listen(listener)?
+    .workers(server_config.workers.max(1))
+    .max_connections(server_config.max_connections_per_worker)
+    .client_request_timeout(Duration::from_millis(
+        server_config.client_request_timeout_ms,
+    ))
+    .shutdown_timeout(server_config.shutdown_timeout_ms.div_ceil(1_000))
+    .run();
+    let handle = server.handle();
+    let server = tokio::spawn(server);
+    tracing::info!(%addr, backend = app.store.backend().name(), "qrswitch listening");
+    Ok(Running {
+        addr,
+        app,
+        handle,
+        server,
+        background,
+        cancel,
+    })
+}
+
+async fn wake_on_notifications(pool: PgPool, wakeup: Wakeup, cancel: CancellationToken) {
+    loop {
+        match listen(&pool, &wakeup, &cancel).await {
+            Ok(()) => return,
+            Err(error) => {
+                tracing::warn!(%error, "event notifications lost; projectors poll until restored");
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = tokio::time::sleep(Duration::from_millis(LISTEN_RETRY_MS)) => {}
+                }
+            }
+        }
+    }
+}
+
+/// Returns `Ok` when cancelled, `Err` when the connection fails.
+async fn listen(
+    pool: &PgPool,
+    wakeup: &Wakeup,
+    cancel: &CancellationToken,
+) -> Result<(), sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(EVENTS_CHANNEL).await?;
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return Ok(()),
+            notification = listener.recv() => {
+                notification?;
+                wakeup.wake_all();
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Liveness, readiness and metrics for load balancers and ops.
+
+use std::collections::BTreeMap;
+
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+
+use crate::app::App;
+use crate::store::StoreStatus;
+
+/// The process is up and serving HTTP. Says nothing about the database, on purpose: a load
+/// balancer must not restart an instance because PostgreSQL is briefly away.
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "up" }))
+}
+
+#[derive(Serialize)]
+struct Readiness {
+    status: &'static str,
+    store: StoreReadiness,
+    projections: BTreeMap<&'static str, ProjectionReadiness>,
+}
+
+#[derive(Serialize)]
+struct StoreReadiness {
+    ok: bool,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    status: Option<StoreStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ProjectionReadiness {
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    failures_total: u64,
+    events_applied_total: u64,
+}
+
+/// Ready to take traffic: store reachable, migrations applied, and no projection failing.
+/// 503 otherwise, with the reason for each part.
+pub async fn ready(app: web::Data<App>) -> HttpResponse {
+    let store = app.store.readiness().await;
+    let projections: BTreeMap<_, _> = app
+        .projectors
+        .iter()
+        .map(|projector| {
+            let health = projector.health();
+            let error = health.failing();
+            let readiness = ProjectionReadiness {
+                ok: error.is_none(),
+                error,
+                failures_total: health.failures_total(),
+                events_applied_total: health.events_applied_total(),
+            };
+            (projector.name(), readiness)
+        })
+        .collect();
+    let store = match store {
+        Ok(status) => StoreReadiness {
+            ok: true,
+            status: Some(status),
+            error: None,
+        },
+        Err(error) => StoreReadiness {
+            ok: false,
+            status: None,
+            error: Some(error),
+        },
+    };
+    let ready = store.ok && projections.values().all(|p| p.ok);
+    let body = Readiness {
+        status: if ready { "ready" } else { "not_ready" },
+        store,
+        projections,
+    };
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// Prometheus text exposition.
+pub async fn metrics(app: web::Data<App>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(app.metrics.render())
+}

@@ -1,0 +1,30 @@
+//! The HTTP surface. Handlers are thin: parse, run a command or query, map the result.
+
+mod error;
+mod health;
+
+use actix_web::web;
+use tracing_actix_web::TracingLogger;
+
+pub use error::ApiError;
+
+use crate::app::App;
+
+pub fn configure(cfg: &mut web::ServiceConfig, app: web::Data<App>) {
+    let body_limit_bytes = app.config.server.body_limit_bytes;
+    cfg.app_data(app)
+        .app_data(web::PayloadConfig::new(body_limit_bytes))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(body_limit_bytes)
+                .error_handler(|error, _request| ApiError::bad_request(error.to_string()).into()),
+        )
+        .service(
+            web::scope("")
+                .wrap(TracingLogger::default())
+                .route("/health", web::get().to(health::health))
+                .route("/ready", web::get().to(health::ready))
+                .route("/metrics", web::get().to(health::metrics))
+                .default_service(web::to(|| async { ApiError::not_found() })),
+        );
+}

@@ -1,0 +1,23 @@
+//! qrswitch: an event-sourced QR payment switch.
+//!
+//! Map of the crate:
+//! - [`cli`] and `main.rs`: the `qrswitch` binary and its subcommands.
+//! - [`config`]: TOML file plus environment; every limit with its unit.
+//! - [`store`]: the event store (postgres-es or sqlite-es behind one seam), migrations and
+//!   readiness.
+//! - [`commands`]: executing commands on aggregates with metadata and conflict retries.
+//! - [`app`]: shared state, the HTTP server and background tasks of one instance.
+//! - [`http`]: the HTTP surface.
+//! - [`rebuild`]: rebuilding read models from the events.
+//! - [`telemetry`]: logging.
+//!
+//! The domain lives in the `aggregates` crate (no I/O) and the read models in `projections`.
+
+pub mod app;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod http;
+pub mod rebuild;
+pub mod store;
+pub mod telemetry;

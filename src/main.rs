@@ -1,0 +1,35 @@
+use anyhow::Context;
+use clap::Parser;
+use qrswitch::cli::{Cli, Command};
+use qrswitch::config::Config;
+use qrswitch::store::Store;
+use qrswitch::{app, rebuild, telemetry};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut config = Config::load(cli.config.as_deref())?;
+    telemetry::init(&config.logging);
+    match cli.command {
+        Command::Serve { no_migrate } => {
+            if no_migrate {
+                config.database.migrate_on_start = false;
+            }
+            let app = app::App::build(config).await.context("starting qrswitch")?;
+            app::start(app).await?.wait().await
+        }
+        Command::Migrate => {
+            let store = Store::connect(&config.database).await?;
+            store.migrate().await?;
+            store.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Rebuild { projection } => {
+            let store = Store::connect(&config.database).await?;
+            let result = rebuild::run(&store, projection.as_deref()).await;
+            store.close().await;
+            result
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! `qrswitch rebuild`: replays the whole feed into one or all read models.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use projections::Projector;
+
+use crate::app::all_projections;
+use crate::store::Store;
+
+/// Rebuilds the named projection, or all of them. Prints one line per projection; draws a
+/// progress bar when stderr is a terminal.
+pub async fn run(store: &Store, only: Option<&str>) -> anyhow::Result<()> {
+    let projections = all_projections();
+    let selected: Vec<_> = match only {
+        Some(name) => {
+            let found: Vec<_> = projections
+                .into_iter()
+                .filter(|p| p.name() == name)
+                .collect();
+            if found.is_empty() {
+                let known: Vec<_> = all_projections().iter().map(|p| p.name()).collect();
+                bail!("no projection named {name:?}; known: {}", known.join(", "));
+            }
+            found
+        }
+        None => projections,
+    };
+    for projection in selected {
+        let projector = Projector::new(store.views().clone(), Arc::clone(&projection));
+        let bar = progress_bar(projector.name());
+        let replayed = projector
+            .rebuild(&|done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            })
+            .await
+            .with_context(|| format!("rebuilding {}", projector.name()))?;
+        bar.finish_and_clear();
+        println!("rebuilt {}: {replayed} events replayed", projector.name());
+    }
+    Ok(())
+}
+
+fn progress_bar(name: &str) -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    if std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::stderr());
+        if let Ok(style) =
+            ProgressStyle::with_template("{prefix:>16} [{bar:40}] {pos}/{len} events ({eta})")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_prefix(name.to_owned());
+    } else {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar
+}

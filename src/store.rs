@@ -1,0 +1,259 @@
+//! The event store and the database behind it.
+//!
+//! One seam, two backends picked by the URL: PostgreSQL through postgres-es (production,
+//! several instances) and SQLite through sqlite-es (the embedded default). Both write the
+//! same `events` table shape; our migrations add the global feed columns. Views are written
+//! through a third pool on sqlx's `Any` driver (see `projections::db`).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use cqrs_es::persist::{
+    PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
+};
+use cqrs_es::Aggregate;
+use postgres_es::PostgresEventRepository;
+use projections::{Backend, ViewDb};
+use serde_json::Value;
+use sqlite_es::SqliteEventRepository;
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+use crate::config::DatabaseConfig;
+
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// Longest a readiness probe waits on the database before calling it unreachable.
+const READINESS_TIMEOUT_MS: u64 = 2_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("DATABASE_URL must start with postgres:// or sqlite:// (got {0:?})")]
+    UnsupportedUrl(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+#[derive(Debug, Clone)]
+enum Pools {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// Connections to one database: event store pool plus the view pool.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pools: Pools,
+    views: ViewDb,
+}
+
+impl Store {
+    pub async fn connect(config: &DatabaseConfig) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let url = config.url.trim();
+        let acquire_timeout = Duration::from_millis(config.acquire_timeout_ms);
+        let (pools, backend) = if url.starts_with("postgres://") || url.starts_with("postgresql://")
+        {
+            let pool = PgPoolOptions::new()
+                .max_connections(config.max_connections)
+                .acquire_timeout(acquire_timeout)
+                .connect(url)
+                .await?;
+            (Pools::Postgres(pool), Backend::Postgres)
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                // WAL lets readers run while one writer commits. `synchronous` stays at its
+                // FULL default: a committed payment event must survive a power cut.
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(5));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(config.max_connections)
+                .acquire_timeout(acquire_timeout)
+                .connect_with(options)
+                .await?;
+            (Pools::Sqlite(pool), Backend::Sqlite)
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        // Opened after the typed pool so that a new SQLite file already exists in WAL mode.
+        let any_pool = AnyPoolOptions::new()
+            .max_connections(config.max_connections)
+            .acquire_timeout(acquire_timeout)
+            .connect(url)
+            .await?;
+        Ok(Self {
+            pools,
+            views: ViewDb::new(backend, any_pool),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.views.backend()
+    }
+
+    pub fn views(&self) -> &ViewDb {
+        &self.views
+    }
+
+    /// The PostgreSQL pool, for LISTEN/NOTIFY; `None` on SQLite.
+    pub fn postgres_pool(&self) -> Option<&PgPool> {
+        match &self.pools {
+            Pools::Postgres(pool) => Some(pool),
+            Pools::Sqlite(_) => None,
+        }
+    }
+
+    pub fn event_repository(&self) -> EventRepository {
+        match &self.pools {
+            Pools::Postgres(pool) => {
+                EventRepository::Postgres(PostgresEventRepository::new(pool.clone()))
+            }
+            Pools::Sqlite(pool) => {
+                EventRepository::Sqlite(SqliteEventRepository::new(pool.clone()))
+            }
+        }
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self.pools {
+            Pools::Postgres(_) => &POSTGRES_MIGRATIONS,
+            Pools::Sqlite(_) => &SQLITE_MIGRATIONS,
+        }
+    }
+
+    /// Applies pending migrations. Safe to run from several instances at once: sqlx takes a
+    /// database lock around it.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.pools {
+            Pools::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+            Pools::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Why the store is not ready, if it is not: unreachable, or migrations missing.
+    pub async fn readiness(&self) -> Result<StoreStatus, String> {
+        let timeout = Duration::from_millis(READINESS_TIMEOUT_MS);
+        match tokio::time::timeout(timeout, self.check_ready()).await {
+            Ok(result) => result,
+            Err(_) => Err(format!(
+                "database did not answer within {READINESS_TIMEOUT_MS} ms"
+            )),
+        }
+    }
+
+    async fn check_ready(&self) -> Result<StoreStatus, String> {
+        let pool = self.views.pool();
+        let applied: Vec<i64> = sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(pool)
+        .await
+        .map_err(|error| format!("database unreachable or not migrated: {error}"))?;
+        let missing: Vec<i64> = self
+            .migrator()
+            .iter()
+            .map(|migration| migration.version)
+            .filter(|version| !applied.contains(version))
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!("migrations not applied: {missing:?}"));
+        }
+        let head_position: Option<i64> = sqlx::query_scalar("SELECT MAX(position) FROM events")
+            .fetch_one(pool)
+            .await
+            .map_err(|error| format!("events table unreadable: {error}"))?;
+        Ok(StoreStatus {
+            backend: self.backend().name(),
+            head_position: head_position.unwrap_or(0),
+        })
+    }
+
+    pub async fn close(&self) {
+        match &self.pools {
+            Pools::Postgres(pool) => pool.close().await,
+            Pools::Sqlite(pool) => pool.close().await,
+        }
+        self.views.pool().close().await;
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StoreStatus {
+    pub backend: &'static str,
+    /// Highest feed position written so far.
+    pub head_position: i64,
+}
+
+/// The cqrs-es repository for whichever backend is configured.
+pub enum EventRepository {
+    Postgres(PostgresEventRepository),
+    Sqlite(SqliteEventRepository),
+}
+
+impl PersistedEventRepository for EventRepository {
+    async fn get_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        match self {
+            Self::Postgres(repo) => repo.get_events::<A>(aggregate_id).await,
+            Self::Sqlite(repo) => repo.get_events::<A>(aggregate_id).await,
+        }
+    }
+
+    async fn get_last_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+        last_sequence: usize,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        match self {
+            Self::Postgres(repo) => repo.get_last_events::<A>(aggregate_id, last_sequence).await,
+            Self::Sqlite(repo) => repo.get_last_events::<A>(aggregate_id, last_sequence).await,
+        }
+    }
+
+    async fn get_snapshot<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Option<SerializedSnapshot>, PersistenceError> {
+        match self {
+            Self::Postgres(repo) => repo.get_snapshot::<A>(aggregate_id).await,
+            Self::Sqlite(repo) => repo.get_snapshot::<A>(aggregate_id).await,
+        }
+    }
+
+    async fn persist<A: Aggregate>(
+        &self,
+        events: &[SerializedEvent],
+        snapshot_update: Option<(String, Value, usize)>,
+    ) -> Result<(), PersistenceError> {
+        match self {
+            Self::Postgres(repo) => repo.persist::<A>(events, snapshot_update).await,
+            Self::Sqlite(repo) => repo.persist::<A>(events, snapshot_update).await,
+        }
+    }
+
+    async fn stream_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<ReplayStream, PersistenceError> {
+        match self {
+            Self::Postgres(repo) => repo.stream_events::<A>(aggregate_id).await,
+            Self::Sqlite(repo) => repo.stream_events::<A>(aggregate_id).await,
+        }
+    }
+
+    async fn stream_all_events<A: Aggregate>(&self) -> Result<ReplayStream, PersistenceError> {
+        match self {
+            Self::Postgres(repo) => repo.stream_all_events::<A>().await,
+            Self::Sqlite(repo) => repo.stream_all_events::<A>().await,
+        }
+    }
+}
