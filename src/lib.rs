@@ -9,7 +9,7 @@
 //! - [`app`]: shared state, the HTTP server and background tasks of one instance.
 //! - [`http`]: the HTTP surface.
 //! - [`rebuild`]: rebuilding read models from the events.
-//! - [`telemetry`]: logging.
+//! - [`telemetry`]: logging setup.
 //!
 //! The domain lives in the `aggregates` crate (no I/O) and the read models in `projections`.
 
