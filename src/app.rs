@@ -26,6 +26,9 @@ const EVENTS_CHANNEL: &str = "qrswitch_events";
 /// Pause before re-opening a lost LISTEN connection; the projectors poll meanwhile.
 const LISTEN_RETRY_MS: u64 = 1_000;
 
+/// Longest an explicit catch-up waits for other transactions to clear the feed horizon.
+pub const CATCH_UP_LIMIT_MS: u64 = 10_000;
+
 /// Every read model the switch maintains, in no particular order.
 pub fn all_projections() -> Vec<Arc<dyn Projection>> {
     vec![Arc::new(PaymentStatusProjection)]
@@ -67,10 +70,13 @@ impl App {
         self.projectors.iter().find(|p| p.name() == name)
     }
 
-    /// Brings every projection up to the feed's head now.
+    /// Brings every projection past every event committed before this call, waiting at
+    /// most [`CATCH_UP_LIMIT_MS`] for each.
     pub async fn catch_up_all(&self) -> Result<(), ProjectionError> {
         for projector in &self.projectors {
-            projector.catch_up().await?;
+            projector
+                .catch_up_to_head(Duration::from_millis(CATCH_UP_LIMIT_MS))
+                .await?;
         }
         Ok(())
     }

@@ -123,6 +123,48 @@ pub async fn count_after(
     Ok(count)
 }
 
+/// The highest position handed out so far (0 for an empty store).
+pub async fn head_position(conn: &mut AnyConnection) -> Result<i64, ProjectionError> {
+    let head: Option<i64> = sqlx::query_scalar("SELECT MAX(position) FROM events")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(head.unwrap_or(0))
+}
+
+/// Whether a committed event at or below position `target` lies beyond `after`, i.e. a
+/// projection at `after` has not yet applied everything committed before `target` was read.
+pub async fn unapplied_up_to(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    after: FeedPosition,
+    target: i64,
+) -> Result<bool, ProjectionError> {
+    let count: i64 = match backend {
+        Backend::Postgres => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM events
+                  WHERE position <= $1 AND (commit_tx, position) > ($2, $3) LIMIT 1) AS pending",
+            )
+            .bind(target)
+            .bind(after.commit_tx)
+            .bind(after.position)
+            .fetch_one(&mut *conn)
+            .await?
+        }
+        Backend::Sqlite => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM events
+                  WHERE position <= $1 AND position > $2 LIMIT 1) AS pending",
+            )
+            .bind(target)
+            .bind(after.position)
+            .fetch_one(&mut *conn)
+            .await?
+        }
+    };
+    Ok(count > 0)
+}
+
 fn decode_row(row: &sqlx::any::AnyRow) -> Result<StoredEvent, ProjectionError> {
     let feed_position = FeedPosition {
         commit_tx: row.try_get("commit_tx")?,

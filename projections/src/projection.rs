@@ -14,6 +14,8 @@ pub enum ProjectionError {
         position: FeedPosition,
         reason: String,
     },
+    #[error("still behind the events committed before position {target} after {waited_ms} ms")]
+    Lagging { target: i64, waited_ms: u64 },
     #[error("event at {position:?} breaks the view: {reason}")]
     Inconsistent {
         position: FeedPosition,

@@ -8,6 +8,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use sqlx::AnyConnection;
 
@@ -110,6 +111,37 @@ impl Projector {
                 .increment(applied);
         }
         Ok(applied)
+    }
+
+    /// Applies at least every event committed before this call. On PostgreSQL the feed
+    /// horizon is the oldest running transaction of the whole cluster, and another instance
+    /// may hold this projection's lock, so this retries every few milliseconds for at most
+    /// `limit`. For read-your-writes: tests, and handlers that answer from a view.
+    pub async fn catch_up_to_head(&self, limit: Duration) -> Result<(), ProjectionError> {
+        const RETRY_PAUSE_MS: u64 = 5;
+        let started = tokio::time::Instant::now();
+        let target = {
+            let mut conn = self.db.pool().acquire().await?;
+            feed::head_position(&mut conn).await?
+        };
+        loop {
+            self.catch_up().await?;
+            let behind = {
+                let mut conn = self.db.pool().acquire().await?;
+                let at = load_checkpoint(&mut conn, self.name()).await?;
+                feed::unapplied_up_to(&mut conn, self.db.backend(), at, target).await?
+            };
+            if !behind {
+                return Ok(());
+            }
+            if started.elapsed() >= limit {
+                return Err(ProjectionError::Lagging {
+                    target,
+                    waited_ms: u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(RETRY_PAUSE_MS)).await;
+        }
     }
 
     /// Empties the projection's tables and replays the whole feed into them, in one
