@@ -20,11 +20,19 @@ use crate::commands::CommandBus;
 use crate::config::Config;
 use crate::http;
 use crate::store::Store;
+use crate::sweeper;
+use crate::waiters::CommitWaiters;
 
 /// PostgreSQL channel our `events` trigger notifies on every commit.
 const EVENTS_CHANNEL: &str = "qrswitch_events";
 /// Pause before re-opening a lost LISTEN connection; the projectors poll meanwhile.
 const LISTEN_RETRY_MS: u64 = 1_000;
+
+/// Time to open a connection to a partner. Short: a partner that cannot accept a connection
+/// in 5 s is down, and the POS should hear so well inside its 60 s.
+const PARTNER_CONNECT_TIMEOUT_MS: u64 = 5_000;
+/// Idle keep-alive connections kept per partner host, so busy lanes skip TLS handshakes.
+const PARTNER_IDLE_CONNECTIONS: usize = 32;
 
 /// Longest an explicit catch-up waits for other transactions to clear the feed horizon.
 pub const CATCH_UP_LIMIT_MS: u64 = 10_000;
@@ -41,7 +49,12 @@ pub struct App {
     pub payments: CommandBus<Payment>,
     pub projectors: Vec<Arc<Projector>>,
     pub wakeup: Wakeup,
+    pub waiters: Arc<CommitWaiters>,
     pub metrics: PrometheusHandle,
+    /// Client for calls to partners; one pool of connections for all of them.
+    pub http: reqwest::Client,
+    /// The runtime that outlives any one HTTP worker: background work is spawned here.
+    pub runtime: tokio::runtime::Handle,
 }
 
 impl App {
@@ -52,17 +65,25 @@ impl App {
             store.migrate().await?;
         }
         let wakeup = Wakeup::default();
+        let waiters = Arc::new(CommitWaiters::default());
         let projectors = all_projections()
             .into_iter()
             .map(|projection| Arc::new(Projector::new(store.views().clone(), projection)))
             .collect();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_millis(PARTNER_CONNECT_TIMEOUT_MS))
+            .pool_max_idle_per_host(PARTNER_IDLE_CONNECTIONS)
+            .build()?;
         Ok(Arc::new(Self {
-            payments: CommandBus::new(&store, wakeup.clone(), ()),
+            payments: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
             config,
             store,
             projectors,
             wakeup,
+            waiters,
             metrics: metrics_handle(),
+            http,
+            runtime: tokio::runtime::Handle::current(),
         }))
     }
 
@@ -138,9 +159,11 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
         background.spawn(wake_on_notifications(
             pool.clone(),
             app.wakeup.clone(),
+            Arc::clone(&app.waiters),
             cancel.clone(),
         ));
     }
+    background.spawn(sweeper::run(Arc::clone(&app), cancel.clone()));
 
     let shared = web::Data::from(Arc::clone(&app));
     let server = HttpServer::new(move || {
@@ -167,9 +190,14 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
     })
 }
 
-async fn wake_on_notifications(pool: PgPool, wakeup: Wakeup, cancel: CancellationToken) {
+async fn wake_on_notifications(
+    pool: PgPool,
+    wakeup: Wakeup,
+    waiters: Arc<CommitWaiters>,
+    cancel: CancellationToken,
+) {
     loop {
-        match listen(&pool, &wakeup, &cancel).await {
+        match listen(&pool, &wakeup, &waiters, &cancel).await {
             Ok(()) => return,
             Err(error) => {
                 tracing::warn!(%error, "event notifications lost; projectors poll until restored");
@@ -186,6 +214,7 @@ async fn wake_on_notifications(pool: PgPool, wakeup: Wakeup, cancel: Cancellatio
 async fn listen(
     pool: &PgPool,
     wakeup: &Wakeup,
+    waiters: &CommitWaiters,
     cancel: &CancellationToken,
 ) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
@@ -194,8 +223,9 @@ async fn listen(
         tokio::select! {
             () = cancel.cancelled() => return Ok(()),
             notification = listener.recv() => {
-                notification?;
+                let notification = notification?;
                 wakeup.wake_all();
+                waiters.wake(notification.payload());
             }
         }
     }

@@ -2,14 +2,16 @@
 //! wake the projectors. Every event carries who asked, on which request, and when.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use cqrs_es::persist::PersistedEventStore;
-use cqrs_es::{Aggregate, AggregateError, CqrsFramework, EventEnvelope, Query};
+use cqrs_es::{Aggregate, AggregateError, CqrsFramework, EventEnvelope, EventStore, Query};
 use projections::runner::Wakeup;
 
 use crate::store::{EventRepository, Store};
+use crate::waiters::CommitWaiters;
 
 /// Attempts per command when another writer appended to the same aggregate first. Each
 /// retry reloads and decides again, so a loser sees the winner's events; a handful covers
@@ -44,6 +46,7 @@ impl CommandMetadata {
 /// Runs commands for one aggregate type.
 pub struct CommandBus<A: Aggregate + 'static> {
     cqrs: CqrsFramework<A, PersistedEventStore<EventRepository, A>>,
+    reader: PersistedEventStore<EventRepository, A>,
 }
 
 impl<A> CommandBus<A>
@@ -51,12 +54,23 @@ where
     A: Aggregate + 'static,
     A::Command: Clone,
 {
-    pub fn new(store: &Store, wakeup: Wakeup, services: A::Services) -> Self {
+    pub fn new(
+        store: &Store,
+        wakeup: Wakeup,
+        waiters: Arc<CommitWaiters>,
+        services: A::Services,
+    ) -> Self {
         let event_store = PersistedEventStore::new_event_store(store.event_repository());
-        let wake: Box<dyn Query<A>> = Box::new(WakeProjectors(wakeup));
+        let announce: Box<dyn Query<A>> = Box::new(AnnounceCommits { wakeup, waiters });
         Self {
-            cqrs: CqrsFramework::new(event_store, vec![wake], services),
+            cqrs: CqrsFramework::new(event_store, vec![announce], services),
+            reader: PersistedEventStore::new_event_store(store.event_repository()),
         }
+    }
+
+    /// The aggregate as its events say now (empty if it has none).
+    pub async fn load(&self, aggregate_id: &str) -> Result<A, AggregateError<A::Error>> {
+        Ok(self.reader.load_aggregate(aggregate_id).await?.aggregate)
     }
 
     /// Executes `command`, retrying on an optimistic-concurrency conflict. After
@@ -84,13 +98,18 @@ where
     }
 }
 
-/// Tells the projectors that something committed, so views follow in milliseconds rather
-/// than at the next poll. Not a view itself: views read the feed, which misses nothing.
-struct WakeProjectors(Wakeup);
+/// Tells the projectors and any local waiter on the aggregate that something committed, so
+/// they follow in milliseconds rather than at the next poll. Not a view itself: views read
+/// the feed, which misses nothing.
+struct AnnounceCommits {
+    wakeup: Wakeup,
+    waiters: Arc<CommitWaiters>,
+}
 
 #[async_trait]
-impl<A: Aggregate> Query<A> for WakeProjectors {
-    async fn dispatch(&self, _aggregate_id: &str, _events: &[EventEnvelope<A>]) {
-        self.0.wake_all();
+impl<A: Aggregate> Query<A> for AnnounceCommits {
+    async fn dispatch(&self, aggregate_id: &str, _events: &[EventEnvelope<A>]) {
+        self.wakeup.wake_all();
+        self.waiters.wake(aggregate_id);
     }
 }

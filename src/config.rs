@@ -17,6 +17,109 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub projections: ProjectionConfig,
     pub logging: LoggingConfig,
+    pub qr: QrConfig,
+    pub payments: PaymentsConfig,
+    pub partners: Vec<PartnerConfig>,
+}
+
+/// How QR codes are minted.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QrConfig {
+    /// GUID of our own merchant account template, which carries the tranId.
+    pub guid: String,
+    /// Template tag (26–51) of our own template.
+    pub template_tag: u8,
+    /// Scheme used when the request names none: `EMVCO_MERCHANT`, `PSEUDO_EMVCO_MERCHANT`
+    /// or `ELECTRUM_MERCHANT_MINIMAL`.
+    pub default_scheme: crate::qr_api::wire::QrSchemeName,
+    /// Lifetime of a QR when the request gives no expiry. Five minutes covers a queue at
+    /// the till; longer invites stale codes being scanned.
+    pub expiry_ms: u64,
+    /// Longest lifetime a request may ask for: a day. A QR is for one sale.
+    pub max_expiry_ms: u64,
+    /// Country code (58) when the merchant's own is absent.
+    pub country_code: String,
+    /// Merchant name (59) and city (60) when the message's are empty (the contract allows
+    /// empty ones; EMV does not).
+    pub default_merchant_name: String,
+    pub default_merchant_city: String,
+}
+
+impl Default for QrConfig {
+    fn default() -> Self {
+        Self {
+            guid: "za.co.qrswitch".to_owned(),
+            template_tag: 26,
+            default_scheme: crate::qr_api::wire::QrSchemeName::EmvcoMerchant,
+            expiry_ms: 300_000,
+            max_expiry_ms: 86_400_000,
+            country_code: "ZA".to_owned(),
+            default_merchant_name: "Merchant".to_owned(),
+            default_merchant_city: "Johannesburg".to_owned(),
+        }
+    }
+}
+
+/// Timing of the payment flow.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaymentsConfig {
+    /// How long `pay` waits for the outcome before answering 504; the contract's 60 s.
+    pub pay_timeout_ms: u64,
+    /// How long a scan that arrived first waits for its payment request.
+    pub scan_hold_ms: u64,
+    /// How often the deadline sweeper looks for payments whose waiting instance died.
+    pub sweep_interval_ms: u64,
+    /// How far past its deadline a payment must be before the sweeper times it out, so the
+    /// instance holding the POS connection answers first.
+    pub sweep_grace_ms: u64,
+}
+
+impl Default for PaymentsConfig {
+    fn default() -> Self {
+        Self {
+            pay_timeout_ms: 60_000,
+            scan_hold_ms: 60_000,
+            sweep_interval_ms: 1_000,
+            sweep_grace_ms: 5_000,
+        }
+    }
+}
+
+/// A partner that scans our QR codes and authorises payments.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerConfig {
+    /// `partner.id` in its messages (and its user name when it calls us).
+    pub id: String,
+    /// `partner.name` we put in our messages; at most 40 characters (contract).
+    pub name: String,
+    /// GUID of its merchant account template, e.g. `za.co.mp`.
+    pub qr_guid: String,
+    /// Its template tag, 26–51, unique among partners and ours.
+    pub template_tag: u8,
+    /// Where its QR interface lives, e.g. `https://partner.example/qr/v1`.
+    pub base_url: String,
+    /// Basic credentials we present when calling it.
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Longest we wait for one answer from it. Its customer may need to consent in the app,
+    /// so allow tens of seconds, but stay inside the POS's 60 s.
+    #[serde(default = "default_partner_timeout_ms")]
+    pub timeout_ms: u64,
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+}
+
+fn default_partner_timeout_ms() -> u64 {
+    45_000
+}
+
+fn default_true() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -130,6 +233,8 @@ pub enum ConfigError {
     },
     #[error("{name} is not valid: {reason}")]
     Env { name: &'static str, reason: String },
+    #[error("configuration is not valid: {0}")]
+    Invalid(String),
 }
 
 impl Config {
@@ -140,7 +245,75 @@ impl Config {
             None => Self::default(),
         };
         config.apply_env(|name| std::env::var(name).ok())?;
+        config.validate()?;
         Ok(config)
+    }
+
+    /// Checks what serde cannot: template tags, lengths the contract caps, timeouts.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |reason: String| Err(ConfigError::Invalid(reason));
+        let tags = crate::emv::payload::MERCHANT_ACCOUNT_TAGS;
+        let mut used = std::collections::HashSet::from([self.qr.template_tag]);
+        if !tags.contains(&self.qr.template_tag) {
+            return invalid(format!(
+                "qr.template_tag {} is not within 26-51",
+                self.qr.template_tag
+            ));
+        }
+        if self.qr.guid.is_empty() || self.qr.guid.len() > crate::emv::payload::GUID_MAX_CHARS {
+            return invalid("qr.guid must be 1 to 32 characters".to_owned());
+        }
+        if self.payments.pay_timeout_ms == 0 || self.qr.expiry_ms == 0 {
+            return invalid("payments.pay_timeout_ms and qr.expiry_ms must be positive".to_owned());
+        }
+        let mut ids = std::collections::HashSet::new();
+        for partner in &self.partners {
+            if !ids.insert(partner.id.as_str()) {
+                return invalid(format!("partner {} is configured twice", partner.id));
+            }
+            if aggregates::values::PartyId::parse(&partner.id).is_err() {
+                return invalid(format!(
+                    "partner id {:?} is not a valid party id",
+                    partner.id
+                ));
+            }
+            if partner.name.chars().count() > 40 {
+                return invalid(format!("partner {} name is over 40 characters", partner.id));
+            }
+            if !tags.contains(&partner.template_tag) || !used.insert(partner.template_tag) {
+                return invalid(format!(
+                    "partner {} template_tag {} must be unique and within 26-51",
+                    partner.id, partner.template_tag
+                ));
+            }
+            if partner.qr_guid.is_empty()
+                || partner.qr_guid.len() > crate::emv::payload::GUID_MAX_CHARS
+            {
+                return invalid(format!(
+                    "partner {} qr_guid must be 1 to 32 characters",
+                    partner.id
+                ));
+            }
+            if !(partner.base_url.starts_with("http://")
+                || partner.base_url.starts_with("https://"))
+            {
+                return invalid(format!(
+                    "partner {} base_url must be http(s)://",
+                    partner.id
+                ));
+            }
+            if partner.timeout_ms == 0 {
+                return invalid(format!(
+                    "partner {} timeout_ms must be positive",
+                    partner.id
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn partner(&self, id: &str) -> Option<&PartnerConfig> {
+        self.partners.iter().find(|p| p.id == id && p.enabled)
     }
 
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {

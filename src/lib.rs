@@ -7,7 +7,11 @@
 //!   readiness.
 //! - [`commands`]: executing commands on aggregates with metadata and conflict retries.
 //! - [`app`]: shared state, the HTTP server and background tasks of one instance.
-//! - [`http`]: the HTTP surface.
+//! - [`http`]: the HTTP surface; [`qr_api`] is its `/qr/v1` part.
+//! - [`emv`]: EMV merchant-presented QR payloads (encode, decode, validate).
+//! - [`routing`]: sending a matched payment's authorisation to its partner.
+//! - [`waiters`] and [`sweeper`]: answering the waiting POS, and timing out the forgotten.
+//! - [`partner_sim`]: a partner over real HTTP, for demos and tests.
 //! - [`rebuild`]: rebuilding read models from the events.
 //! - [`telemetry`]: logging setup.
 //!
@@ -17,7 +21,13 @@ pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod emv;
 pub mod http;
+pub mod partner_sim;
+pub mod qr_api;
 pub mod rebuild;
+pub mod routing;
 pub mod store;
+pub mod sweeper;
 pub mod telemetry;
+pub mod waiters;

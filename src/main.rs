@@ -25,6 +25,27 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::PartnerSim {
+            listen,
+            mode,
+            partner_id,
+            partner_name,
+            switch_url,
+            switch_password,
+        } => {
+            let sim = qrswitch::partner_sim::start(qrswitch::partner_sim::SimConfig {
+                listen,
+                mode,
+                partner_id,
+                partner_name,
+                switch_url: Some(switch_url),
+                switch_password,
+            })?;
+            tokio::select! {
+                result = sim.wait() => Ok(result?),
+                _ = tokio::signal::ctrl_c() => Ok(()),
+            }
+        }
         Command::Rebuild { projection } => {
             let store = Store::connect(&config.database).await?;
             let result = rebuild::run(&store, projection.as_deref()).await;

@@ -26,6 +26,7 @@ async fn second_of_two_commits_on_one_version_conflicts(backend: Backend) {
         partner_id: party(partner),
         partner_payment_token: None,
         scanned_at: at(0),
+        hold_until: at(60),
     };
     store
         .commit(vec![scan("partner-a")], first, Default::default())

@@ -126,8 +126,9 @@ async fn projector_never_skips_an_event_committed_late_on_postgres() {
 
     let slow_tran = new_tran_id();
     let slow_event = serde_json::json!({ "QrIssued": {
-        "tran_id": slow_tran.as_str(), "client_id": "demo-retailer", "terminal_id": "lane-9",
-        "amount": null, "payload": "000201",
+        "message_id": "slow-1", "tran_id": slow_tran.as_str(), "client_id": "demo-retailer",
+        "terminal_id": "lane0009", "amount": null, "scheme": "EMVCO_MERCHANT",
+        "payload": "000201",
         "issued_at": "2026-11-21T10:00:00Z", "expires_at": "2026-11-21T10:05:00Z" } });
     let mut slow = PgConnection::connect(&db.url).await.unwrap();
     let mut slow_tx = slow.begin().await.unwrap();

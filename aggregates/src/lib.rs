@@ -11,4 +11,7 @@
 pub mod payment;
 pub mod values;
 
-pub use payment::{Payment, PaymentCommand, PaymentError, PaymentEvent};
+pub use payment::{
+    AuthorisationOutcome, Outcome, Payment, PaymentCommand, PaymentError, PaymentEvent, Stage,
+    WaitingFor,
+};

@@ -1,21 +1,25 @@
-//! The `Payment` aggregate: one QR code, its payment request, the scan that claims it and,
-//! later, the authorisation and advices. Its id is the tranId.
+//! The `Payment` aggregate: one QR code, its payment request, the scan that claims it, the
+//! authorisation by that partner and its outcome. Its id is the tranId.
 //!
 //! Scan and payment request may arrive in either order (the POS sends both while the QR is
-//! shown); whichever arrives second completes the pair and the aggregate records `Matched`.
+//! shown); whichever arrives second completes the pair and the aggregate records `Matched`,
+//! as long as the scan is still inside its hold window. The authorisation is claimed with
+//! `StartAuthorisation` before the partner is called, so only one caller ever calls it.
 
 mod command;
 mod error;
 mod event;
+
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
-pub use command::PaymentCommand;
+pub use command::{AuthorisationOutcome, PaymentCommand};
 pub use error::PaymentError;
-pub use event::PaymentEvent;
+pub use event::{PaymentEvent, WaitingFor};
 
 use crate::values::{Amount, PartyId, TranId};
 
@@ -24,25 +28,60 @@ pub struct Payment {
     issued: Option<IssuedQr>,
     request: Option<Request>,
     scan: Option<Scan>,
-    matched: bool,
+    stage: Stage,
+    outcome: Option<Outcome>,
+    /// Every contract message id seen for this payment: a reuse is a duplicate.
+    message_ids: BTreeSet<String>,
+}
+
+/// Where the payment is on its way to an outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Stage {
+    /// No QR yet (an empty aggregate).
+    #[default]
+    New,
+    /// QR issued; waiting for the scan and the request.
+    Open,
+    /// Scan and request matched; the authorisation has not been sent yet.
+    Matched,
+    /// The authorisation was sent to the partner.
+    Authorising,
+    /// Final: see [`Payment::outcome`].
+    Final,
+}
+
+/// The final answer of a payment, as the POS receives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Outcome {
+    Authorised { response: serde_json::Value },
+    Declined { error: serde_json::Value },
+    TimedOut { waiting_for: WaitingFor },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct IssuedQr {
-    tran_id: TranId,
-    client_id: PartyId,
-    amount: Option<Amount>,
-    expires_at: DateTime<Utc>,
+pub struct IssuedQr {
+    pub tran_id: TranId,
+    pub client_id: PartyId,
+    pub terminal_id: String,
+    pub amount: Option<Amount>,
+    pub scheme: String,
+    pub payload: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Request {
-    amount: Amount,
+pub struct Request {
+    pub message_id: String,
+    pub amount: Amount,
+    pub message: serde_json::Value,
+    pub respond_by: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Scan {
-    partner_id: PartyId,
+pub struct Scan {
+    pub partner_id: PartyId,
+    pub partner_payment_token: Option<String>,
+    pub hold_until: DateTime<Utc>,
 }
 
 impl Payment {
@@ -50,18 +89,51 @@ impl Payment {
         self.issued.as_ref().map(|qr| &qr.tran_id)
     }
 
+    pub fn qr(&self) -> Option<&IssuedQr> {
+        self.issued.as_ref()
+    }
+
+    pub fn request(&self) -> Option<&Request> {
+        self.request.as_ref()
+    }
+
+    pub fn scan(&self) -> Option<&Scan> {
+        self.scan.as_ref()
+    }
+
+    pub fn stage(&self) -> Stage {
+        self.stage
+    }
+
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.outcome.as_ref()
+    }
+
     pub fn is_matched(&self) -> bool {
-        self.matched
+        matches!(self.stage, Stage::Matched | Stage::Authorising)
+            || matches!(
+                self.outcome,
+                Some(Outcome::Authorised { .. } | Outcome::Declined { .. })
+            )
+    }
+
+    /// Whether `client_id` may see this payment: another retailer's tranId looks unknown.
+    pub fn belongs_to(&self, client_id: &PartyId) -> bool {
+        self.issued
+            .as_ref()
+            .is_some_and(|qr| &qr.client_id == client_id)
     }
 
     /// The business rules: what happens, if anything, when `command` meets the current state.
     fn decide(&self, command: PaymentCommand) -> Result<Vec<PaymentEvent>, PaymentError> {
         match command {
             PaymentCommand::IssueQr {
+                message_id,
                 tran_id,
                 client_id,
                 terminal_id,
                 amount,
+                scheme,
                 payload,
                 issued_at,
                 expires_at,
@@ -73,10 +145,12 @@ impl Payment {
                     return Err(PaymentError::ExpiryNotAfterIssue);
                 }
                 Ok(vec![PaymentEvent::QrIssued {
+                    message_id,
                     tran_id,
                     client_id,
                     terminal_id,
                     amount,
+                    scheme,
                     payload,
                     issued_at,
                     expires_at,
@@ -86,75 +160,233 @@ impl Payment {
                 message_id,
                 client_id,
                 amount,
+                message,
                 received_at,
-            } => {
-                let qr = self.issued_to(&client_id)?;
-                if self.request.is_some() {
-                    return Err(PaymentError::PaymentAlreadyRequested);
-                }
-                if received_at >= qr.expires_at {
-                    return Err(PaymentError::QrExpired);
-                }
-                if let Some(qr_amount) = qr.amount {
-                    if qr_amount != amount {
-                        return Err(PaymentError::AmountMismatch {
-                            qr: qr_amount,
-                            requested: amount,
-                        });
-                    }
-                }
-                let mut events = vec![PaymentEvent::PaymentRequested {
-                    message_id,
-                    amount,
-                    requested_at: received_at,
-                }];
-                if let Some(scan) = &self.scan {
-                    events.push(PaymentEvent::Matched {
-                        partner_id: scan.partner_id.clone(),
-                        amount,
-                        matched_at: received_at,
-                    });
-                }
-                Ok(events)
-            }
+                respond_by,
+            } => self.request_payment(
+                message_id,
+                &client_id,
+                amount,
+                message,
+                received_at,
+                respond_by,
+            ),
             PaymentCommand::ReceiveScan {
                 message_id,
                 partner_id,
                 partner_payment_token,
                 received_at,
-            } => {
-                let qr = self
-                    .issued
-                    .as_ref()
-                    .ok_or(PaymentError::UnknownTransaction)?;
-                if let Some(scan) = &self.scan {
-                    return Err(PaymentError::AlreadyScanned {
-                        by_same_partner: scan.partner_id == partner_id,
-                    });
-                }
-                if received_at >= qr.expires_at {
-                    return Err(PaymentError::QrExpired);
-                }
-                let mut events = vec![PaymentEvent::ScanReceived {
-                    message_id,
-                    partner_id: partner_id.clone(),
-                    partner_payment_token,
-                    scanned_at: received_at,
-                }];
-                if let Some(request) = &self.request {
-                    events.push(PaymentEvent::Matched {
-                        partner_id,
-                        amount: request.amount,
-                        matched_at: received_at,
-                    });
-                }
-                Ok(events)
+                hold_until,
+            } => self.receive_scan(
+                message_id,
+                partner_id,
+                partner_payment_token,
+                received_at,
+                hold_until,
+            ),
+            PaymentCommand::StartAuthorisation { at } => {
+                let scan = self.scan.as_ref().filter(|_| self.stage == Stage::Matched);
+                let scan = scan.ok_or(PaymentError::NotAwaitingAuthorisation)?;
+                Ok(vec![PaymentEvent::AuthorisationRequested {
+                    partner_id: scan.partner_id.clone(),
+                    requested_at: at,
+                }])
             }
+            PaymentCommand::RecordAuthorisation { outcome, at } => {
+                self.record_authorisation(outcome, at)
+            }
+            PaymentCommand::TimeOut { at } => self.time_out(at),
         }
     }
 
+    fn request_payment(
+        &self,
+        message_id: String,
+        client_id: &PartyId,
+        amount: Amount,
+        message: serde_json::Value,
+        received_at: DateTime<Utc>,
+        respond_by: DateTime<Utc>,
+    ) -> Result<Vec<PaymentEvent>, PaymentError> {
+        let qr = self.issued_to(client_id)?;
+        self.check_new_message(&message_id)?;
+        if self.request.is_some() {
+            return Err(PaymentError::PaymentAlreadyRequested);
+        }
+        if received_at >= qr.expires_at {
+            return Err(PaymentError::QrExpired);
+        }
+        if let Some(qr_amount) = qr.amount {
+            if qr_amount != amount {
+                return Err(PaymentError::AmountMismatch {
+                    qr: qr_amount,
+                    requested: amount,
+                });
+            }
+        }
+        let mut events = vec![PaymentEvent::PaymentRequested {
+            message_id,
+            amount,
+            message,
+            requested_at: received_at,
+            respond_by,
+        }];
+        if let Some(scan) = &self.scan {
+            if received_at <= scan.hold_until {
+                events.push(PaymentEvent::Matched {
+                    partner_id: scan.partner_id.clone(),
+                    amount,
+                    matched_at: received_at,
+                });
+            } else {
+                events.push(PaymentEvent::ScanLapsed {
+                    partner_id: scan.partner_id.clone(),
+                    lapsed_at: received_at,
+                });
+            }
+        }
+        Ok(events)
+    }
+
+    fn receive_scan(
+        &self,
+        message_id: String,
+        partner_id: PartyId,
+        partner_payment_token: Option<String>,
+        received_at: DateTime<Utc>,
+        hold_until: DateTime<Utc>,
+    ) -> Result<Vec<PaymentEvent>, PaymentError> {
+        let qr = self
+            .issued
+            .as_ref()
+            .ok_or(PaymentError::UnknownTransaction)?;
+        self.check_new_message(&message_id)?;
+        if self.stage == Stage::Final {
+            return Err(PaymentError::AlreadyFinal);
+        }
+        let mut events = Vec::new();
+        if let Some(scan) = &self.scan {
+            let lapsed = self.request.is_none() && received_at > scan.hold_until;
+            if !lapsed {
+                return Err(PaymentError::AlreadyScanned {
+                    by_same_partner: scan.partner_id == partner_id,
+                });
+            }
+            events.push(PaymentEvent::ScanLapsed {
+                partner_id: scan.partner_id.clone(),
+                lapsed_at: received_at,
+            });
+        }
+        if received_at >= qr.expires_at {
+            return Err(PaymentError::QrExpired);
+        }
+        events.push(PaymentEvent::ScanReceived {
+            message_id,
+            partner_id: partner_id.clone(),
+            partner_payment_token,
+            scanned_at: received_at,
+            hold_until,
+        });
+        if let Some(request) = &self.request {
+            events.push(PaymentEvent::Matched {
+                partner_id,
+                amount: request.amount,
+                matched_at: received_at,
+            });
+        }
+        Ok(events)
+    }
+
+    fn record_authorisation(
+        &self,
+        outcome: AuthorisationOutcome,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<PaymentEvent>, PaymentError> {
+        match self.stage {
+            Stage::Authorising => {}
+            Stage::Final => return Err(PaymentError::AlreadyFinal),
+            _ => return Err(PaymentError::NotAwaitingAuthorisation),
+        }
+        let partner_id = self.matched_partner()?;
+        Ok(match outcome {
+            AuthorisationOutcome::Approved { response } => vec![PaymentEvent::Authorised {
+                partner_id,
+                response,
+                authorised_at: at,
+            }],
+            AuthorisationOutcome::Declined { error } => vec![PaymentEvent::Declined {
+                partner_id,
+                error,
+                declined_at: at,
+            }],
+            AuthorisationOutcome::Unknown { reason } => {
+                self.partner_timeout_events(partner_id, reason, at)
+            }
+        })
+    }
+
+    fn time_out(&self, at: DateTime<Utc>) -> Result<Vec<PaymentEvent>, PaymentError> {
+        match self.stage {
+            Stage::Final => Err(PaymentError::AlreadyFinal),
+            Stage::New => Err(PaymentError::UnknownTransaction),
+            Stage::Open if self.request.is_none() => Err(PaymentError::NothingWaiting),
+            Stage::Open => Ok(vec![PaymentEvent::TimedOut {
+                waiting_for: WaitingFor::Scan,
+                reason: "no scan received".to_owned(),
+                timed_out_at: at,
+            }]),
+            // Matched but never sent: the partner knows nothing, so nothing to reverse.
+            Stage::Matched => Ok(vec![PaymentEvent::TimedOut {
+                waiting_for: WaitingFor::Partner,
+                reason: "authorisation never sent".to_owned(),
+                timed_out_at: at,
+            }]),
+            Stage::Authorising => Ok(self.partner_timeout_events(
+                self.matched_partner()?,
+                "no answer from the partner in time".to_owned(),
+                at,
+            )),
+        }
+    }
+
+    /// The partner may have approved: time out and queue a reversal for it.
+    fn partner_timeout_events(
+        &self,
+        partner_id: PartyId,
+        reason: String,
+        at: DateTime<Utc>,
+    ) -> Vec<PaymentEvent> {
+        let tran_id = self.tran_id().map(TranId::as_str).unwrap_or_default();
+        vec![
+            PaymentEvent::TimedOut {
+                waiting_for: WaitingFor::Partner,
+                reason,
+                timed_out_at: at,
+            },
+            PaymentEvent::TimeoutReversalQueued {
+                partner_id,
+                // Deterministic, so a replay or a retry names the same reversal.
+                reversal_id: format!("{tran_id}-timeout-reversal"),
+                queued_at: at,
+            },
+        ]
+    }
+
+    fn matched_partner(&self) -> Result<PartyId, PaymentError> {
+        self.scan
+            .as_ref()
+            .map(|scan| scan.partner_id.clone())
+            .ok_or(PaymentError::NotAwaitingAuthorisation)
+    }
+
+    fn check_new_message(&self, message_id: &str) -> Result<(), PaymentError> {
+        if self.message_ids.contains(message_id) {
+            return Err(PaymentError::DuplicateMessage(message_id.to_owned()));
+        }
+        Ok(())
+    }
+
     /// The QR this payment was issued as, if `client_id` is the retailer it was issued to.
-    /// Another retailer's tranId must look exactly like an unknown one.
     fn issued_to(&self, client_id: &PartyId) -> Result<&IssuedQr, PaymentError> {
         match &self.issued {
             Some(qr) if &qr.client_id == client_id => Ok(qr),
@@ -185,26 +417,73 @@ impl Aggregate for Payment {
     fn apply(&mut self, event: Self::Event) {
         match event {
             PaymentEvent::QrIssued {
+                message_id,
                 tran_id,
                 client_id,
+                terminal_id,
                 amount,
+                scheme,
+                payload,
                 expires_at,
                 ..
             } => {
+                self.message_ids.insert(message_id);
+                self.stage = Stage::Open;
                 self.issued = Some(IssuedQr {
                     tran_id,
                     client_id,
+                    terminal_id,
                     amount,
+                    scheme,
+                    payload,
                     expires_at,
                 });
             }
-            PaymentEvent::PaymentRequested { amount, .. } => {
-                self.request = Some(Request { amount });
+            PaymentEvent::PaymentRequested {
+                message_id,
+                amount,
+                message,
+                respond_by,
+                ..
+            } => {
+                self.message_ids.insert(message_id.clone());
+                self.request = Some(Request {
+                    message_id,
+                    amount,
+                    message,
+                    respond_by,
+                });
             }
-            PaymentEvent::ScanReceived { partner_id, .. } => {
-                self.scan = Some(Scan { partner_id });
+            PaymentEvent::ScanReceived {
+                message_id,
+                partner_id,
+                partner_payment_token,
+                hold_until,
+                ..
+            } => {
+                self.message_ids.insert(message_id);
+                self.scan = Some(Scan {
+                    partner_id,
+                    partner_payment_token,
+                    hold_until,
+                });
             }
-            PaymentEvent::Matched { .. } => self.matched = true,
+            PaymentEvent::ScanLapsed { .. } => self.scan = None,
+            PaymentEvent::Matched { .. } => self.stage = Stage::Matched,
+            PaymentEvent::AuthorisationRequested { .. } => self.stage = Stage::Authorising,
+            PaymentEvent::Authorised { response, .. } => {
+                self.stage = Stage::Final;
+                self.outcome = Some(Outcome::Authorised { response });
+            }
+            PaymentEvent::Declined { error, .. } => {
+                self.stage = Stage::Final;
+                self.outcome = Some(Outcome::Declined { error });
+            }
+            PaymentEvent::TimedOut { waiting_for, .. } => {
+                self.stage = Stage::Final;
+                self.outcome = Some(Outcome::TimedOut { waiting_for });
+            }
+            PaymentEvent::TimeoutReversalQueued { .. } => {}
         }
     }
 }

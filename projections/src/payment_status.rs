@@ -25,6 +25,8 @@ pub struct PaymentStatusRow {
     pub expires_at: String,
     pub updated_at: String,
     pub last_sequence: i64,
+    pub respond_by: Option<String>,
+    pub outcome_reason: Option<String>,
 }
 
 pub struct PaymentStatusProjection;
@@ -80,18 +82,20 @@ impl Projection for PaymentStatusProjection {
             PaymentEvent::PaymentRequested {
                 amount,
                 requested_at,
+                respond_by,
                 ..
             } => {
                 sqlx::query(
                     "UPDATE payment_status
                         SET status = 'PAYMENT_REQUESTED', amount_minor = $2, currency = $3,
-                            updated_at = $4, last_sequence = $5
-                      WHERE tran_id = $1 AND last_sequence < $5",
+                            updated_at = $4, respond_by = $5, last_sequence = $6
+                      WHERE tran_id = $1 AND last_sequence < $6",
                 )
                 .bind(tran_id)
                 .bind(amount.minor_units())
                 .bind(amount.currency().to_string())
                 .bind(to_view_text(requested_at))
+                .bind(to_view_text(respond_by))
                 .bind(sequence)
                 .execute(&mut *conn)
                 .await?;
@@ -111,6 +115,20 @@ impl Projection for PaymentStatusProjection {
                 )
                 .await?;
             }
+            PaymentEvent::ScanLapsed { lapsed_at, .. } => {
+                sqlx::query(
+                    "UPDATE payment_status
+                        SET status = CASE WHEN respond_by IS NULL THEN 'QR_ISSUED'
+                                          ELSE 'PAYMENT_REQUESTED' END,
+                            partner_id = NULL, updated_at = $2, last_sequence = $3
+                      WHERE tran_id = $1 AND last_sequence < $3",
+                )
+                .bind(tran_id)
+                .bind(to_view_text(lapsed_at))
+                .bind(sequence)
+                .execute(&mut *conn)
+                .await?;
+            }
             PaymentEvent::Matched {
                 partner_id,
                 matched_at,
@@ -126,9 +144,71 @@ impl Projection for PaymentStatusProjection {
                 )
                 .await?;
             }
+            PaymentEvent::AuthorisationRequested { requested_at, .. } => {
+                set_status(conn, tran_id, "AUTHORISING", None, requested_at, sequence).await?;
+            }
+            PaymentEvent::Authorised { authorised_at, .. } => {
+                set_status(conn, tran_id, "AUTHORISED", None, authorised_at, sequence).await?;
+            }
+            PaymentEvent::Declined {
+                error, declined_at, ..
+            } => {
+                let reason = error["errorType"].as_str().unwrap_or("DECLINED").to_owned();
+                set_status(
+                    conn,
+                    tran_id,
+                    "DECLINED",
+                    Some(&reason),
+                    declined_at,
+                    sequence,
+                )
+                .await?;
+            }
+            PaymentEvent::TimedOut {
+                reason,
+                timed_out_at,
+                ..
+            } => {
+                set_status(
+                    conn,
+                    tran_id,
+                    "TIMED_OUT",
+                    Some(&reason),
+                    timed_out_at,
+                    sequence,
+                )
+                .await?;
+            }
+            PaymentEvent::TimeoutReversalQueued { .. } => {
+                // Delivery is the store-and-forward outbox's business, not this view's.
+            }
         }
         Ok(())
     }
+}
+
+async fn set_status(
+    conn: &mut AnyConnection,
+    tran_id: &str,
+    status: &str,
+    reason: Option<&str>,
+    at: chrono::DateTime<chrono::Utc>,
+    sequence: i64,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "UPDATE payment_status
+            SET status = $2, outcome_reason = COALESCE($3, outcome_reason), updated_at = $4,
+                last_sequence = $5
+          WHERE tran_id = $1 AND last_sequence < $5",
+    )
+    .bind(tran_id)
+    .bind(status)
+    .bind(reason)
+    .bind(to_view_text(at))
+    .bind(sequence)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 async fn set_partner(
@@ -159,6 +239,19 @@ pub async fn find(pool: &AnyPool, tran_id: &str) -> Result<Option<PaymentStatusR
         .bind(tran_id)
         .fetch_optional(pool)
         .await
+}
+
+/// Payments a POS is waiting on whose answer was due before `cutoff` (view time text).
+pub async fn overdue(pool: &AnyPool, cutoff: &str, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT tran_id FROM payment_status
+          WHERE status IN ('PAYMENT_REQUESTED', 'MATCHED', 'AUTHORISING') AND respond_by < $1
+          ORDER BY respond_by LIMIT $2",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
 }
 
 /// Every row in a stable order; used to compare a live view with a rebuilt one.

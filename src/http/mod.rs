@@ -25,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, app: web::Data<App>) {
                 .route("/health", web::get().to(health::health))
                 .route("/ready", web::get().to(health::ready))
                 .route("/metrics", web::get().to(health::metrics))
+                .configure(|cfg| crate::qr_api::configure(cfg, body_limit_bytes))
                 .default_service(web::to(|| async { ApiError::not_found() })),
         );
 }

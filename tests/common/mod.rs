@@ -187,10 +187,12 @@ pub fn metadata(party: &str) -> CommandMetadata {
 pub fn issue_qr(tran_id: &TranId) -> PaymentCommand {
     let now = Utc::now();
     PaymentCommand::IssueQr {
+        message_id: uuid::Uuid::new_v4().to_string(),
         tran_id: tran_id.clone(),
         client_id: party("demo-retailer"),
-        terminal_id: "lane-1".to_owned(),
+        terminal_id: "lane0001".to_owned(),
         amount: None,
+        scheme: "EMVCO_MERCHANT".to_owned(),
         payload: "000201".to_owned(),
         issued_at: now,
         expires_at: now + Duration::minutes(5),
@@ -198,20 +200,25 @@ pub fn issue_qr(tran_id: &TranId) -> PaymentCommand {
 }
 
 pub fn request_payment(cents: i64) -> PaymentCommand {
+    let now = Utc::now();
     PaymentCommand::RequestPayment {
         message_id: uuid::Uuid::new_v4().to_string(),
         client_id: party("demo-retailer"),
         amount: rand(cents),
-        received_at: Utc::now(),
+        message: serde_json::json!({}),
+        received_at: now,
+        respond_by: now + Duration::seconds(60),
     }
 }
 
 pub fn scan_by(partner: &str) -> PaymentCommand {
+    let now = Utc::now();
     PaymentCommand::ReceiveScan {
         message_id: uuid::Uuid::new_v4().to_string(),
         partner_id: party(partner),
         partner_payment_token: None,
-        received_at: Utc::now(),
+        received_at: now,
+        hold_until: now + Duration::seconds(60),
     }
 }
 

@@ -10,6 +10,8 @@ pub enum PaymentError {
     /// Also the answer for another retailer's tranId, so that existence never leaks.
     #[error("no transaction with this tranId")]
     UnknownTransaction,
+    #[error("message id {0} was already used for this transaction")]
+    DuplicateMessage(String),
     #[error("the QR code has expired")]
     QrExpired,
     #[error("a payment was already requested for this tranId")]
@@ -18,4 +20,11 @@ pub enum PaymentError {
     AmountMismatch { qr: Amount, requested: Amount },
     #[error("this QR code was already scanned")]
     AlreadyScanned { by_same_partner: bool },
+    /// A scan or answer for a payment that already has its final outcome.
+    #[error("the payment already has its outcome")]
+    AlreadyFinal,
+    #[error("the payment is not waiting for an authorisation")]
+    NotAwaitingAuthorisation,
+    #[error("no payment request is waiting")]
+    NothingWaiting,
 }

@@ -9,10 +9,12 @@ use crate::values::{Amount, PartyId, TranId};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum PaymentEvent {
     QrIssued {
+        message_id: String,
         tran_id: TranId,
         client_id: PartyId,
         terminal_id: String,
         amount: Option<Amount>,
+        scheme: String,
         payload: String,
         issued_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
@@ -20,13 +22,22 @@ pub enum PaymentEvent {
     PaymentRequested {
         message_id: String,
         amount: Amount,
+        message: serde_json::Value,
         requested_at: DateTime<Utc>,
+        respond_by: DateTime<Utc>,
     },
     ScanReceived {
         message_id: String,
         partner_id: PartyId,
         partner_payment_token: Option<String>,
         scanned_at: DateTime<Utc>,
+        hold_until: DateTime<Utc>,
+    },
+    /// A scan waited past its hold window with no payment request; a new scan may claim
+    /// the QR.
+    ScanLapsed {
+        partner_id: PartyId,
+        lapsed_at: DateTime<Utc>,
     },
     /// Scan and request are both present: the payment now belongs to `partner_id`.
     Matched {
@@ -34,6 +45,40 @@ pub enum PaymentEvent {
         amount: Amount,
         matched_at: DateTime<Utc>,
     },
+    /// The authorisation is on its way to the partner (recorded before the call).
+    AuthorisationRequested {
+        partner_id: PartyId,
+        requested_at: DateTime<Utc>,
+    },
+    Authorised {
+        partner_id: PartyId,
+        response: serde_json::Value,
+        authorised_at: DateTime<Utc>,
+    },
+    Declined {
+        partner_id: PartyId,
+        error: serde_json::Value,
+        declined_at: DateTime<Utc>,
+    },
+    /// No final answer in time. `reason` says what was missing.
+    TimedOut {
+        waiting_for: WaitingFor,
+        reason: String,
+        timed_out_at: DateTime<Utc>,
+    },
+    /// The partner may have approved; it must be told to reverse (store-and-forward).
+    TimeoutReversalQueued {
+        partner_id: PartyId,
+        reversal_id: String,
+        queued_at: DateTime<Utc>,
+    },
+}
+
+/// What a timed-out payment was still waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WaitingFor {
+    Scan,
+    Partner,
 }
 
 impl DomainEvent for PaymentEvent {
@@ -42,7 +87,13 @@ impl DomainEvent for PaymentEvent {
             PaymentEvent::QrIssued { .. } => "QrIssued",
             PaymentEvent::PaymentRequested { .. } => "PaymentRequested",
             PaymentEvent::ScanReceived { .. } => "ScanReceived",
+            PaymentEvent::ScanLapsed { .. } => "ScanLapsed",
             PaymentEvent::Matched { .. } => "Matched",
+            PaymentEvent::AuthorisationRequested { .. } => "AuthorisationRequested",
+            PaymentEvent::Authorised { .. } => "Authorised",
+            PaymentEvent::Declined { .. } => "Declined",
+            PaymentEvent::TimedOut { .. } => "TimedOut",
+            PaymentEvent::TimeoutReversalQueued { .. } => "TimeoutReversalQueued",
         }
         .to_owned()
     }

@@ -1,17 +1,20 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use cqrs_es::test::TestFramework;
+use serde_json::json;
 
 use super::*;
 use crate::values::Currency;
 
 type PaymentTest = TestFramework<Payment>;
 
+const TRAN_ID: &str = "0f8e6c1a2b3c4d5e6f708192a3b4c5d6";
+
 fn at(seconds: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 21, 10, 0, 0).unwrap() + Duration::seconds(seconds)
 }
 
 fn tran_id() -> TranId {
-    TranId::parse("0f8e6c1a2b3c4d5e6f708192a3b4c5d6").unwrap()
+    TranId::parse(TRAN_ID).unwrap()
 }
 
 fn retailer() -> PartyId {
@@ -28,209 +31,510 @@ fn rand(cents: i64) -> Amount {
 
 fn issue(amount: Option<Amount>) -> PaymentCommand {
     PaymentCommand::IssueQr {
+        message_id: "qr-1".into(),
         tran_id: tran_id(),
         client_id: retailer(),
-        terminal_id: "lane-7".into(),
+        terminal_id: "lane0007".into(),
         amount,
+        scheme: "EMVCO_MERCHANT".into(),
         payload: "000201".into(),
         issued_at: at(0),
-        expires_at: at(120),
+        expires_at: at(300),
     }
 }
 
 fn issued(amount: Option<Amount>) -> PaymentEvent {
     PaymentEvent::QrIssued {
+        message_id: "qr-1".into(),
         tran_id: tran_id(),
         client_id: retailer(),
-        terminal_id: "lane-7".into(),
+        terminal_id: "lane0007".into(),
         amount,
+        scheme: "EMVCO_MERCHANT".into(),
         payload: "000201".into(),
         issued_at: at(0),
-        expires_at: at(120),
+        expires_at: at(300),
     }
 }
 
-fn request(client: PartyId, amount: Amount, seconds: i64) -> PaymentCommand {
+fn request_with(message_id: &str, client: PartyId, amount: Amount, seconds: i64) -> PaymentCommand {
     PaymentCommand::RequestPayment {
-        message_id: "req-1".into(),
+        message_id: message_id.into(),
         client_id: client,
         amount,
+        message: json!({ "id": message_id }),
         received_at: at(seconds),
+        respond_by: at(seconds + 60),
     }
 }
 
-fn requested(amount: Amount, seconds: i64) -> PaymentEvent {
+fn request(seconds: i64) -> PaymentCommand {
+    request_with("req-1", retailer(), rand(2500), seconds)
+}
+
+fn requested(seconds: i64) -> PaymentEvent {
     PaymentEvent::PaymentRequested {
         message_id: "req-1".into(),
-        amount,
+        amount: rand(2500),
+        message: json!({ "id": "req-1" }),
         requested_at: at(seconds),
+        respond_by: at(seconds + 60),
+    }
+}
+
+fn scan_with(message_id: &str, by: &str, seconds: i64) -> PaymentCommand {
+    PaymentCommand::ReceiveScan {
+        message_id: message_id.into(),
+        partner_id: partner(by),
+        partner_payment_token: Some("tok".into()),
+        received_at: at(seconds),
+        hold_until: at(seconds + 30),
     }
 }
 
 fn scan(by: &str, seconds: i64) -> PaymentCommand {
-    PaymentCommand::ReceiveScan {
-        message_id: format!("scan-{by}"),
-        partner_id: partner(by),
-        partner_payment_token: Some("tok".into()),
-        received_at: at(seconds),
-    }
+    scan_with(&format!("scan-{by}-{seconds}"), by, seconds)
 }
 
 fn scanned(by: &str, seconds: i64) -> PaymentEvent {
     PaymentEvent::ScanReceived {
-        message_id: format!("scan-{by}"),
+        message_id: format!("scan-{by}-{seconds}"),
         partner_id: partner(by),
         partner_payment_token: Some("tok".into()),
         scanned_at: at(seconds),
+        hold_until: at(seconds + 30),
     }
 }
 
-#[test]
-fn issue_qr_records_the_qr() {
-    PaymentTest::with(())
-        .given_no_previous_events()
-        .when(issue(Some(rand(2500))))
-        .then_expect_events(vec![issued(Some(rand(2500)))]);
+fn matched(by: &str, seconds: i64) -> PaymentEvent {
+    PaymentEvent::Matched {
+        partner_id: partner(by),
+        amount: rand(2500),
+        matched_at: at(seconds),
+    }
 }
 
-#[test]
-fn issue_qr_twice_is_refused() {
-    PaymentTest::with(())
-        .given(vec![issued(None)])
-        .when(issue(None))
-        .then_expect_error(PaymentError::QrAlreadyIssued);
+fn authorising(seconds: i64) -> PaymentEvent {
+    PaymentEvent::AuthorisationRequested {
+        partner_id: partner("demo-partner"),
+        requested_at: at(seconds),
+    }
 }
 
-#[test]
-fn issue_qr_that_expires_before_issue_is_refused() {
-    let command = PaymentCommand::IssueQr {
-        tran_id: tran_id(),
-        client_id: retailer(),
-        terminal_id: "lane-7".into(),
-        amount: None,
-        payload: "000201".into(),
-        issued_at: at(10),
-        expires_at: at(10),
-    };
-    PaymentTest::with(())
-        .given_no_previous_events()
-        .when(command)
-        .then_expect_error(PaymentError::ExpiryNotAfterIssue);
+/// Issued, requested, scanned and matched with demo-partner at 2 s.
+fn matched_history() -> Vec<PaymentEvent> {
+    vec![
+        issued(None),
+        requested(1),
+        scanned("demo-partner", 2),
+        matched("demo-partner", 2),
+    ]
 }
 
-#[test]
-fn request_payment_waits_for_a_scan() {
-    PaymentTest::with(())
-        .given(vec![issued(None)])
-        .when(request(retailer(), rand(2500), 1))
-        .then_expect_events(vec![requested(rand(2500), 1)]);
+fn authorising_history() -> Vec<PaymentEvent> {
+    let mut history = matched_history();
+    history.push(authorising(3));
+    history
 }
 
-#[test]
-fn request_after_scan_matches() {
-    PaymentTest::with(())
-        .given(vec![issued(None), scanned("demo-partner", 1)])
-        .when(request(retailer(), rand(2500), 2))
-        .then_expect_events(vec![
-            requested(rand(2500), 2),
-            PaymentEvent::Matched {
+fn timeout_reversal(seconds: i64) -> PaymentEvent {
+    PaymentEvent::TimeoutReversalQueued {
+        partner_id: partner("demo-partner"),
+        reversal_id: format!("{TRAN_ID}-timeout-reversal"),
+        queued_at: at(seconds),
+    }
+}
+
+mod issue_qr {
+    use super::*;
+
+    #[test]
+    fn records_the_qr() {
+        PaymentTest::with(())
+            .given_no_previous_events()
+            .when(issue(Some(rand(2500))))
+            .then_expect_events(vec![issued(Some(rand(2500)))]);
+    }
+
+    #[test]
+    fn twice_is_refused() {
+        PaymentTest::with(())
+            .given(vec![issued(None)])
+            .when(issue(None))
+            .then_expect_error(PaymentError::QrAlreadyIssued);
+    }
+
+    #[test]
+    fn expiring_before_issue_is_refused() {
+        let mut command = issue(None);
+        if let PaymentCommand::IssueQr { expires_at, .. } = &mut command {
+            *expires_at = at(0);
+        }
+        PaymentTest::with(())
+            .given_no_previous_events()
+            .when(command)
+            .then_expect_error(PaymentError::ExpiryNotAfterIssue);
+    }
+}
+
+mod request_payment {
+    use super::*;
+
+    #[test]
+    fn waits_for_a_scan() {
+        PaymentTest::with(())
+            .given(vec![issued(None)])
+            .when(request(1))
+            .then_expect_events(vec![requested(1)]);
+    }
+
+    #[test]
+    fn after_a_held_scan_matches() {
+        PaymentTest::with(())
+            .given(vec![issued(None), scanned("demo-partner", 1)])
+            .when(request(2))
+            .then_expect_events(vec![requested(2), matched("demo-partner", 2)]);
+    }
+
+    #[test]
+    fn after_the_scan_hold_lapses_the_scan() {
+        PaymentTest::with(())
+            .given(vec![issued(None), scanned("demo-partner", 1)])
+            .when(request(40))
+            .then_expect_events(vec![
+                requested(40),
+                PaymentEvent::ScanLapsed {
+                    partner_id: partner("demo-partner"),
+                    lapsed_at: at(40),
+                },
+            ]);
+    }
+
+    #[test]
+    fn for_unknown_tran_id_is_refused() {
+        PaymentTest::with(())
+            .given_no_previous_events()
+            .when(request(1))
+            .then_expect_error(PaymentError::UnknownTransaction);
+    }
+
+    #[test]
+    fn by_another_retailer_looks_unknown() {
+        PaymentTest::with(())
+            .given(vec![issued(None)])
+            .when(request_with(
+                "req-1",
+                partner("other-retailer"),
+                rand(2500),
+                1,
+            ))
+            .then_expect_error(PaymentError::UnknownTransaction);
+    }
+
+    #[test]
+    fn reusing_a_message_id_is_a_duplicate() {
+        PaymentTest::with(())
+            .given(vec![issued(None)])
+            .when(request_with("qr-1", retailer(), rand(2500), 1))
+            .then_expect_error(PaymentError::DuplicateMessage("qr-1".into()));
+    }
+
+    #[test]
+    fn second_request_is_refused() {
+        PaymentTest::with(())
+            .given(vec![issued(None), requested(1)])
+            .when(request_with("req-2", retailer(), rand(2500), 2))
+            .then_expect_error(PaymentError::PaymentAlreadyRequested);
+    }
+
+    #[test]
+    fn after_expiry_is_refused() {
+        PaymentTest::with(())
+            .given(vec![issued(None)])
+            .when(request(300))
+            .then_expect_error(PaymentError::QrExpired);
+    }
+
+    #[test]
+    fn for_another_amount_than_the_qr_is_refused() {
+        PaymentTest::with(())
+            .given(vec![issued(Some(rand(2500)))])
+            .when(request_with("req-1", retailer(), rand(2600), 1))
+            .then_expect_error(PaymentError::AmountMismatch {
+                qr: rand(2500),
+                requested: rand(2600),
+            });
+    }
+}
+
+mod receive_scan {
+    use super::*;
+
+    #[test]
+    fn before_the_request_waits() {
+        PaymentTest::with(())
+            .given(vec![issued(None)])
+            .when(scan("demo-partner", 1))
+            .then_expect_events(vec![scanned("demo-partner", 1)]);
+    }
+
+    #[test]
+    fn after_the_request_matches() {
+        PaymentTest::with(())
+            .given(vec![issued(None), requested(1)])
+            .when(scan("demo-partner", 2))
+            .then_expect_events(vec![scanned("demo-partner", 2), matched("demo-partner", 2)]);
+    }
+
+    #[test]
+    fn of_unknown_tran_id_is_refused() {
+        PaymentTest::with(())
+            .given_no_previous_events()
+            .when(scan("demo-partner", 1))
+            .then_expect_error(PaymentError::UnknownTransaction);
+    }
+
+    #[test]
+    fn reusing_a_message_id_is_a_duplicate() {
+        PaymentTest::with(())
+            .given(vec![issued(None), requested(1)])
+            .when(scan_with("req-1", "demo-partner", 2))
+            .then_expect_error(PaymentError::DuplicateMessage("req-1".into()));
+    }
+
+    #[test]
+    fn by_a_second_partner_is_refused() {
+        PaymentTest::with(())
+            .given(vec![issued(None), scanned("demo-partner", 1)])
+            .when(scan("other-partner", 2))
+            .then_expect_error(PaymentError::AlreadyScanned {
+                by_same_partner: false,
+            });
+    }
+
+    #[test]
+    fn again_by_the_same_partner_is_refused() {
+        PaymentTest::with(())
+            .given(vec![issued(None), scanned("demo-partner", 1)])
+            .when(scan("demo-partner", 2))
+            .then_expect_error(PaymentError::AlreadyScanned {
+                by_same_partner: true,
+            });
+    }
+
+    #[test]
+    fn after_a_lapsed_scan_replaces_it() {
+        PaymentTest::with(())
+            .given(vec![issued(None), scanned("demo-partner", 1)])
+            .when(scan("other-partner", 40))
+            .then_expect_events(vec![
+                PaymentEvent::ScanLapsed {
+                    partner_id: partner("demo-partner"),
+                    lapsed_at: at(40),
+                },
+                scanned("other-partner", 40),
+            ]);
+    }
+
+    #[test]
+    fn after_the_outcome_is_late_and_refused() {
+        PaymentTest::with(())
+            .given(vec![
+                issued(None),
+                requested(1),
+                PaymentEvent::TimedOut {
+                    waiting_for: WaitingFor::Scan,
+                    reason: "no scan received".into(),
+                    timed_out_at: at(61),
+                },
+            ])
+            .when(scan("demo-partner", 62))
+            .then_expect_error(PaymentError::AlreadyFinal);
+    }
+
+    #[test]
+    fn after_expiry_is_refused() {
+        PaymentTest::with(())
+            .given(vec![issued(None)])
+            .when(scan("demo-partner", 301))
+            .then_expect_error(PaymentError::QrExpired);
+    }
+}
+
+mod start_authorisation {
+    use super::*;
+
+    #[test]
+    fn once_matched_is_recorded() {
+        PaymentTest::with(())
+            .given(matched_history())
+            .when(PaymentCommand::StartAuthorisation { at: at(3) })
+            .then_expect_events(vec![authorising(3)]);
+    }
+
+    #[test]
+    fn before_a_match_is_refused() {
+        PaymentTest::with(())
+            .given(vec![issued(None), requested(1)])
+            .when(PaymentCommand::StartAuthorisation { at: at(3) })
+            .then_expect_error(PaymentError::NotAwaitingAuthorisation);
+    }
+
+    #[test]
+    fn twice_is_refused_so_the_partner_is_asked_once() {
+        PaymentTest::with(())
+            .given(authorising_history())
+            .when(PaymentCommand::StartAuthorisation { at: at(4) })
+            .then_expect_error(PaymentError::NotAwaitingAuthorisation);
+    }
+}
+
+mod record_authorisation {
+    use super::*;
+
+    fn record(outcome: AuthorisationOutcome) -> PaymentCommand {
+        PaymentCommand::RecordAuthorisation { outcome, at: at(5) }
+    }
+
+    #[test]
+    fn approval_authorises() {
+        PaymentTest::with(())
+            .given(authorising_history())
+            .when(record(AuthorisationOutcome::Approved {
+                response: json!({ "tranId": TRAN_ID }),
+            }))
+            .then_expect_events(vec![PaymentEvent::Authorised {
                 partner_id: partner("demo-partner"),
-                amount: rand(2500),
-                matched_at: at(2),
-            },
-        ]);
-}
+                response: json!({ "tranId": TRAN_ID }),
+                authorised_at: at(5),
+            }]);
+    }
 
-#[test]
-fn request_for_unknown_tran_id_is_refused() {
-    PaymentTest::with(())
-        .given_no_previous_events()
-        .when(request(retailer(), rand(2500), 1))
-        .then_expect_error(PaymentError::UnknownTransaction);
-}
-
-#[test]
-fn request_by_another_retailer_looks_unknown() {
-    PaymentTest::with(())
-        .given(vec![issued(None)])
-        .when(request(partner("other-retailer"), rand(2500), 1))
-        .then_expect_error(PaymentError::UnknownTransaction);
-}
-
-#[test]
-fn second_request_is_refused() {
-    PaymentTest::with(())
-        .given(vec![issued(None), requested(rand(2500), 1)])
-        .when(request(retailer(), rand(2500), 2))
-        .then_expect_error(PaymentError::PaymentAlreadyRequested);
-}
-
-#[test]
-fn request_after_expiry_is_refused() {
-    PaymentTest::with(())
-        .given(vec![issued(None)])
-        .when(request(retailer(), rand(2500), 120))
-        .then_expect_error(PaymentError::QrExpired);
-}
-
-#[test]
-fn request_for_another_amount_than_the_qr_is_refused() {
-    PaymentTest::with(())
-        .given(vec![issued(Some(rand(2500)))])
-        .when(request(retailer(), rand(2600), 1))
-        .then_expect_error(PaymentError::AmountMismatch {
-            qr: rand(2500),
-            requested: rand(2600),
-        });
-}
-
-#[test]
-fn scan_before_request_waits() {
-    PaymentTest::with(())
-        .given(vec![issued(None)])
-        .when(scan("demo-partner", 1))
-        .then_expect_events(vec![scanned("demo-partner", 1)]);
-}
-
-#[test]
-fn scan_after_request_matches() {
-    PaymentTest::with(())
-        .given(vec![issued(None), requested(rand(2500), 1)])
-        .when(scan("demo-partner", 2))
-        .then_expect_events(vec![
-            scanned("demo-partner", 2),
-            PaymentEvent::Matched {
+    #[test]
+    fn refusal_declines() {
+        PaymentTest::with(())
+            .given(authorising_history())
+            .when(record(AuthorisationOutcome::Declined {
+                error: json!({ "errorType": "DECLINED_BY_PARTNER" }),
+            }))
+            .then_expect_events(vec![PaymentEvent::Declined {
                 partner_id: partner("demo-partner"),
-                amount: rand(2500),
-                matched_at: at(2),
-            },
-        ]);
-}
+                error: json!({ "errorType": "DECLINED_BY_PARTNER" }),
+                declined_at: at(5),
+            }]);
+    }
 
-#[test]
-fn scan_of_unknown_tran_id_is_refused() {
-    PaymentTest::with(())
-        .given_no_previous_events()
-        .when(scan("demo-partner", 1))
-        .then_expect_error(PaymentError::UnknownTransaction);
-}
+    #[test]
+    fn unknown_outcome_times_out_and_queues_a_reversal() {
+        PaymentTest::with(())
+            .given(authorising_history())
+            .when(record(AuthorisationOutcome::Unknown {
+                reason: "HTTP 503".into(),
+            }))
+            .then_expect_events(vec![
+                PaymentEvent::TimedOut {
+                    waiting_for: WaitingFor::Partner,
+                    reason: "HTTP 503".into(),
+                    timed_out_at: at(5),
+                },
+                timeout_reversal(5),
+            ]);
+    }
 
-#[test]
-fn scan_by_a_second_partner_is_refused() {
-    PaymentTest::with(())
-        .given(vec![issued(None), scanned("demo-partner", 1)])
-        .when(scan("other-partner", 2))
-        .then_expect_error(PaymentError::AlreadyScanned {
-            by_same_partner: false,
+    #[test]
+    fn late_answer_after_the_outcome_is_refused() {
+        let mut history = authorising_history();
+        history.push(PaymentEvent::TimedOut {
+            waiting_for: WaitingFor::Partner,
+            reason: "no answer from the partner in time".into(),
+            timed_out_at: at(61),
         });
+        PaymentTest::with(())
+            .given(history)
+            .when(record(AuthorisationOutcome::Approved {
+                response: json!({}),
+            }))
+            .then_expect_error(PaymentError::AlreadyFinal);
+    }
+
+    #[test]
+    fn answer_that_was_never_asked_for_is_refused() {
+        PaymentTest::with(())
+            .given(matched_history())
+            .when(record(AuthorisationOutcome::Approved {
+                response: json!({}),
+            }))
+            .then_expect_error(PaymentError::NotAwaitingAuthorisation);
+    }
 }
 
-#[test]
-fn scan_after_expiry_is_refused() {
-    PaymentTest::with(())
-        .given(vec![issued(None)])
-        .when(scan("demo-partner", 121))
-        .then_expect_error(PaymentError::QrExpired);
+mod time_out {
+    use super::*;
+
+    fn time_out(seconds: i64) -> PaymentCommand {
+        PaymentCommand::TimeOut { at: at(seconds) }
+    }
+
+    #[test]
+    fn waiting_for_a_scan_needs_no_reversal() {
+        PaymentTest::with(())
+            .given(vec![issued(None), requested(1)])
+            .when(time_out(61))
+            .then_expect_events(vec![PaymentEvent::TimedOut {
+                waiting_for: WaitingFor::Scan,
+                reason: "no scan received".into(),
+                timed_out_at: at(61),
+            }]);
+    }
+
+    #[test]
+    fn matched_but_never_sent_needs_no_reversal() {
+        PaymentTest::with(())
+            .given(matched_history())
+            .when(time_out(61))
+            .then_expect_events(vec![PaymentEvent::TimedOut {
+                waiting_for: WaitingFor::Partner,
+                reason: "authorisation never sent".into(),
+                timed_out_at: at(61),
+            }]);
+    }
+
+    #[test]
+    fn waiting_for_the_partner_queues_a_reversal() {
+        PaymentTest::with(())
+            .given(authorising_history())
+            .when(time_out(61))
+            .then_expect_events(vec![
+                PaymentEvent::TimedOut {
+                    waiting_for: WaitingFor::Partner,
+                    reason: "no answer from the partner in time".into(),
+                    timed_out_at: at(61),
+                },
+                timeout_reversal(61),
+            ]);
+    }
+
+    #[test]
+    fn after_the_outcome_is_refused() {
+        let mut history = authorising_history();
+        history.push(PaymentEvent::Authorised {
+            partner_id: partner("demo-partner"),
+            response: json!({}),
+            authorised_at: at(5),
+        });
+        PaymentTest::with(())
+            .given(history)
+            .when(time_out(61))
+            .then_expect_error(PaymentError::AlreadyFinal);
+    }
+
+    #[test]
+    fn with_no_request_waiting_is_refused() {
+        PaymentTest::with(())
+            .given(vec![issued(None), scanned("demo-partner", 1)])
+            .when(time_out(61))
+            .then_expect_error(PaymentError::NothingWaiting);
+    }
 }
 
 #[test]
@@ -240,4 +544,27 @@ fn events_round_trip_through_json() {
     assert_eq!(json["QrIssued"]["amount"]["currency"], "710");
     let back: PaymentEvent = serde_json::from_value(json).unwrap();
     assert_eq!(back, event);
+}
+
+#[test]
+fn state_after_an_approval_is_final_with_the_response() {
+    let mut payment = Payment::default();
+    for event in authorising_history() {
+        payment.apply(event);
+    }
+    assert_eq!(payment.stage(), Stage::Authorising);
+    payment.apply(PaymentEvent::Authorised {
+        partner_id: partner("demo-partner"),
+        response: json!({ "ok": true }),
+        authorised_at: at(5),
+    });
+    assert_eq!(payment.stage(), Stage::Final);
+    assert_eq!(
+        payment.outcome(),
+        Some(&Outcome::Authorised {
+            response: json!({ "ok": true })
+        })
+    );
+    assert!(payment.belongs_to(&retailer()));
+    assert!(!payment.belongs_to(&partner("other-retailer")));
 }

@@ -1,0 +1,473 @@
+//! The payload of one QR code, in one of the contract's schemes, and its validator.
+//!
+//! `EMVCO_MERCHANT` is full EMV MPM: 00, 01 = `12` (dynamic: one QR per payment), one
+//! merchant account template (26–51) per enabled partner plus ours, 52 MCC, 53 currency,
+//! 54 amount when known, 58 country, 59 name, 60 city, 62 additional data (reference and
+//! terminal labels), 63 CRC. `PSEUDO_EMVCO_MERCHANT` is the same where the mandatory merchant
+//! fields may be absent. `ELECTRUM_MERCHANT_MINIMAL` is 00 plus the templates only.
+
+use std::collections::HashSet;
+
+use aggregates::values::Amount;
+use serde::{Deserialize, Serialize};
+
+use super::crc::checksum_hex;
+use super::tlv::{self, DataObject, TlvError, PAYLOAD_MAX_CHARS};
+
+pub const MERCHANT_ACCOUNT_TAGS: std::ops::RangeInclusive<u8> = 26..=51;
+/// Longest globally unique identifier in a merchant account template.
+pub const GUID_MAX_CHARS: usize = 32;
+pub const MERCHANT_NAME_MAX_CHARS: usize = 25;
+pub const MERCHANT_CITY_MAX_CHARS: usize = 15;
+/// Each sub-object of the additional data template (62).
+pub const ADDITIONAL_DATA_MAX_CHARS: usize = 25;
+/// Tag 54 holds at most 13 characters, decimal point included.
+pub const AMOUNT_MAX_CHARS: usize = 13;
+
+const PAYLOAD_FORMAT_INDICATOR: &str = "01";
+const DYNAMIC_QR: &str = "12";
+const CRC_TAG: u8 = 63;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum QrScheme {
+    EmvcoMerchant,
+    PseudoEmvcoMerchant,
+    ElectrumMerchantMinimal,
+}
+
+/// One merchant account information template: who can pay this QR and how they find it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MerchantAccount {
+    /// 26 to 51.
+    pub tag: u8,
+    /// Sub-object 00, e.g. `za.co.mp`.
+    pub guid: String,
+    /// Sub-object 01: the reference this account holder resolves (for us, the tranId).
+    pub reference: String,
+}
+
+/// Everything that goes into a payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadSpec {
+    pub scheme: QrScheme,
+    pub accounts: Vec<MerchantAccount>,
+    pub merchant_category_code: Option<String>,
+    pub amount: Option<Amount>,
+    pub currency: String,
+    pub country: Option<String>,
+    pub merchant_name: Option<String>,
+    pub merchant_city: Option<String>,
+    pub reference_label: Option<String>,
+    pub terminal_label: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    #[error(transparent)]
+    Tlv(#[from] TlvError),
+    #[error("payload is {0} characters; the most is {PAYLOAD_MAX_CHARS}")]
+    TooLong(usize),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn invalid(reason: impl Into<String>) -> PayloadError {
+    PayloadError::Invalid(reason.into())
+}
+
+impl PayloadSpec {
+    pub fn encode(&self) -> Result<String, PayloadError> {
+        let mut objects = vec![DataObject::new(0, PAYLOAD_FORMAT_INDICATOR)];
+        let full = self.scheme != QrScheme::ElectrumMerchantMinimal;
+        if full {
+            objects.push(DataObject::new(1, DYNAMIC_QR));
+        }
+        let mut tags = HashSet::new();
+        for account in &self.accounts {
+            if !MERCHANT_ACCOUNT_TAGS.contains(&account.tag) || !tags.insert(account.tag) {
+                return Err(invalid(format!(
+                    "merchant account tag {} must be unique and within 26-51",
+                    account.tag
+                )));
+            }
+            objects.push(DataObject::new(account.tag, encode_account(account)?));
+        }
+        if full {
+            push_optional(&mut objects, 52, self.merchant_category_code.as_deref());
+            objects.push(DataObject::new(53, self.currency.clone()));
+            if let Some(amount) = self.amount {
+                objects.push(DataObject::new(54, format_amount(amount)));
+            }
+            push_optional(&mut objects, 58, self.country.as_deref());
+            let name = self
+                .merchant_name
+                .as_deref()
+                .map(|n| printable(n, MERCHANT_NAME_MAX_CHARS));
+            push_optional(&mut objects, 59, name.as_deref());
+            let city = self
+                .merchant_city
+                .as_deref()
+                .map(|c| printable(c, MERCHANT_CITY_MAX_CHARS));
+            push_optional(&mut objects, 60, city.as_deref());
+            let mut additional = Vec::new();
+            let reference = self
+                .reference_label
+                .as_deref()
+                .map(|r| printable(r, ADDITIONAL_DATA_MAX_CHARS));
+            push_optional(&mut additional, 5, reference.as_deref());
+            let terminal = self
+                .terminal_label
+                .as_deref()
+                .map(|t| printable(t, ADDITIONAL_DATA_MAX_CHARS));
+            push_optional(&mut additional, 7, terminal.as_deref());
+            if !additional.is_empty() {
+                objects.push(DataObject::new(62, tlv::encode(&additional)?));
+            }
+        }
+        let mut text = tlv::encode(&objects)?;
+        if full {
+            text.push_str("6304");
+            let crc = checksum_hex(&text);
+            text.push_str(&crc);
+        }
+        let chars = text.chars().count();
+        if chars > PAYLOAD_MAX_CHARS {
+            return Err(PayloadError::TooLong(chars));
+        }
+        let validated = validate(&text, self.scheme)?;
+        debug_assert_eq!(validated.accounts, self.accounts);
+        Ok(text)
+    }
+}
+
+fn encode_account(account: &MerchantAccount) -> Result<String, PayloadError> {
+    if account.guid.is_empty() || account.guid.chars().count() > GUID_MAX_CHARS {
+        return Err(invalid(format!(
+            "GUID of template {} must be 1 to {GUID_MAX_CHARS} characters",
+            account.tag
+        )));
+    }
+    Ok(tlv::encode(&[
+        DataObject::new(0, account.guid.clone()),
+        DataObject::new(1, account.reference.clone()),
+    ])?)
+}
+
+fn push_optional(objects: &mut Vec<DataObject>, id: u8, value: Option<&str>) {
+    if let Some(value) = value.filter(|v| !v.is_empty()) {
+        objects.push(DataObject::new(id, value));
+    }
+}
+
+/// Keeps printable ASCII (what every scanner shows alike) and cuts to `max` characters.
+fn printable(text: &str, max: usize) -> String {
+    text.chars()
+        .filter(|c| (' '..='~').contains(c))
+        .take(max)
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+/// Minor units as a decimal with two places: 2500 → `25.00`.
+pub fn format_amount(amount: Amount) -> String {
+    let minor = amount.minor_units();
+    format!("{}.{:02}", minor / 100, minor % 100)
+}
+
+/// What a valid payload says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidatedPayload {
+    pub objects: Vec<DataObject>,
+    pub accounts: Vec<MerchantAccount>,
+}
+
+impl ValidatedPayload {
+    pub fn value(&self, id: u8) -> Option<&str> {
+        self.objects
+            .iter()
+            .find(|o| o.id == id)
+            .map(|o| o.value.as_str())
+    }
+}
+
+/// Checks `text` against the rules of `scheme`.
+pub fn validate(text: &str, scheme: QrScheme) -> Result<ValidatedPayload, PayloadError> {
+    let chars = text.chars().count();
+    if chars > PAYLOAD_MAX_CHARS {
+        return Err(PayloadError::TooLong(chars));
+    }
+    let objects = tlv::decode(text)?;
+    let mut seen = HashSet::new();
+    for object in &objects {
+        if !seen.insert(object.id) {
+            return Err(invalid(format!(
+                "data object {:02} appears twice",
+                object.id
+            )));
+        }
+    }
+    if objects.first().map(|o| (o.id, o.value.as_str())) != Some((0, PAYLOAD_FORMAT_INDICATOR)) {
+        return Err(invalid("payload must start with 00 = 01"));
+    }
+    let accounts = objects
+        .iter()
+        .filter(|o| MERCHANT_ACCOUNT_TAGS.contains(&o.id))
+        .map(decode_account)
+        .collect::<Result<Vec<_>, _>>()?;
+    if accounts.is_empty() {
+        return Err(invalid("no merchant account template (26-51)"));
+    }
+    match scheme {
+        QrScheme::ElectrumMerchantMinimal => {
+            if let Some(other) = objects
+                .iter()
+                .find(|o| o.id != 0 && !MERCHANT_ACCOUNT_TAGS.contains(&o.id))
+            {
+                return Err(invalid(format!(
+                    "data object {:02} is not part of the minimal scheme",
+                    other.id
+                )));
+            }
+        }
+        QrScheme::EmvcoMerchant | QrScheme::PseudoEmvcoMerchant => {
+            check_crc(text, &objects)?;
+            check_merchant_fields(&objects, scheme == QrScheme::EmvcoMerchant)?;
+        }
+    }
+    Ok(ValidatedPayload { objects, accounts })
+}
+
+fn decode_account(object: &DataObject) -> Result<MerchantAccount, PayloadError> {
+    let inner = tlv::decode(&object.value)?;
+    let guid = inner
+        .iter()
+        .find(|o| o.id == 0)
+        .map(|o| o.value.clone())
+        .ok_or_else(|| invalid(format!("template {} has no GUID (00)", object.id)))?;
+    if guid.chars().count() > GUID_MAX_CHARS {
+        return Err(invalid(format!(
+            "GUID of template {} is too long",
+            object.id
+        )));
+    }
+    let reference = inner
+        .iter()
+        .find(|o| o.id == 1)
+        .map(|o| o.value.clone())
+        .unwrap_or_default();
+    Ok(MerchantAccount {
+        tag: object.id,
+        guid,
+        reference,
+    })
+}
+
+fn check_crc(text: &str, objects: &[DataObject]) -> Result<(), PayloadError> {
+    let last = objects
+        .last()
+        .filter(|o| o.id == CRC_TAG)
+        .ok_or_else(|| invalid("CRC (63) must be the last data object"))?;
+    if last.value.len() != 4 {
+        return Err(invalid("CRC (63) must be four hex digits"));
+    }
+    let covered = &text[..text.len() - 4];
+    let expected = checksum_hex(covered);
+    if last.value != expected {
+        return Err(invalid(format!(
+            "CRC is {} but the payload sums to {expected}",
+            last.value
+        )));
+    }
+    Ok(())
+}
+
+/// A top-level data object, what to say when it is wrong, and the test it must pass.
+type FieldRule<'a> = (u8, &'a str, &'a dyn Fn(&str) -> bool);
+
+fn check_merchant_fields(objects: &[DataObject], mandatory: bool) -> Result<(), PayloadError> {
+    let value = |id: u8| {
+        objects
+            .iter()
+            .find(|o| o.id == id)
+            .map(|o| o.value.as_str())
+    };
+    let digits = |v: &str, n: usize| v.len() == n && v.bytes().all(|b| b.is_ascii_digit());
+    if let Some(method) = value(1) {
+        if method != "11" && method != "12" {
+            return Err(invalid("point of initiation (01) must be 11 or 12"));
+        }
+    }
+    let rules: [FieldRule<'_>; 5] = [
+        (52, "merchant category code (52) must be 4 digits", &|v| {
+            digits(v, 4)
+        }),
+        (53, "currency (53) must be 3 digits", &|v| digits(v, 3)),
+        (58, "country (58) must be 2 upper-case letters", &|v| {
+            v.len() == 2 && v.bytes().all(|b| b.is_ascii_uppercase())
+        }),
+        (59, "merchant name (59) must be 1 to 25 characters", &|v| {
+            v.chars().count() <= MERCHANT_NAME_MAX_CHARS
+        }),
+        (60, "merchant city (60) must be 1 to 15 characters", &|v| {
+            v.chars().count() <= MERCHANT_CITY_MAX_CHARS
+        }),
+    ];
+    for (id, message, rule) in rules {
+        match value(id) {
+            Some(v) if !rule(v) => return Err(invalid(message)),
+            None if mandatory || id == 53 => return Err(invalid(message)),
+            _ => {}
+        }
+    }
+    if let Some(amount) = value(54) {
+        let well_formed = amount.len() <= AMOUNT_MAX_CHARS
+            && amount.split_once('.').map_or_else(
+                || amount.bytes().all(|b| b.is_ascii_digit()),
+                |(whole, cents)| {
+                    !whole.is_empty()
+                        && whole.bytes().all(|b| b.is_ascii_digit())
+                        && cents.bytes().all(|b| b.is_ascii_digit())
+                },
+            );
+        if !well_formed {
+            return Err(invalid(
+                "amount (54) must be a decimal of at most 13 characters",
+            ));
+        }
+    }
+    if let Some(additional) = value(62) {
+        for object in tlv::decode(additional)? {
+            if object.value.chars().count() > ADDITIONAL_DATA_MAX_CHARS {
+                return Err(invalid(format!(
+                    "additional data {:02} is longer than 25 characters",
+                    object.id
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aggregates::values::Currency;
+    use proptest::prelude::*;
+
+    fn spec(scheme: QrScheme) -> PayloadSpec {
+        PayloadSpec {
+            scheme,
+            accounts: vec![
+                MerchantAccount {
+                    tag: 26,
+                    guid: "za.co.mp".into(),
+                    reference: "0f8e6c1a2b3c4d5e6f708192a3b4c5d6".into(),
+                },
+                MerchantAccount {
+                    tag: 27,
+                    guid: "za.co.qrswitch".into(),
+                    reference: "0f8e6c1a2b3c4d5e6f708192a3b4c5d6".into(),
+                },
+            ],
+            merchant_category_code: Some("5411".into()),
+            amount: Some(Amount::new(2500, Currency::ZAR).unwrap()),
+            currency: "710".into(),
+            country: Some("ZA".into()),
+            merchant_name: Some("Corner Shop".into()),
+            merchant_city: Some("Cape Town".into()),
+            reference_label: Some("INV-1".into()),
+            terminal_label: Some("lane-7".into()),
+        }
+    }
+
+    #[test]
+    fn full_payload_has_every_field_and_a_valid_crc() {
+        let text = spec(QrScheme::EmvcoMerchant).encode().unwrap();
+        assert!(text.starts_with("000201010212"));
+        assert!(text.contains("5303710"));
+        assert!(text.contains("540525.00"));
+        assert!(text.contains("5802ZA"));
+        assert!(text.contains("5911Corner Shop"));
+        assert!(text.contains("6009Cape Town"));
+        assert!(text.contains("62190505INV-10706lane-7"));
+        let crc = &text[text.len() - 4..];
+        assert_eq!(crc, checksum_hex(&text[..text.len() - 4]));
+        assert!(crc
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()));
+        let validated = validate(&text, QrScheme::EmvcoMerchant).unwrap();
+        assert_eq!(validated.accounts.len(), 2);
+    }
+
+    #[test]
+    fn minimal_payload_is_format_indicator_and_templates() {
+        let text = spec(QrScheme::ElectrumMerchantMinimal).encode().unwrap();
+        let objects = tlv::decode(&text).unwrap();
+        let ids: Vec<u8> = objects.iter().map(|o| o.id).collect();
+        assert_eq!(ids, vec![0, 26, 27]);
+    }
+
+    #[test]
+    fn validator_rejects_a_wrong_crc_and_missing_fields() {
+        let text = spec(QrScheme::EmvcoMerchant).encode().unwrap();
+        let mut tampered = text.clone();
+        tampered.replace_range(text.len() - 4.., "0000");
+        assert!(validate(&tampered, QrScheme::EmvcoMerchant).is_err());
+
+        let mut no_name = spec(QrScheme::EmvcoMerchant);
+        no_name.merchant_name = None;
+        assert!(no_name.encode().is_err(), "59 is mandatory in full EMVCo");
+        no_name.scheme = QrScheme::PseudoEmvcoMerchant;
+        assert!(no_name.encode().is_ok(), "pseudo EMVCo may leave it out");
+    }
+
+    #[test]
+    fn overlong_names_are_cut_to_their_limits() {
+        let mut long = spec(QrScheme::EmvcoMerchant);
+        long.merchant_name = Some("A very long merchant name indeed".into());
+        long.merchant_city = Some("Port Elizabeth North".into());
+        let text = long.encode().unwrap();
+        let validated = validate(&text, QrScheme::EmvcoMerchant).unwrap();
+        assert_eq!(validated.value(59), Some("A very long merchant name"));
+        assert_eq!(validated.value(60), Some("Port Elizabeth"));
+    }
+
+    #[test]
+    fn too_many_partners_overflow_the_payload_limit() {
+        let mut crowded = spec(QrScheme::EmvcoMerchant);
+        crowded.accounts = (26..=51)
+            .map(|tag| MerchantAccount {
+                tag,
+                guid: format!("za.co.partner{tag}"),
+                reference: "0f8e6c1a2b3c4d5e6f708192a3b4c5d6".into(),
+            })
+            .collect();
+        assert!(matches!(crowded.encode(), Err(PayloadError::TooLong(_))));
+    }
+
+    proptest! {
+        #[test]
+        fn any_spec_within_limits_round_trips(
+            cents in 0i64..1_000_000_000,
+            name in "[A-Za-z][A-Za-z0-9 ]{0,39}",
+            reference in "[0-9a-f]{8,32}",
+            partners in 1usize..4,
+            scheme in prop_oneof![Just(QrScheme::EmvcoMerchant), Just(QrScheme::ElectrumMerchantMinimal)],
+        ) {
+            let mut spec = spec(scheme);
+            spec.amount = Some(Amount::new(cents, Currency::ZAR).unwrap());
+            spec.merchant_name = Some(name);
+            spec.accounts = (0..partners)
+                .map(|i| MerchantAccount { tag: 26 + i as u8, guid: format!("za.co.p{i}"), reference: reference.clone() })
+                .collect();
+            let text = spec.encode().unwrap();
+            let validated = validate(&text, scheme).unwrap();
+            prop_assert_eq!(&validated.accounts, &spec.accounts);
+            if scheme == QrScheme::EmvcoMerchant {
+                prop_assert_eq!(validated.value(54).map(str::to_owned), Some(format_amount(spec.amount.unwrap())));
+            }
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! `qrswitch partner-sim`: a QR partner over real HTTP, for demos and tests.
+//!
+//! It serves the partner side of the contract (`/qr/v1/payments`, `/confirmations`,
+//! `/reversals`) in one of several modes, records every message it receives
+//! (`GET /sim/received`), lets its mode be changed while running (`PUT /sim/mode`), and can
+//! notify the switch of a scan (`POST /sim/scans`), as a wallet app's back end would.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::{web, HttpResponse, HttpServer};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::qr_api::wire::{ErrorDetail, ErrorType};
+
+/// How long `hang` holds a request: far past any sane client timeout, yet bounded so a
+/// forgotten simulator frees its connections by itself.
+pub const HANG_MS: u64 = 600_000;
+/// Messages remembered for `/sim/received`; the oldest are dropped past this.
+pub const RECEIVED_LIMIT: usize = 100_000;
+
+/// How the simulator answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "mode", content = "ms")]
+pub enum Mode {
+    /// 201 `PaymentResponse` / 202 for advices.
+    Approve,
+    /// 400 `ErrorDetail` DECLINED_BY_PARTNER (advices are still accepted).
+    Decline,
+    /// Wait this many milliseconds, then approve.
+    Delay(u64),
+    /// 500 `ErrorDetail` to everything.
+    Fail,
+    /// Never answer (until [`HANG_MS`]).
+    Hang,
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+
+    /// `approve`, `decline`, `fail`, `hang` or `delay:MS`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "approve" => Ok(Mode::Approve),
+            "decline" => Ok(Mode::Decline),
+            "fail" => Ok(Mode::Fail),
+            "hang" => Ok(Mode::Hang),
+            other => other
+                .strip_prefix("delay:")
+                .and_then(|ms| ms.parse().ok())
+                .map(Mode::Delay)
+                .ok_or_else(|| format!("{other:?}: use approve, decline, fail, hang or delay:MS")),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub listen: SocketAddr,
+    pub mode: Mode,
+    /// The partner this simulator plays.
+    pub partner_id: String,
+    pub partner_name: String,
+    /// The switch's `/qr/v1` base, for scans.
+    pub switch_url: Option<String>,
+    /// Password for Basic authentication at the switch (user = `partner_id`).
+    pub switch_password: Option<String>,
+}
+
+/// One message as the simulator received it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Received {
+    pub operation: String,
+    pub message_id: Option<String>,
+    pub tran_id: Option<String>,
+    pub request_id: Option<String>,
+    pub received_at: String,
+}
+
+struct SimState {
+    config: SimConfig,
+    mode: Mutex<Mode>,
+    received: Mutex<Vec<Received>>,
+    http: reqwest::Client,
+}
+
+impl SimState {
+    fn mode(&self) -> Mode {
+        *self.mode.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn record(&self, operation: &str, body: &Value) {
+        let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_owned);
+        let mut received = self.received.lock().unwrap_or_else(|p| p.into_inner());
+        if received.len() >= RECEIVED_LIMIT {
+            received.remove(0);
+        }
+        received.push(Received {
+            operation: operation.to_owned(),
+            message_id: text("id"),
+            tran_id: text("tranId"),
+            request_id: text("requestId"),
+            received_at: Utc::now().to_rfc3339(),
+        });
+    }
+}
+
+/// A running simulator.
+pub struct SimRunning {
+    pub addr: SocketAddr,
+    handle: ServerHandle,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl SimRunning {
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(false).await;
+        let _ = self.server.await;
+    }
+
+    pub async fn wait(self) -> std::io::Result<()> {
+        self.server.await.map_err(std::io::Error::other)?
+    }
+}
+
+pub fn start(config: SimConfig) -> std::io::Result<SimRunning> {
+    let listener = TcpListener::bind(config.listen)?;
+    let addr = listener.local_addr()?;
+    let state = web::Data::new(SimState {
+        mode: Mutex::new(config.mode),
+        config,
+        received: Mutex::new(Vec::new()),
+        http: reqwest::Client::new(),
+    });
+    let server = HttpServer::new(move || {
+        actix_web::App::new()
+            .app_data(state.clone())
+            .app_data(web::JsonConfig::default().limit(256 * 1024))
+            .route("/qr/v1/payments", web::post().to(payments))
+            .route(
+                "/qr/v1/payments/confirmations",
+                web::post().to(confirmations),
+            )
+            .route("/qr/v1/payments/reversals", web::post().to(reversals))
+            .route("/sim/received", web::get().to(received))
+            .route("/sim/mode", web::put().to(set_mode))
+            .route("/sim/scans", web::post().to(send_scan))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .listen(listener)?
+    .run();
+    let handle = server.handle();
+    let server = tokio::spawn(server);
+    tracing::info!(%addr, "partner simulator listening");
+    Ok(SimRunning {
+        addr,
+        handle,
+        server,
+    })
+}
+
+fn error(status: u16, error_type: ErrorType, message: &str, body: &Value) -> HttpResponse {
+    let mut detail = ErrorDetail::new(error_type, message);
+    detail.original_id = body.get("id").and_then(Value::as_str).map(str::to_owned);
+    detail.tran_id = body
+        .get("tranId")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let status = actix_web::http::StatusCode::from_u16(status)
+        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+    HttpResponse::build(status).json(detail)
+}
+
+/// Applies the mode's delay; `Some` when the mode answers on its own.
+async fn apply_mode(state: &SimState, body: &Value) -> Option<HttpResponse> {
+    match state.mode() {
+        Mode::Approve | Mode::Decline => None,
+        Mode::Delay(ms) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            None
+        }
+        Mode::Fail => Some(error(
+            500,
+            ErrorType::GeneralError,
+            "simulated failure",
+            body,
+        )),
+        Mode::Hang => {
+            tokio::time::sleep(Duration::from_millis(HANG_MS)).await;
+            Some(error(
+                504,
+                ErrorType::UpstreamUnavailable,
+                "simulated hang",
+                body,
+            ))
+        }
+    }
+}
+
+async fn payments(state: web::Data<SimState>, body: web::Json<Value>) -> HttpResponse {
+    let body = body.into_inner();
+    state.record("payment", &body);
+    if let Some(answer) = apply_mode(&state, &body).await {
+        return answer;
+    }
+    if state.mode() == Mode::Decline {
+        return error(
+            400,
+            ErrorType::DeclinedByPartner,
+            "declined by simulated partner",
+            &body,
+        );
+    }
+    HttpResponse::Created().json(approval(&state.config, body))
+}
+
+/// A `PaymentResponse` for `request`: approved in full, paid from a wallet.
+fn approval(config: &SimConfig, mut request: Value) -> Value {
+    let requested = request["amounts"]["requestAmount"].clone();
+    request["time"] = json!(Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    request["partner"] = json!({ "id": config.partner_id, "name": config.partner_name });
+    request["amounts"]["approvedAmount"] = requested.clone();
+    request["tenders"] = json!([{ "tenderType": "WALLET", "amount": requested,
+                                 "reference": format!("SIM-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]) }]);
+    request
+}
+
+async fn advice(state: &SimState, operation: &str, body: Value) -> HttpResponse {
+    state.record(operation, &body);
+    if let Some(answer) = apply_mode(state, &body).await {
+        return answer;
+    }
+    HttpResponse::Accepted().json(body)
+}
+
+async fn confirmations(state: web::Data<SimState>, body: web::Json<Value>) -> HttpResponse {
+    advice(&state, "confirmation", body.into_inner()).await
+}
+
+async fn reversals(state: web::Data<SimState>, body: web::Json<Value>) -> HttpResponse {
+    advice(&state, "reversal", body.into_inner()).await
+}
+
+async fn received(state: web::Data<SimState>) -> HttpResponse {
+    let received = state
+        .received
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    HttpResponse::Ok().json(received)
+}
+
+async fn set_mode(state: web::Data<SimState>, mode: web::Json<Mode>) -> HttpResponse {
+    *state.mode.lock().unwrap_or_else(|p| p.into_inner()) = mode.into_inner();
+    HttpResponse::Ok().json(state.mode())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ScanOrder {
+    tran_id: String,
+    #[serde(default)]
+    partner_payment_token: Option<String>,
+}
+
+/// Notifies the switch that a customer scanned `tranId`; answers with the switch's status
+/// and body.
+async fn send_scan(state: web::Data<SimState>, order: web::Json<ScanOrder>) -> HttpResponse {
+    let Some(switch_url) = &state.config.switch_url else {
+        return HttpResponse::BadRequest().json(json!({ "code": "NO_SWITCH",
+            "message": "start the simulator with --switch-url to send scans" }));
+    };
+    let config = &state.config;
+    let scan = json!({
+        "id": uuid::Uuid::new_v4().to_string(),
+        "time": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "partner": { "id": config.partner_id, "name": config.partner_name },
+        "tranId": order.tran_id,
+        "partnerPaymentToken": order.partner_payment_token.clone()
+            .unwrap_or_else(|| format!("sim-token-{}", uuid::Uuid::new_v4().simple())),
+    });
+    let mut request = state
+        .http
+        .post(format!("{}/scans", switch_url.trim_end_matches('/')))
+        .timeout(Duration::from_secs(10))
+        .json(&scan);
+    if let Some(password) = &config.switch_password {
+        request = request.basic_auth(&config.partner_id, Some(password));
+    }
+    match request.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let body = response.text().await.unwrap_or_default();
+            let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+            HttpResponse::Ok().json(json!({ "status": status, "body": body, "scan": scan }))
+        }
+        Err(error) => HttpResponse::BadGateway()
+            .json(json!({ "code": "SWITCH_UNREACHABLE", "message": error.to_string() })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_parse_from_the_command_line() {
+        assert_eq!("approve".parse(), Ok(Mode::Approve));
+        assert_eq!("delay:250".parse(), Ok(Mode::Delay(250)));
+        assert!("delay:soon".parse::<Mode>().is_err());
+        assert!("sometimes".parse::<Mode>().is_err());
+    }
+
+    #[test]
+    fn modes_round_trip_as_json() {
+        let json = serde_json::to_value(Mode::Delay(5)).unwrap();
+        assert_eq!(json, json!({ "mode": "delay", "ms": 5 }));
+        assert_eq!(
+            serde_json::from_value::<Mode>(json!({ "mode": "hang" })).unwrap(),
+            Mode::Hang
+        );
+    }
+}

@@ -1,0 +1,182 @@
+//! Authorisation routing: once scan and request match, send the POS's `PaymentRequest` to the
+//! partner that scanned and record its answer.
+//!
+//! The right to call is claimed first (`StartAuthorisation`), so however many instances
+//! notice the match, the partner is asked once. A crash after the claim leaves the payment
+//! authorising; the POS's timeout (or the deadline sweeper) then times it out and queues a
+//! reversal, since the partner may have approved.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aggregates::{AuthorisationOutcome, PaymentCommand, PaymentError, Stage};
+use chrono::Utc;
+use cqrs_es::AggregateError;
+use serde_json::Value;
+
+use crate::app::App;
+use crate::commands::CommandMetadata;
+use crate::config::PartnerConfig;
+use crate::qr_api::wire::{ErrorDetail, ErrorType, Institution};
+
+/// Party recorded on events the switch causes by itself.
+pub const SYSTEM_PARTY: &str = "qrswitch";
+
+/// Sends the authorisation of `tran_id` if it is matched and nobody has yet.
+pub async fn drive(app: Arc<App>, tran_id: String) {
+    if let Err(error) = try_drive(&app, &tran_id).await {
+        tracing::error!(tran_id, %error, "authorisation routing failed; the payment will time out");
+    }
+}
+
+async fn try_drive(app: &App, tran_id: &str) -> Result<(), AggregateError<PaymentError>> {
+    let payment = app.payments.load(tran_id).await?;
+    if payment.stage() != Stage::Matched {
+        return Ok(());
+    }
+    let metadata = system_metadata();
+    match app
+        .payments
+        .execute(
+            tran_id,
+            PaymentCommand::StartAuthorisation { at: Utc::now() },
+            &metadata,
+        )
+        .await
+    {
+        Ok(()) => {}
+        // Another caller claimed it first; it will send.
+        Err(AggregateError::UserError(PaymentError::NotAwaitingAuthorisation)) => return Ok(()),
+        Err(other) => return Err(other),
+    }
+    let payment = app.payments.load(tran_id).await?;
+    let (Some(request), Some(scan)) = (payment.request(), payment.scan()) else {
+        return Ok(());
+    };
+    let outcome = match app.config.partner(scan.partner_id.as_str()) {
+        Some(partner) => {
+            let mut message = request.message.clone();
+            message["partner"] = serde_json::json!({ "id": partner.id, "name": partner.name });
+            match &scan.partner_payment_token {
+                Some(token) => message["partnerPaymentToken"] = Value::String(token.clone()),
+                None => {
+                    if let Some(object) = message.as_object_mut() {
+                        object.remove("partnerPaymentToken");
+                    }
+                }
+            }
+            authorise(&app.http, partner, &message).await
+        }
+        None => AuthorisationOutcome::Declined {
+            error: routing_error("partner not configured or disabled"),
+        },
+    };
+    let outcome_kind = outcome_kind(&outcome);
+    match app
+        .payments
+        .execute(
+            tran_id,
+            PaymentCommand::RecordAuthorisation {
+                outcome,
+                at: Utc::now(),
+            },
+            &metadata,
+        )
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(AggregateError::UserError(PaymentError::AlreadyFinal)) => {
+            // The POS already has its answer (timed out); a reversal is queued.
+            tracing::warn!(
+                tran_id,
+                outcome = outcome_kind,
+                "late partner answer ignored"
+            );
+            Ok(())
+        }
+        Err(other) => Err(other),
+    }
+}
+
+fn outcome_kind(outcome: &AuthorisationOutcome) -> &'static str {
+    match outcome {
+        AuthorisationOutcome::Approved { .. } => "approved",
+        AuthorisationOutcome::Declined { .. } => "declined",
+        AuthorisationOutcome::Unknown { .. } => "unknown",
+    }
+}
+
+pub fn system_metadata() -> CommandMetadata {
+    CommandMetadata {
+        party: SYSTEM_PARTY.to_owned(),
+        request_id: uuid::Uuid::new_v4().to_string(),
+        message_id: None,
+        received_at: Utc::now(),
+    }
+}
+
+fn routing_error(message: &str) -> Value {
+    serde_json::to_value(ErrorDetail::new(ErrorType::RoutingError, message)).unwrap_or(Value::Null)
+}
+
+/// Calls the partner's `pay` and classifies its answer by the contract's status classes:
+/// 201 approves, 4xx declines, anything else (5xx, 504, timeout, no connection) is unknown.
+pub async fn authorise(
+    http: &reqwest::Client,
+    partner: &PartnerConfig,
+    message: &Value,
+) -> AuthorisationOutcome {
+    let url = format!("{}/payments", partner.base_url.trim_end_matches('/'));
+    let mut request = http
+        .post(&url)
+        .timeout(Duration::from_millis(partner.timeout_ms))
+        .json(message);
+    if let Some(user) = &partner.username {
+        request = request.basic_auth(user, partner.password.as_deref());
+    }
+    let response = match request.send().await {
+        Ok(response) => response,
+        Err(error) => {
+            let reason = if error.is_timeout() {
+                format!("no answer within {} ms", partner.timeout_ms)
+            } else {
+                "partner unreachable".to_owned()
+            };
+            tracing::warn!(partner = partner.id, %error, "authorisation outcome unknown");
+            return AuthorisationOutcome::Unknown { reason };
+        }
+    };
+    let status = response.status();
+    let body: Option<Value> = response.json().await.ok();
+    if status.as_u16() == 201 {
+        match body {
+            Some(response) if response.is_object() => AuthorisationOutcome::Approved { response },
+            _ => AuthorisationOutcome::Unknown {
+                reason: "approval without a readable PaymentResponse".to_owned(),
+            },
+        }
+    } else if status.is_client_error() {
+        let error = body
+            .filter(|b| b.get("errorType").is_some())
+            .unwrap_or_else(|| {
+                serde_json::to_value(ErrorDetail::new(
+                    ErrorType::DeclinedByPartner,
+                    &format!("partner answered HTTP {}", status.as_u16()),
+                ))
+                .unwrap_or(Value::Null)
+            });
+        AuthorisationOutcome::Declined { error }
+    } else {
+        AuthorisationOutcome::Unknown {
+            reason: format!("partner answered HTTP {}", status.as_u16()),
+        }
+    }
+}
+
+/// The partner named on our messages and answers.
+pub fn institution(partner: &PartnerConfig) -> Institution {
+    Institution {
+        id: partner.id.clone(),
+        name: partner.name.clone(),
+    }
+}
