@@ -80,6 +80,8 @@ pub struct Received {
     pub tran_id: Option<String>,
     pub request_id: Option<String>,
     pub received_at: String,
+    /// The message as received, so tests can check it against the contract.
+    pub body: Value,
 }
 
 struct SimState {
@@ -106,6 +108,7 @@ impl SimState {
             tran_id: text("tranId"),
             request_id: text("requestId"),
             received_at: Utc::now().to_rfc3339(),
+            body: body.clone(),
         });
     }
 }

@@ -4,103 +4,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
+use common::process::ServeProcess;
 use common::*;
 use projections::payment_status;
-
-/// Time a started process gets to report its address; generous for a cold debug binary.
-const STARTUP_LIMIT: Duration = Duration::from_secs(30);
-
-/// A `qrswitch serve` child process, killed if the test panics.
-struct ServeProcess {
-    child: Child,
-    addr: SocketAddr,
-    log_lines: mpsc::Receiver<String>,
-}
-
-impl ServeProcess {
-    fn spawn(cwd: &Path, database_url: Option<&str>, extra_args: &[&str]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_qrswitch"));
-        command
-            .arg("serve")
-            .args(extra_args)
-            .current_dir(cwd)
-            .env("QRSWITCH_LISTEN", "127.0.0.1:0")
-            .env("QRSWITCH_LOG_FORMAT", "json")
-            .env("RUST_LOG", "info")
-            .env_remove("QRSWITCH_CONFIG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        match database_url {
-            Some(url) => command.env("DATABASE_URL", url),
-            None => command.env_remove("DATABASE_URL"),
-        };
-        let mut child = command.spawn().expect("qrswitch starts");
-        let stderr = child.stderr.take().unwrap();
-        let (sender, log_lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        let addr = loop {
-            let line = log_lines
-                .recv_timeout(STARTUP_LIMIT)
-                .expect("qrswitch reports its address");
-            let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else {
-                continue;
-            };
-            if entry["fields"]["message"] == "qrswitch listening" {
-                break entry["fields"]["addr"].as_str().unwrap().parse().unwrap();
-            }
-        };
-        Self {
-            child,
-            addr,
-            log_lines,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    /// SIGTERM, then wait for a clean exit.
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "no exit after SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn drain_logs(&self) -> Vec<String> {
-        self.log_lines.try_iter().collect()
-    }
-}
-
-impl Drop for ServeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 async fn ready_body(process: &ServeProcess) -> (u16, serde_json::Value) {
     let response = reqwest::get(process.url("/ready")).await.unwrap();
@@ -244,4 +153,125 @@ fn config_file_with_an_unknown_key_is_refused() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("lisen"), "{stderr}");
+}
+
+/// SIGTERM while a POS waits on `pay`: the server stops accepting, the payment still gets
+/// its approval, then the process exits cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_an_in_flight_payment_finish() {
+    use common::qr::*;
+    use qrswitch::partner_sim::Mode;
+
+    let db = TestDb::new(Backend::Sqlite).await;
+    let sim = start_sim(Mode::Delay(1_500), PARTNER, None).await;
+    let config_path = db.dir().join("switch.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "[payments]\npay_timeout_ms = 20000\n\n[[partners]]\nid = \"{PARTNER}\"\nname = \"Demo\"\n\
+             qr_guid = \"za.co.demo\"\ntemplate_tag = 27\nbase_url = \"{}/qr/v1\"\ntimeout_ms = 10000\n",
+            sim.base_url()
+        ),
+    )
+    .unwrap();
+    let config_arg = config_path.to_str().unwrap().to_owned();
+    let process = ServeProcess::spawn(db.dir(), None, &["--config", &config_arg]);
+    let qr = QrClient::new(&format!("http://{}", process.addr));
+    let tran_id = qr.create_qr(None).await["tranId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        qr.post("/scans", &scan_notification(&tran_id, PARTNER))
+            .await
+            .0,
+        202
+    );
+    let pay = qr.spawn_pay(&tran_id, 700);
+    tokio::time::sleep(Duration::from_millis(500)).await; // pay is waiting on the partner
+    let exit = tokio::task::spawn_blocking(move || process.terminate());
+    let (status, answer) = pay.await.unwrap();
+    assert_eq!(status, 201, "in-flight pay finishes: {answer}");
+    assert!(exit.await.unwrap().success());
+    sim.stop().await;
+}
+
+/// `qrswitch partner-sim` as a process: modes, recording, mode changes over HTTP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partner_sim_binary_answers_by_mode_and_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = ServeProcess::spawn_command(
+        dir.path(),
+        None,
+        &[
+            "partner-sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--mode",
+            "decline",
+        ],
+        "partner simulator listening",
+    );
+    let http = reqwest::Client::new();
+    let pay = |tran_id: &str| {
+        serde_json::json!({ "id": uuid::Uuid::new_v4().to_string(), "tranId": tran_id,
+                            "amounts": { "requestAmount": { "amount": 100, "currency": "710" } } })
+    };
+    let declined = http
+        .post(sim.url("/qr/v1/payments"))
+        .json(&pay("t1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(declined.status(), 400);
+    let body: serde_json::Value = declined.json().await.unwrap();
+    assert_eq!(body["errorType"], "DECLINED_BY_PARTNER");
+
+    let mode = http
+        .put(sim.url("/sim/mode"))
+        .json(&serde_json::json!({ "mode": "approve" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mode.status(), 200);
+    let approved = http
+        .post(sim.url("/qr/v1/payments"))
+        .json(&pay("t2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 201);
+    let advice = http
+        .post(sim.url("/qr/v1/payments/reversals"))
+        .json(&serde_json::json!({ "id": "r1", "requestId": "p1", "tranId": "t2" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(advice.status(), 202);
+
+    let received: Vec<serde_json::Value> = http
+        .get(sim.url("/sim/received"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let summary: Vec<_> = received
+        .iter()
+        .map(|r| {
+            (
+                r["operation"].as_str().unwrap(),
+                r["tranId"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [("payment", "t1"), ("payment", "t2"), ("reversal", "t2")]
+    );
+    assert!(received
+        .iter()
+        .all(|r| r["receivedAt"].is_string() && r["messageId"].is_string()));
+    drop(sim);
 }

@@ -52,6 +52,7 @@ pub async fn create_qr_code(
 ) -> Result<HttpResponse, QrApiError> {
     let request: CreateQrCodeRequest = message(&body)?;
     let about = |e: QrApiError| e.about(Some(&request.id), None);
+    parse::message_id(&request.id).map_err(about)?;
     parse::message_time(&request.time).map_err(about)?;
     let client_id = parse::party(&request.client.id, "client").map_err(about)?;
     let amount = request
@@ -225,6 +226,7 @@ pub async fn notify_scan(
 ) -> Result<HttpResponse, QrApiError> {
     let scan: ScanNotification = message(&body)?;
     let about = |e: QrApiError| e.about(Some(&scan.id), Some(&scan.tran_id));
+    parse::message_id(&scan.id).map_err(about)?;
     parse::message_time(&scan.time).map_err(about)?;
     let partner_id = parse::party(&scan.partner.id, "partner").map_err(about)?;
     if app.config.partner(partner_id.as_str()).is_none() {
@@ -270,6 +272,7 @@ pub async fn pay(
 ) -> Result<HttpResponse, QrApiError> {
     let request: PaymentRequest = message(&body)?;
     let about = |e: QrApiError| e.about(Some(&request.id), Some(&request.tran_id));
+    parse::message_id(&request.id).map_err(about)?;
     parse::message_time(&request.time).map_err(about)?;
     let client_id = parse::party(&request.client.id, "client").map_err(about)?;
     let tran_id = parse::tran_id(&request.tran_id).map_err(about)?;

@@ -15,6 +15,18 @@ pub fn message_time(raw: &str) -> Result<DateTime<Utc>, QrApiError> {
         .map_err(|_| QrApiError::format("time must be an RFC 3339 date-time"))
 }
 
+/// Longest message `id` kept: UUIDs are 36 characters; the slack admits other id schemes
+/// without letting a sender store kilobytes per message.
+pub const MESSAGE_ID_MAX_CHARS: usize = 100;
+
+/// A message `id`: the key of duplicate detection, so it must say something.
+pub fn message_id(raw: &str) -> Result<(), QrApiError> {
+    if raw.trim().is_empty() || raw.chars().count() > MESSAGE_ID_MAX_CHARS {
+        return Err(QrApiError::format("id must be 1 to 100 characters"));
+    }
+    Ok(())
+}
+
 pub fn party(raw: &str, what: &str) -> Result<PartyId, QrApiError> {
     PartyId::parse(raw).map_err(|_| QrApiError::format(&format!("{what} id is not valid")))
 }

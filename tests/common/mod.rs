@@ -2,6 +2,10 @@
 //! port 0, and helpers that drive the Payment aggregate.
 #![allow(dead_code)]
 
+pub mod contract;
+pub mod process;
+pub mod qr;
+
 use std::sync::Arc;
 
 use aggregates::values::{Amount, Currency, PartyId, TranId};

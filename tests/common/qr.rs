@@ -1,0 +1,225 @@
+//! Driving `/qr/v1` as a POS and a partner would, with every body checked against the
+//! contract, plus a partner simulator and switch configuration for the tests.
+
+use std::time::Duration;
+
+use qrswitch::config::{Config, PartnerConfig};
+use qrswitch::partner_sim::{self, Mode, Received, SimConfig, SimRunning};
+use serde_json::{json, Value};
+
+use super::contract;
+
+pub const RETAILER: &str = "demo-retailer";
+pub const PARTNER: &str = "demo-partner";
+pub const OTHER_PARTNER: &str = "other-partner";
+
+/// A switch's `/qr/v1` as seen by its clients; every exchange is contract-checked.
+#[derive(Clone)]
+pub struct QrClient {
+    pub base_url: String,
+    http: reqwest::Client,
+}
+
+impl QrClient {
+    pub fn new(switch_base_url: &str) -> Self {
+        Self {
+            base_url: format!("{switch_base_url}/qr/v1"),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Posts `body` to `path`; returns status and body (null when empty).
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let (request_definition, response_definition) = contract::definitions_of(path);
+        contract::check(request_definition, body);
+        let (status, answer) = self.post_unchecked(path, body).await;
+        match (status, response_definition) {
+            (200..=299, Some(definition)) => contract::check(definition, &answer),
+            (200..=299, None) => {}
+            _ => contract::check("ErrorDetail", &answer),
+        }
+        (status, answer)
+    }
+
+    /// Posts without checking the request (for deliberately malformed messages); the error
+    /// answer is still checked.
+    pub async fn post_unchecked(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base_url))
+            .json(body)
+            .send()
+            .await
+            .expect("switch reachable");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        let answer = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("answer is not JSON: {text}"))
+        };
+        (status, answer)
+    }
+
+    pub async fn get_bytes(&self, path: &str) -> (u16, String, Vec<u8>) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base_url))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap_or_default().to_owned())
+            .unwrap_or_default();
+        (
+            status,
+            content_type,
+            response.bytes().await.unwrap().to_vec(),
+        )
+    }
+
+    /// Creates a QR (no amount unless given); returns the response.
+    pub async fn create_qr(&self, amount: Option<i64>) -> Value {
+        let (status, body) = self.post("/qrCodes", &create_qr_request(amount)).await;
+        assert_eq!(status, 201, "{body}");
+        body
+    }
+
+    /// `pay` on its own task, since it waits for the outcome.
+    pub fn spawn_pay(&self, tran_id: &str, cents: i64) -> tokio::task::JoinHandle<(u16, Value)> {
+        let client = self.clone();
+        let body = payment_request(tran_id, cents);
+        tokio::spawn(async move { client.post("/payments", &body).await })
+    }
+}
+
+pub fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+pub fn originator() -> Value {
+    json!({
+        "institution": { "id": "demo-retail-group", "name": "Demo Retail Group" },
+        "terminalId": "LANE0007",
+        "merchant": {
+            "merchantType": "5411",
+            "merchantId": "000000000123456",
+            "merchantName": { "name": "Demo Store Rosebank", "city": "Johannesburg",
+                              "region": "GP", "country": "ZA" }
+        }
+    })
+}
+
+pub fn client() -> Value {
+    json!({ "id": RETAILER, "name": "Demo Retailer" })
+}
+
+pub fn zar(cents: i64) -> Value {
+    json!({ "amount": cents, "currency": "710" })
+}
+
+pub fn create_qr_request(amount: Option<i64>) -> Value {
+    let mut properties = json!({ "scheme": "EMVCO_MERCHANT" });
+    if let Some(cents) = amount {
+        properties["value"] = zar(cents);
+    }
+    json!({
+        "id": new_id(),
+        "time": now_text(),
+        "originator": originator(),
+        "client": client(),
+        "qrProperties": properties,
+    })
+}
+
+pub fn payment_request(tran_id: &str, cents: i64) -> Value {
+    json!({
+        "id": new_id(),
+        "time": now_text(),
+        "originator": originator(),
+        "client": client(),
+        "thirdPartyIdentifiers": [
+            { "institutionId": RETAILER, "transactionIdentifier": format!("POS-{}", &new_id()[..8]) }
+        ],
+        "tranType": "GOODS_AND_SERVICES",
+        "amounts": { "requestAmount": zar(cents) },
+        "tranId": tran_id,
+    })
+}
+
+pub fn scan_notification(tran_id: &str, partner: &str) -> Value {
+    json!({
+        "id": new_id(),
+        "time": now_text(),
+        "partner": { "id": partner, "name": format!("{partner} wallet") },
+        "tranId": tran_id,
+        "partnerPaymentToken": format!("token-{}", &new_id()[..8]),
+    })
+}
+
+/// A partner simulator on a free port.
+pub async fn start_sim(mode: Mode, partner_id: &str, switch: Option<&str>) -> SimRunning {
+    partner_sim::start(SimConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        mode,
+        partner_id: partner_id.to_owned(),
+        partner_name: format!("{partner_id} (simulated)"),
+        switch_url: switch.map(|s| format!("{s}/qr/v1")),
+        switch_password: None,
+    })
+    .expect("simulator starts")
+}
+
+pub async fn sim_received(sim: &SimRunning) -> Vec<Received> {
+    reqwest::get(format!("{}/sim/received", sim.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+pub async fn set_sim_mode(sim: &SimRunning, mode: Mode) {
+    let response = reqwest::Client::new()
+        .put(format!("{}/sim/mode", sim.base_url()))
+        .json(&mode)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+pub fn partner_config(id: &str, tag: u8, sim: &SimRunning, timeout: Duration) -> PartnerConfig {
+    PartnerConfig {
+        id: id.to_owned(),
+        name: format!("{id} wallet"),
+        qr_guid: format!("za.co.{}", id.replace('-', "")),
+        template_tag: tag,
+        base_url: format!("{}/qr/v1", sim.base_url()),
+        username: Some("qrswitch".to_owned()),
+        password: Some("upstream-test-pw".to_owned()),
+        timeout_ms: timeout.as_millis() as u64,
+        enabled: true,
+    }
+}
+
+/// Test timings: a POS waits `pay_timeout`, partners get `partner_timeout`.
+pub fn with_partners(
+    mut config: Config,
+    partners: Vec<PartnerConfig>,
+    pay_timeout: Duration,
+) -> Config {
+    config.partners = partners;
+    config.payments.pay_timeout_ms = pay_timeout.as_millis() as u64;
+    config.payments.scan_hold_ms = 30_000;
+    config.payments.sweep_interval_ms = 200;
+    config.payments.sweep_grace_ms = 500;
+    config
+}
