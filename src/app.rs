@@ -11,6 +11,7 @@ use aggregates::Payment;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use projections::payment_status::PaymentStatusProjection;
 use projections::runner::{self, Wakeup};
+use projections::saf_outbox::SafOutboxProjection;
 use projections::{Projection, ProjectionError, Projector};
 use sqlx::postgres::{PgListener, PgPool};
 use tokio::task::{JoinHandle, JoinSet};
@@ -39,7 +40,10 @@ pub const CATCH_UP_LIMIT_MS: u64 = 10_000;
 
 /// Every read model the switch maintains, in no particular order.
 pub fn all_projections() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(PaymentStatusProjection)]
+    vec![
+        Arc::new(PaymentStatusProjection),
+        Arc::new(SafOutboxProjection),
+    ]
 }
 
 /// State shared by every handler and background task of one instance.
@@ -164,6 +168,11 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
         ));
     }
     background.spawn(sweeper::run(Arc::clone(&app), cancel.clone()));
+    background.spawn(crate::saf::dispatcher::run(
+        Arc::clone(&app),
+        app.wakeup.subscribe(),
+        cancel.clone(),
+    ));
 
     let shared = web::Data::from(Arc::clone(&app));
     let server = HttpServer::new(move || {

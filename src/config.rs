@@ -19,7 +19,42 @@ pub struct Config {
     pub logging: LoggingConfig,
     pub qr: QrConfig,
     pub payments: PaymentsConfig,
+    pub saf: SafConfig,
     pub partners: Vec<PartnerConfig>,
+}
+
+/// Store-and-forward delivery of advices to partners.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SafConfig {
+    /// Longest the dispatcher sleeps without a wake-up.
+    pub poll_interval_ms: u64,
+    /// First retry delay; doubles per attempt up to the cap, with jitter.
+    pub backoff_base_ms: u64,
+    /// Longest delay between attempts: five minutes keeps a recovered partner's backlog
+    /// short without hammering one that is down.
+    pub backoff_cap_ms: u64,
+    /// A delivery unanswered for this long is parked (never dropped) for the back office.
+    pub max_age_ms: u64,
+    /// Deliveries in flight per partner unless the partner says otherwise: a slow partner
+    /// only ever holds its own slots.
+    pub max_in_flight_per_partner: usize,
+    /// Added to the partner's timeout to form a claim's lease, so a claim never lapses
+    /// while its send can still be running.
+    pub claim_margin_ms: u64,
+}
+
+impl Default for SafConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval_ms: 500,
+            backoff_base_ms: 1_000,
+            backoff_cap_ms: 300_000,
+            max_age_ms: 86_400_000,
+            max_in_flight_per_partner: 4,
+            claim_margin_ms: 10_000,
+        }
+    }
 }
 
 /// How QR codes are minted.
@@ -110,8 +145,13 @@ pub struct PartnerConfig {
     /// so allow tens of seconds, but stay inside the POS's 60 s.
     #[serde(default = "default_partner_timeout_ms")]
     pub timeout_ms: u64,
+    /// Issue QR templates for this partner and accept its scans. Advices still reach a
+    /// disabled partner: it may owe or be owed money for earlier payments.
     #[serde(default = "default_true")]
     pub enabled: bool,
+    /// Advices in flight to this partner at once; `[saf] max_in_flight_per_partner` if unset.
+    #[serde(default)]
+    pub max_in_flight: Option<usize>,
 }
 
 fn default_partner_timeout_ms() -> u64 {
@@ -263,6 +303,11 @@ impl Config {
         if self.qr.guid.is_empty() || self.qr.guid.len() > crate::emv::payload::GUID_MAX_CHARS {
             return invalid("qr.guid must be 1 to 32 characters".to_owned());
         }
+        if self.saf.max_in_flight_per_partner == 0 || self.saf.backoff_base_ms == 0 {
+            return invalid(
+                "saf.max_in_flight_per_partner and backoff_base_ms must be positive".to_owned(),
+            );
+        }
         if self.payments.pay_timeout_ms == 0 || self.qr.expiry_ms == 0 {
             return invalid("payments.pay_timeout_ms and qr.expiry_ms must be positive".to_owned());
         }
@@ -314,6 +359,11 @@ impl Config {
 
     pub fn partner(&self, id: &str) -> Option<&PartnerConfig> {
         self.partners.iter().find(|p| p.id == id && p.enabled)
+    }
+
+    /// A configured partner whether enabled or not (for deliveries it is still owed).
+    pub fn any_partner(&self, id: &str) -> Option<&PartnerConfig> {
+        self.partners.iter().find(|p| p.id == id)
     }
 
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {

@@ -11,6 +11,7 @@
 //! - [`emv`]: EMV merchant-presented QR payloads (encode, decode, validate).
 //! - [`routing`]: sending a matched payment's authorisation to its partner.
 //! - [`waiters`] and [`sweeper`]: answering the waiting POS, and timing out the forgotten.
+//! - [`saf`]: store-and-forward delivery of advices to partners; [`ops`] controls it.
 //! - [`partner_sim`]: a partner over real HTTP, for demos and tests.
 //! - [`rebuild`]: rebuilding read models from the events.
 //! - [`telemetry`]: logging setup.
@@ -23,10 +24,12 @@ pub mod commands;
 pub mod config;
 pub mod emv;
 pub mod http;
+pub mod ops;
 pub mod partner_sim;
 pub mod qr_api;
 pub mod rebuild;
 pub mod routing;
+pub mod saf;
 pub mod store;
 pub mod sweeper;
 pub mod telemetry;

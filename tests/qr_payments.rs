@@ -210,9 +210,13 @@ async fn partner_hangs(backend: Backend) {
     assert_eq!(status, 504, "{answer}");
     assert_eq!(answer["errorType"], "UPSTREAM_UNAVAILABLE");
     let events = fx.event_types(&tran_id).await;
+    let timed_out = events
+        .iter()
+        .position(|e| e == "TimedOut")
+        .expect("timed out");
     assert_eq!(
-        &events[events.len() - 2..],
-        ["TimedOut", "TimeoutReversalQueued"]
+        &events[timed_out..timed_out + 3],
+        ["TimedOut", "TimeoutReversalQueued", "DeliveryScheduled"]
     );
     fx.stop().await;
 }
@@ -234,7 +238,10 @@ async fn partner_failure_is_unknown(backend: Backend) {
         "no need to wait for the timeout"
     );
     let events = fx.event_types(&tran_id).await;
-    assert_eq!(events.last().unwrap(), "TimeoutReversalQueued");
+    assert!(
+        events.contains(&"TimeoutReversalQueued".to_owned()),
+        "{events:?}"
+    );
     fx.stop().await;
 }
 on_both_backends!(
@@ -277,9 +284,17 @@ async fn late_partner_answer_is_ignored() {
         .into_iter()
         .map(|e| e.event_type)
         .collect();
-    assert_eq!(events.last().unwrap(), "TimeoutReversalQueued");
+    assert!(
+        events.contains(&"TimeoutReversalQueued".to_owned()),
+        "{events:?}"
+    );
     assert!(!events.contains(&"Authorised".to_owned()));
-    assert_eq!(sim_received(&sim).await.len(), 1);
+    let payments = sim_received(&sim)
+        .await
+        .into_iter()
+        .filter(|r| r.operation == "payment")
+        .count();
+    assert_eq!(payments, 1);
     switch.stop().await;
     sim.stop().await;
 }
@@ -585,10 +600,9 @@ async fn sweeper_times_out_payments_whose_waiter_died(backend: Backend) {
         types(waiting_for_scan.to_string()).await.last().unwrap(),
         "TimedOut"
     );
-    assert_eq!(
-        types(authorising.to_string()).await.last().unwrap(),
-        "TimeoutReversalQueued"
-    );
+    assert!(types(authorising.to_string())
+        .await
+        .contains(&"TimeoutReversalQueued".to_owned()));
 }
 on_both_backends!(
     sweeper_times_out_payments_whose_waiter_died,

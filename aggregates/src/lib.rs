@@ -12,6 +12,6 @@ pub mod payment;
 pub mod values;
 
 pub use payment::{
-    AuthorisationOutcome, Outcome, Payment, PaymentCommand, PaymentError, PaymentEvent, Stage,
-    WaitingFor,
+    AdviceKind, AuthorisationOutcome, DeliveryResult, DeliveryStatus, Outcome, Payment,
+    PaymentCommand, PaymentError, PaymentEvent, Stage, WaitingFor,
 };

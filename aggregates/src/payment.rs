@@ -10,14 +10,14 @@ mod command;
 mod error;
 mod event;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
-pub use command::{AuthorisationOutcome, PaymentCommand};
+pub use command::{AdviceKind, AuthorisationOutcome, DeliveryResult, PaymentCommand};
 pub use error::PaymentError;
 pub use event::{PaymentEvent, WaitingFor};
 
@@ -32,6 +32,36 @@ pub struct Payment {
     outcome: Option<Outcome>,
     /// Every contract message id seen for this payment: a reuse is a duplicate.
     message_ids: BTreeSet<String>,
+    /// The first advice from the POS; it decides the payment's fate.
+    advice: Option<Advice>,
+    /// Every advice id seen (a POS resends from its SAF queue; a repeat has no effect).
+    advice_ids: BTreeSet<String>,
+    /// What must reach, or has reached, the partner.
+    deliveries: BTreeMap<String, Delivery>,
+    /// The first advice as the POS sent it, forwarded once the partner approved.
+    advice_message: Option<serde_json::Value>,
+    completed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Advice {
+    pub advice_id: String,
+    pub kind: AdviceKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub partner_id: PartyId,
+    pub kind: AdviceKind,
+    pub status: DeliveryStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeliveryStatus {
+    Pending,
+    Parked,
+    Delivered,
+    Refused,
 }
 
 /// Where the payment is on its way to an outcome.
@@ -109,6 +139,18 @@ impl Payment {
         self.outcome.as_ref()
     }
 
+    pub fn advice(&self) -> Option<&Advice> {
+        self.advice.as_ref()
+    }
+
+    pub fn delivery(&self, delivery_id: &str) -> Option<&Delivery> {
+        self.deliveries.get(delivery_id)
+    }
+
+    pub fn is_completed(&self) -> bool {
+        self.completed
+    }
+
     pub fn is_matched(&self) -> bool {
         matches!(self.stage, Stage::Matched | Stage::Authorising)
             || matches!(
@@ -124,8 +166,15 @@ impl Payment {
             .is_some_and(|qr| &qr.client_id == client_id)
     }
 
-    /// The business rules: what happens, if anything, when `command` meets the current state.
+    /// The business rules: what happens, if anything, when `command` meets the current state,
+    /// and what follows from that (deliveries due, completion).
     fn decide(&self, command: PaymentCommand) -> Result<Vec<PaymentEvent>, PaymentError> {
+        let at = command.received_at();
+        let events = self.decide_directly(command)?;
+        Ok(self.with_consequences(events, at))
+    }
+
+    fn decide_directly(&self, command: PaymentCommand) -> Result<Vec<PaymentEvent>, PaymentError> {
         match command {
             PaymentCommand::IssueQr {
                 message_id,
@@ -196,7 +245,187 @@ impl Payment {
                 self.record_authorisation(outcome, at)
             }
             PaymentCommand::TimeOut { at } => self.time_out(at),
+            PaymentCommand::Advise {
+                advice_id,
+                advice,
+                request_id,
+                client_id,
+                message,
+                received_at,
+            } => self.advise(
+                advice_id,
+                advice,
+                request_id,
+                client_id.as_ref(),
+                message,
+                received_at,
+            ),
+            PaymentCommand::RecordDelivery {
+                delivery_id,
+                result,
+                at,
+            } => {
+                let delivery = self.delivery_or_err(&delivery_id)?;
+                if matches!(
+                    delivery.status,
+                    DeliveryStatus::Delivered | DeliveryStatus::Refused
+                ) {
+                    return Ok(vec![]); // already final: a repeated answer changes nothing
+                }
+                Ok(vec![match result {
+                    DeliveryResult::Acknowledged { status } => PaymentEvent::AdviceDelivered {
+                        delivery_id,
+                        status,
+                        delivered_at: at,
+                    },
+                    DeliveryResult::Refused { status, reason } => PaymentEvent::AdviceRefused {
+                        delivery_id,
+                        status,
+                        reason,
+                        refused_at: at,
+                    },
+                }])
+            }
+            PaymentCommand::ParkDelivery {
+                delivery_id,
+                reason,
+                at,
+            } => {
+                if self.delivery_or_err(&delivery_id)?.status != DeliveryStatus::Pending {
+                    return Err(PaymentError::DeliveryNotInState(delivery_id));
+                }
+                Ok(vec![PaymentEvent::DeliveryParked {
+                    delivery_id,
+                    reason,
+                    parked_at: at,
+                }])
+            }
+            PaymentCommand::UnparkDelivery { delivery_id, at } => {
+                if self.delivery_or_err(&delivery_id)?.status != DeliveryStatus::Parked {
+                    return Err(PaymentError::DeliveryNotInState(delivery_id));
+                }
+                Ok(vec![PaymentEvent::DeliveryUnparked {
+                    delivery_id,
+                    unparked_at: at,
+                }])
+            }
         }
+    }
+
+    fn delivery_or_err(&self, delivery_id: &str) -> Result<&Delivery, PaymentError> {
+        self.deliveries
+            .get(delivery_id)
+            .ok_or_else(|| PaymentError::UnknownDelivery(delivery_id.to_owned()))
+    }
+
+    fn advise(
+        &self,
+        advice_id: String,
+        advice: AdviceKind,
+        request_id: String,
+        client_id: Option<&PartyId>,
+        message: serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<PaymentEvent>, PaymentError> {
+        let request = match (&self.issued, &self.request) {
+            (Some(qr), Some(request))
+                if client_id.is_none_or(|c| c == &qr.client_id)
+                    && request.message_id == request_id =>
+            {
+                request
+            }
+            _ => return Err(PaymentError::UnknownTransaction),
+        };
+        if self.advice_ids.contains(&advice_id) {
+            return Ok(vec![]); // the POS resent it: accepted, no second effect
+        }
+        if self.message_ids.contains(&advice_id) {
+            return Err(PaymentError::DuplicateMessage(advice_id));
+        }
+        if let Some(first) = &self.advice {
+            return match (&first.kind, &advice) {
+                (AdviceKind::Confirmation, AdviceKind::Confirmation)
+                | (AdviceKind::Reversal { .. }, AdviceKind::Reversal { .. }) => Ok(vec![]),
+                (AdviceKind::Confirmation, _) => Err(PaymentError::AdviceConflict("confirmed")),
+                (AdviceKind::Reversal { .. }, _) => Err(PaymentError::AdviceConflict("reversed")),
+            };
+        }
+        if advice == AdviceKind::Confirmation
+            && matches!(
+                self.outcome,
+                Some(Outcome::Declined { .. } | Outcome::TimedOut { .. })
+            )
+        {
+            return Err(PaymentError::NotApproved);
+        }
+        Ok(vec![PaymentEvent::Advised {
+            advice_id,
+            advice,
+            request_id: request.message_id.clone(),
+            message,
+            advised_at: at,
+        }])
+    }
+
+    /// Appends what `events` make due: forwarding the POS's advice once the partner approved,
+    /// and `Completed` once the outcome is known, the advice settled and every delivery
+    /// acknowledged.
+    fn with_consequences(
+        &self,
+        mut events: Vec<PaymentEvent>,
+        at: DateTime<Utc>,
+    ) -> Vec<PaymentEvent> {
+        if events.is_empty() {
+            return events;
+        }
+        let mut next = self.clone();
+        for event in &events {
+            next.apply(event.clone());
+        }
+        if let (Some(advice), Some(Outcome::Authorised { .. }), Some(scan), Some(request)) =
+            (&next.advice, &next.outcome, &next.scan, &next.request)
+        {
+            if !next.deliveries.contains_key(&advice.advice_id) {
+                let scheduled = PaymentEvent::DeliveryScheduled {
+                    delivery_id: advice.advice_id.clone(),
+                    partner_id: scan.partner_id.clone(),
+                    advice: advice.kind.clone(),
+                    request_id: request.message_id.clone(),
+                    message: next
+                        .advice_message
+                        .clone()
+                        .unwrap_or(serde_json::Value::Null),
+                    scheduled_at: at,
+                };
+                next.apply(scheduled.clone());
+                events.push(scheduled);
+            }
+        }
+        if !next.completed && next.is_settled() {
+            events.push(PaymentEvent::Completed { completed_at: at });
+        }
+        events
+    }
+
+    /// Nothing more to do for this payment.
+    fn is_settled(&self) -> bool {
+        let all_delivered = self
+            .deliveries
+            .values()
+            .all(|d| d.status == DeliveryStatus::Delivered);
+        let timeout_reversal = self
+            .deliveries
+            .values()
+            .any(|d| matches!(d.kind, AdviceKind::Reversal { .. }));
+        let advice_settled = match (&self.advice, &self.outcome) {
+            (_, None) => false,
+            (None, Some(_)) => timeout_reversal,
+            (Some(a), Some(Outcome::Authorised { .. })) => {
+                self.deliveries.contains_key(&a.advice_id)
+            }
+            (Some(a), Some(_)) => matches!(a.kind, AdviceKind::Reversal { .. }),
+        };
+        advice_settled && all_delivered
     }
 
     fn request_payment(
@@ -357,6 +586,13 @@ impl Payment {
         at: DateTime<Utc>,
     ) -> Vec<PaymentEvent> {
         let tran_id = self.tran_id().map(TranId::as_str).unwrap_or_default();
+        // Deterministic, so a replay or a retry names the same reversal.
+        let reversal_id = format!("{tran_id}-timeout-reversal");
+        let request_id = self
+            .request
+            .as_ref()
+            .map(|r| r.message_id.clone())
+            .unwrap_or_default();
         vec![
             PaymentEvent::TimedOut {
                 waiting_for: WaitingFor::Partner,
@@ -364,10 +600,19 @@ impl Payment {
                 timed_out_at: at,
             },
             PaymentEvent::TimeoutReversalQueued {
-                partner_id,
-                // Deterministic, so a replay or a retry names the same reversal.
-                reversal_id: format!("{tran_id}-timeout-reversal"),
+                partner_id: partner_id.clone(),
+                reversal_id: reversal_id.clone(),
                 queued_at: at,
+            },
+            PaymentEvent::DeliveryScheduled {
+                delivery_id: reversal_id,
+                partner_id,
+                advice: AdviceKind::Reversal {
+                    reason: "TIMEOUT".to_owned(),
+                },
+                request_id,
+                message: serde_json::Value::Null,
+                scheduled_at: at,
             },
         ]
     }
@@ -391,6 +636,14 @@ impl Payment {
         match &self.issued {
             Some(qr) if &qr.client_id == client_id => Ok(qr),
             _ => Err(PaymentError::UnknownTransaction),
+        }
+    }
+}
+
+impl Payment {
+    fn set_delivery_status(&mut self, delivery_id: &str, status: DeliveryStatus) {
+        if let Some(delivery) = self.deliveries.get_mut(delivery_id) {
+            delivery.status = status;
         }
     }
 }
@@ -484,6 +737,49 @@ impl Aggregate for Payment {
                 self.outcome = Some(Outcome::TimedOut { waiting_for });
             }
             PaymentEvent::TimeoutReversalQueued { .. } => {}
+            PaymentEvent::Advised {
+                advice_id,
+                advice,
+                message,
+                ..
+            } => {
+                self.advice_ids.insert(advice_id.clone());
+                if self.advice.is_none() {
+                    self.advice = Some(Advice {
+                        advice_id,
+                        kind: advice,
+                    });
+                    self.advice_message = Some(message);
+                }
+            }
+            PaymentEvent::DeliveryScheduled {
+                delivery_id,
+                partner_id,
+                advice,
+                ..
+            } => {
+                self.deliveries.insert(
+                    delivery_id,
+                    Delivery {
+                        partner_id,
+                        kind: advice,
+                        status: DeliveryStatus::Pending,
+                    },
+                );
+            }
+            PaymentEvent::AdviceDelivered { delivery_id, .. } => {
+                self.set_delivery_status(&delivery_id, DeliveryStatus::Delivered);
+            }
+            PaymentEvent::AdviceRefused { delivery_id, .. } => {
+                self.set_delivery_status(&delivery_id, DeliveryStatus::Refused);
+            }
+            PaymentEvent::DeliveryParked { delivery_id, .. } => {
+                self.set_delivery_status(&delivery_id, DeliveryStatus::Parked);
+            }
+            PaymentEvent::DeliveryUnparked { delivery_id, .. } => {
+                self.set_delivery_status(&delivery_id, DeliveryStatus::Pending);
+            }
+            PaymentEvent::Completed { .. } => self.completed = true,
         }
     }
 }

@@ -7,6 +7,7 @@
 //!   transaction as the view rows, rebuild from scratch, health for `/ready`.
 //! - [`runner`]: keeps every projector caught up in the background (woken and polling).
 //! - [`payment_status`]: where each payment stands.
+//! - [`saf_outbox`]: what the switch still owes each partner (store-and-forward).
 //!
 //! The event commit and the view update are separate transactions on purpose: a view can be
 //! behind, but never wrong, and catch-up from the checkpoint closes any gap (docs/adr/0002).
@@ -17,6 +18,7 @@ pub mod payment_status;
 pub mod projection;
 pub mod projector;
 pub mod runner;
+pub mod saf_outbox;
 pub mod time;
 
 pub use db::{Backend, ViewDb};

@@ -1,6 +1,6 @@
 //! Where each payment stands: what the POS waits on and what ops look at first.
 
-use aggregates::{Payment, PaymentEvent};
+use aggregates::{AdviceKind, Payment, PaymentEvent};
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
 use serde::Serialize;
@@ -27,6 +27,9 @@ pub struct PaymentStatusRow {
     pub last_sequence: i64,
     pub respond_by: Option<String>,
     pub outcome_reason: Option<String>,
+    pub request_message_id: Option<String>,
+    pub advice: Option<String>,
+    pub completed_at: Option<String>,
 }
 
 pub struct PaymentStatusProjection;
@@ -80,6 +83,7 @@ impl Projection for PaymentStatusProjection {
                 .await?;
             }
             PaymentEvent::PaymentRequested {
+                message_id,
                 amount,
                 requested_at,
                 respond_by,
@@ -88,7 +92,8 @@ impl Projection for PaymentStatusProjection {
                 sqlx::query(
                     "UPDATE payment_status
                         SET status = 'PAYMENT_REQUESTED', amount_minor = $2, currency = $3,
-                            updated_at = $4, respond_by = $5, last_sequence = $6
+                            updated_at = $4, respond_by = $5, request_message_id = $7,
+                            last_sequence = $6
                       WHERE tran_id = $1 AND last_sequence < $6",
                 )
                 .bind(tran_id)
@@ -97,6 +102,7 @@ impl Projection for PaymentStatusProjection {
                 .bind(to_view_text(requested_at))
                 .bind(to_view_text(respond_by))
                 .bind(sequence)
+                .bind(message_id)
                 .execute(&mut *conn)
                 .await?;
             }
@@ -179,8 +185,45 @@ impl Projection for PaymentStatusProjection {
                 )
                 .await?;
             }
-            PaymentEvent::TimeoutReversalQueued { .. } => {
-                // Delivery is the store-and-forward outbox's business, not this view's.
+            PaymentEvent::Advised {
+                advice, advised_at, ..
+            } => {
+                let advice = match advice {
+                    AdviceKind::Confirmation => "CONFIRMATION",
+                    AdviceKind::Reversal { .. } => "REVERSAL",
+                };
+                sqlx::query(
+                    "UPDATE payment_status
+                        SET advice = COALESCE(advice, $2), updated_at = $3, last_sequence = $4
+                      WHERE tran_id = $1 AND last_sequence < $4",
+                )
+                .bind(tran_id)
+                .bind(advice)
+                .bind(to_view_text(advised_at))
+                .bind(sequence)
+                .execute(&mut *conn)
+                .await?;
+            }
+            PaymentEvent::Completed { completed_at } => {
+                let completed_at = to_view_text(completed_at);
+                sqlx::query(
+                    "UPDATE payment_status
+                        SET completed_at = $2, updated_at = $2, last_sequence = $3
+                      WHERE tran_id = $1 AND last_sequence < $3",
+                )
+                .bind(tran_id)
+                .bind(completed_at)
+                .bind(sequence)
+                .execute(&mut *conn)
+                .await?;
+            }
+            PaymentEvent::TimeoutReversalQueued { .. }
+            | PaymentEvent::DeliveryScheduled { .. }
+            | PaymentEvent::AdviceDelivered { .. }
+            | PaymentEvent::AdviceRefused { .. }
+            | PaymentEvent::DeliveryParked { .. }
+            | PaymentEvent::DeliveryUnparked { .. } => {
+                // Deliveries are the store-and-forward outbox's business, not this view's.
             }
         }
         Ok(())
@@ -252,6 +295,17 @@ pub async fn overdue(pool: &AnyPool, cutoff: &str, limit: i64) -> Result<Vec<Str
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+/// The payment whose `pay` message had id `request_id`, if the view has it yet.
+pub async fn by_request_id(
+    pool: &AnyPool,
+    request_id: &str,
+) -> Result<Option<PaymentStatusRow>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM payment_status WHERE request_message_id = $1")
+        .bind(request_id)
+        .fetch_optional(pool)
+        .await
 }
 
 /// Every row in a stable order; used to compare a live view with a rebuilt one.

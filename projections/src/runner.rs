@@ -36,7 +36,8 @@ impl Wakeup {
         }
     }
 
-    fn subscribe(&self) -> Arc<Notify> {
+    /// A notify woken with every projector; for other background tasks that follow commits.
+    pub fn subscribe(&self) -> Arc<Notify> {
         let notify = Arc::new(Notify::new());
         match self.notifies.lock() {
             Ok(mut notifies) => notifies.push(Arc::clone(&notify)),

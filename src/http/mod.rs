@@ -26,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, app: web::Data<App>) {
                 .route("/ready", web::get().to(health::ready))
                 .route("/metrics", web::get().to(health::metrics))
                 .configure(|cfg| crate::qr_api::configure(cfg, body_limit_bytes))
+                .configure(crate::ops::configure)
                 .default_service(web::to(|| async { ApiError::not_found() })),
         );
 }

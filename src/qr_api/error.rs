@@ -98,7 +98,17 @@ impl From<AggregateError<PaymentError>> for QrApiError {
                     by_same_partner: false,
                 } => bad(T::RoutingError, "QR code scanned by another partner"),
                 PaymentError::AlreadyFinal => bad(T::InvalidTranId, "payment is no longer open"),
-                PaymentError::NotAwaitingAuthorisation | PaymentError::NothingWaiting => {
+                PaymentError::AdviceConflict(what) => bad(
+                    T::TransactionNotSupported,
+                    &format!("payment already {what}"),
+                ),
+                PaymentError::NotApproved => {
+                    bad(T::TransactionNotSupported, "payment was not approved")
+                }
+                PaymentError::NotAwaitingAuthorisation
+                | PaymentError::NothingWaiting
+                | PaymentError::UnknownDelivery(_)
+                | PaymentError::DeliveryNotInState(_) => {
                     bad(T::TransactionNotSupported, "payment is not in that state")
                 }
             },

@@ -28,7 +28,7 @@ use crate::routing;
 const PAY_RECHECK_MS: u64 = 1_000;
 
 /// Parses a contract message, keeping the JSON as sent. Shape errors are format errors.
-fn message<T: DeserializeOwned>(body: &Value) -> Result<T, QrApiError> {
+pub(super) fn message<T: DeserializeOwned>(body: &Value) -> Result<T, QrApiError> {
     serde_json::from_value(body.clone()).map_err(|error| {
         QrApiError::format("message does not match the contract")
             .about(body.get("id").and_then(Value::as_str), None)

@@ -4,9 +4,11 @@
 //! - [`wire`]: the contract's messages.
 //! - [`parse`]: from messages to domain values.
 //! - [`error`]: the surface's one error type (`ErrorDetail`).
-//! - [`handlers`]: thin handlers for each operation.
+//! - [`handlers`]: thin handlers for createQrCode, notifyScan, pay and the QR images.
+//! - [`advices`]: confirmation and reversal advices (store-and-forward).
 //! - [`image`]: PNG and SVG renderings of a QR for the pin entry device.
 
+pub mod advices;
 pub mod error;
 pub mod handlers;
 pub mod image;
@@ -48,6 +50,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit_bytes: usize) {
                 web::get().to(handlers::qr_svg),
             )
             .route("/scans", web::post().to(handlers::notify_scan))
-            .route("/payments", web::post().to(handlers::pay)),
+            .route("/payments", web::post().to(handlers::pay))
+            .route("/payments/confirmations", web::post().to(advices::confirm))
+            .route("/payments/reversals", web::post().to(advices::reverse)),
     );
 }

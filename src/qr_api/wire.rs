@@ -272,6 +272,65 @@ pub struct ScanNotification {
     pub partner_payment_token: Option<String>,
 }
 
+/// `PaymentConfirmation`: the POS confirms a sale (an advice).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentConfirmation {
+    pub id: String,
+    pub request_id: String,
+    pub time: String,
+    pub third_party_identifiers: Vec<ThirdPartyIdentifier>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stan: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rrn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amounts: Option<Amounts>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner: Option<Institution>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tran_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReversalReason {
+    Timeout,
+    Cancelled,
+    ResponseNotFinal,
+}
+
+impl ReversalReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReversalReason::Timeout => "TIMEOUT",
+            ReversalReason::Cancelled => "CANCELLED",
+            ReversalReason::ResponseNotFinal => "RESPONSE_NOT_FINAL",
+        }
+    }
+}
+
+/// `PaymentReversal`: the POS reverses a sale that failed or timed out (an advice).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentReversal {
+    pub id: String,
+    pub request_id: String,
+    pub time: String,
+    pub third_party_identifiers: Vec<ThirdPartyIdentifier>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stan: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rrn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amounts: Option<Amounts>,
+    pub reversal_reason: ReversalReason,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner: Option<Institution>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tran_id: Option<String>,
+}
+
 /// The contract's `errorType` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

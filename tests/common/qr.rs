@@ -207,6 +207,7 @@ pub fn partner_config(id: &str, tag: u8, sim: &SimRunning, timeout: Duration) ->
         password: Some("upstream-test-pw".to_owned()),
         timeout_ms: timeout.as_millis() as u64,
         enabled: true,
+        max_in_flight: None,
     }
 }
 

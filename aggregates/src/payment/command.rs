@@ -47,6 +47,54 @@ pub enum PaymentCommand {
     },
     /// The POS's wait ran out (or the deadline sweeper found it overdue).
     TimeOut { at: DateTime<Utc> },
+    /// The POS's confirmation or reversal advice (idempotent per `advice_id`).
+    Advise {
+        advice_id: String,
+        advice: AdviceKind,
+        /// The `id` of the `PaymentRequest` the advice is about.
+        request_id: String,
+        /// The retailer that sent it, when known: another retailer's payment looks unknown.
+        client_id: Option<PartyId>,
+        /// The advice as received, forwarded to the partner.
+        message: serde_json::Value,
+        received_at: DateTime<Utc>,
+    },
+    /// The partner's final answer to one delivery.
+    RecordDelivery {
+        delivery_id: String,
+        result: DeliveryResult,
+        at: DateTime<Utc>,
+    },
+    /// Stop retrying a delivery (too old, or by an operator); it becomes an exception.
+    ParkDelivery {
+        delivery_id: String,
+        reason: String,
+        at: DateTime<Utc>,
+    },
+    /// Put a parked delivery back in the queue.
+    UnparkDelivery {
+        delivery_id: String,
+        at: DateTime<Utc>,
+    },
+}
+
+/// Which advice the POS sent.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum AdviceKind {
+    Confirmation,
+    /// With the contract's `reversalReason` (`TIMEOUT`, `CANCELLED`, `RESPONSE_NOT_FINAL`).
+    Reversal {
+        reason: String,
+    },
+}
+
+/// A final answer from the partner to an advice (unknown answers are retried, not recorded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryResult {
+    /// 2xx: the partner has it.
+    Acknowledged { status: u16 },
+    /// 4xx: the partner refuses it for good.
+    Refused { status: u16, reason: String },
 }
 
 /// How a partner answered `pay`.
@@ -58,4 +106,22 @@ pub enum AuthorisationOutcome {
     Declined { error: serde_json::Value },
     /// 5xx, 504, a timeout or no connection: the partner may or may not have approved.
     Unknown { reason: String },
+}
+
+impl PaymentCommand {
+    /// When the command was received: the time of anything it causes.
+    pub fn received_at(&self) -> DateTime<Utc> {
+        match self {
+            PaymentCommand::IssueQr { issued_at, .. } => *issued_at,
+            PaymentCommand::RequestPayment { received_at, .. }
+            | PaymentCommand::ReceiveScan { received_at, .. }
+            | PaymentCommand::Advise { received_at, .. } => *received_at,
+            PaymentCommand::StartAuthorisation { at }
+            | PaymentCommand::RecordAuthorisation { at, .. }
+            | PaymentCommand::TimeOut { at }
+            | PaymentCommand::RecordDelivery { at, .. }
+            | PaymentCommand::ParkDelivery { at, .. }
+            | PaymentCommand::UnparkDelivery { at, .. } => *at,
+        }
+    }
 }

@@ -27,4 +27,14 @@ pub enum PaymentError {
     NotAwaitingAuthorisation,
     #[error("no payment request is waiting")]
     NothingWaiting,
+    /// The first advice wins: a confirmed payment cannot be reversed, nor the reverse.
+    #[error("the payment was already {0}")]
+    AdviceConflict(&'static str),
+    /// A confirmation for a payment that was not approved.
+    #[error("the payment was not approved")]
+    NotApproved,
+    #[error("no delivery {0} on this payment")]
+    UnknownDelivery(String),
+    #[error("delivery {0} is not in a state that allows this")]
+    DeliveryNotInState(String),
 }

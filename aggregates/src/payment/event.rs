@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
+use super::command::AdviceKind;
 use crate::values::{Amount, PartyId, TranId};
 
 /// What happened to a payment. Immutable once stored: a change of shape is a new
@@ -72,6 +73,47 @@ pub enum PaymentEvent {
         reversal_id: String,
         queued_at: DateTime<Utc>,
     },
+    /// The POS's advice, persisted before it is acknowledged.
+    Advised {
+        advice_id: String,
+        advice: AdviceKind,
+        request_id: String,
+        message: serde_json::Value,
+        advised_at: DateTime<Utc>,
+    },
+    /// Something must reach the partner, store-and-forward, until it answers finally.
+    /// `message` is the advice to forward (the POS's, or null for our own timeout reversal).
+    DeliveryScheduled {
+        delivery_id: String,
+        partner_id: PartyId,
+        advice: AdviceKind,
+        request_id: String,
+        message: serde_json::Value,
+        scheduled_at: DateTime<Utc>,
+    },
+    AdviceDelivered {
+        delivery_id: String,
+        status: u16,
+        delivered_at: DateTime<Utc>,
+    },
+    /// The partner refused the advice for good (4xx): an exception for the back office.
+    AdviceRefused {
+        delivery_id: String,
+        status: u16,
+        reason: String,
+        refused_at: DateTime<Utc>,
+    },
+    DeliveryParked {
+        delivery_id: String,
+        reason: String,
+        parked_at: DateTime<Utc>,
+    },
+    DeliveryUnparked {
+        delivery_id: String,
+        unparked_at: DateTime<Utc>,
+    },
+    /// Outcome known, advice settled, every delivery acknowledged: ready for recon.
+    Completed { completed_at: DateTime<Utc> },
 }
 
 /// What a timed-out payment was still waiting for.
@@ -94,6 +136,13 @@ impl DomainEvent for PaymentEvent {
             PaymentEvent::Declined { .. } => "Declined",
             PaymentEvent::TimedOut { .. } => "TimedOut",
             PaymentEvent::TimeoutReversalQueued { .. } => "TimeoutReversalQueued",
+            PaymentEvent::Advised { .. } => "Advised",
+            PaymentEvent::DeliveryScheduled { .. } => "DeliveryScheduled",
+            PaymentEvent::AdviceDelivered { .. } => "AdviceDelivered",
+            PaymentEvent::AdviceRefused { .. } => "AdviceRefused",
+            PaymentEvent::DeliveryParked { .. } => "DeliveryParked",
+            PaymentEvent::DeliveryUnparked { .. } => "DeliveryUnparked",
+            PaymentEvent::Completed { .. } => "Completed",
         }
         .to_owned()
     }

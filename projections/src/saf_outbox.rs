@@ -1,0 +1,174 @@
+//! The store-and-forward outbox: every delivery the switch owes a partner, from the payment
+//! events. The dispatcher reads it; its retry bookkeeping lives beside it in `saf_attempts`,
+//! which is not part of this projection (attempts are not events; see ADR 0004).
+
+use aggregates::{AdviceKind, Payment, PaymentEvent};
+use async_trait::async_trait;
+use cqrs_es::Aggregate;
+use serde::Serialize;
+use sqlx::{AnyConnection, AnyPool, FromRow};
+
+use crate::feed::StoredEvent;
+use crate::projection::{Projection, ProjectionError};
+use crate::time::to_view_text;
+
+pub const NAME: &str = "saf_outbox";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+pub struct OutboxRow {
+    pub delivery_id: String,
+    pub tran_id: String,
+    pub partner_id: String,
+    /// `CONFIRMATION` or `REVERSAL`.
+    pub kind: String,
+    /// The reversal reason, for reversals.
+    pub reason: Option<String>,
+    pub request_id: String,
+    /// The advice to forward as JSON text (`null` for our own timeout reversals).
+    pub message: String,
+    /// `PENDING`, `PARKED`, `DELIVERED` or `REFUSED`.
+    pub status: String,
+    pub scheduled_at: String,
+    pub finished_at: Option<String>,
+    /// Why it is parked or refused, or the partner's status when delivered.
+    pub outcome: Option<String>,
+    pub last_sequence: i64,
+}
+
+pub struct SafOutboxProjection;
+
+#[async_trait]
+impl Projection for SafOutboxProjection {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["saf_outbox"]
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        event: &StoredEvent,
+    ) -> Result<(), ProjectionError> {
+        if event.aggregate_type != Payment::TYPE {
+            return Ok(());
+        }
+        let sequence = event.sequence;
+        match event.decode::<PaymentEvent>()? {
+            PaymentEvent::DeliveryScheduled {
+                delivery_id,
+                partner_id,
+                advice,
+                request_id,
+                message,
+                scheduled_at,
+            } => {
+                let (kind, reason) = match advice {
+                    AdviceKind::Confirmation => ("CONFIRMATION", None),
+                    AdviceKind::Reversal { reason } => ("REVERSAL", Some(reason)),
+                };
+                sqlx::query(
+                    "INSERT INTO saf_outbox (delivery_id, tran_id, partner_id, kind, reason,
+                         request_id, message, status, scheduled_at, last_sequence)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', $8, $9)
+                     ON CONFLICT (delivery_id) DO NOTHING",
+                )
+                .bind(delivery_id)
+                .bind(&event.aggregate_id)
+                .bind(partner_id.as_str())
+                .bind(kind)
+                .bind(reason)
+                .bind(request_id)
+                .bind(message.to_string())
+                .bind(to_view_text(scheduled_at))
+                .bind(sequence)
+                .execute(&mut *conn)
+                .await?;
+            }
+            PaymentEvent::AdviceDelivered {
+                delivery_id,
+                status,
+                delivered_at,
+            } => {
+                finish(
+                    conn,
+                    &delivery_id,
+                    "DELIVERED",
+                    Some(to_view_text(delivered_at)),
+                    &status.to_string(),
+                    sequence,
+                )
+                .await?;
+            }
+            PaymentEvent::AdviceRefused {
+                delivery_id,
+                status,
+                reason,
+                refused_at,
+            } => {
+                let outcome = format!("{status}: {reason}");
+                finish(
+                    conn,
+                    &delivery_id,
+                    "REFUSED",
+                    Some(to_view_text(refused_at)),
+                    &outcome,
+                    sequence,
+                )
+                .await?;
+            }
+            PaymentEvent::DeliveryParked {
+                delivery_id,
+                reason,
+                ..
+            } => {
+                finish(conn, &delivery_id, "PARKED", None, &reason, sequence).await?;
+            }
+            PaymentEvent::DeliveryUnparked { delivery_id, .. } => {
+                finish(conn, &delivery_id, "PENDING", None, "unparked", sequence).await?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Moves a delivery to `status`. Guarded by the payment's sequence so that an event applied
+/// twice (never expected, but cheap to rule out) cannot move it back.
+async fn finish(
+    conn: &mut AnyConnection,
+    delivery_id: &str,
+    status: &str,
+    finished_at: Option<String>,
+    outcome: &str,
+    sequence: i64,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "UPDATE saf_outbox SET status = $2, finished_at = $3, outcome = $4, last_sequence = $5
+          WHERE delivery_id = $1 AND last_sequence < $5",
+    )
+    .bind(delivery_id)
+    .bind(status)
+    .bind(finished_at)
+    .bind(outcome)
+    .bind(sequence)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find(pool: &AnyPool, delivery_id: &str) -> Result<Option<OutboxRow>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM saf_outbox WHERE delivery_id = $1")
+        .bind(delivery_id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Every row in a stable order; for comparing a live outbox with a rebuilt one.
+pub async fn all(pool: &AnyPool) -> Result<Vec<OutboxRow>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM saf_outbox ORDER BY delivery_id")
+        .fetch_all(pool)
+        .await
+}

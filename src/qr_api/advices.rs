@@ -1,0 +1,144 @@
+//! Confirmation and reversal advices from the POS: persisted, then 202. The POS resends
+//! from its own store-and-forward queue, so a repeat is 202 with no second effect, and
+//! advices may arrive before the POS has seen the `pay` answer.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use aggregates::{AdviceKind, PaymentCommand, PaymentError};
+use chrono::Utc;
+use cqrs_es::AggregateError;
+use projections::payment_status;
+use serde_json::Value;
+use tracing_actix_web::RequestId;
+
+use super::error::QrApiError;
+use super::parse;
+use super::wire::{ErrorType, PaymentConfirmation, PaymentReversal};
+use crate::app::App;
+use crate::commands::CommandMetadata;
+
+/// Longest an advice without a tranId waits for the status view to learn its request id
+/// (the view may be a few milliseconds behind a `pay` that was just accepted).
+const LOOKUP_CATCH_UP_MS: u64 = 2_000;
+
+/// What the two advices share.
+struct Advice<'a> {
+    id: &'a str,
+    request_id: &'a str,
+    time: &'a str,
+    tran_id: Option<&'a str>,
+    kind: AdviceKind,
+}
+
+pub async fn confirm(
+    app: web::Data<App>,
+    request_id: RequestId,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, QrApiError> {
+    let confirmation: PaymentConfirmation = super::handlers::message(&body)?;
+    let advice = Advice {
+        id: &confirmation.id,
+        request_id: &confirmation.request_id,
+        time: &confirmation.time,
+        tran_id: confirmation.tran_id.as_deref(),
+        kind: AdviceKind::Confirmation,
+    };
+    record(&app, &request_id, advice, body.into_inner()).await?;
+    Ok(HttpResponse::Accepted().json(confirmation))
+}
+
+pub async fn reverse(
+    app: web::Data<App>,
+    request_id: RequestId,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, QrApiError> {
+    let reversal: PaymentReversal = super::handlers::message(&body)?;
+    let advice = Advice {
+        id: &reversal.id,
+        request_id: &reversal.request_id,
+        time: &reversal.time,
+        tran_id: reversal.tran_id.as_deref(),
+        kind: AdviceKind::Reversal {
+            reason: reversal.reversal_reason.as_str().to_owned(),
+        },
+    };
+    record(&app, &request_id, advice, body.into_inner()).await?;
+    Ok(HttpResponse::Accepted().json(reversal))
+}
+
+async fn record(
+    app: &App,
+    request_id: &RequestId,
+    advice: Advice<'_>,
+    message: Value,
+) -> Result<(), QrApiError> {
+    let about = |e: QrApiError| e.about(Some(advice.id), advice.tran_id);
+    parse::message_id(advice.id).map_err(about)?;
+    parse::message_time(advice.time).map_err(about)?;
+    let tran_id = match advice.tran_id {
+        Some(raw) => parse::tran_id(raw)
+            .map_err(|_| about(not_found()))?
+            .to_string(),
+        None => find_by_request(app, advice.request_id)
+            .await
+            .map_err(about)?,
+    };
+    let command = PaymentCommand::Advise {
+        advice_id: advice.id.to_owned(),
+        advice: advice.kind,
+        request_id: advice.request_id.to_owned(),
+        // The authenticated retailer, once the security layer names it.
+        client_id: None,
+        message,
+        received_at: Utc::now(),
+    };
+    let metadata = CommandMetadata {
+        party: "pos".to_owned(),
+        request_id: request_id.to_string(),
+        message_id: Some(advice.id.to_owned()),
+        received_at: Utc::now(),
+    };
+    let about = |e: QrApiError| e.about(Some(advice.id), Some(&tran_id));
+    app.payments
+        .execute(&tran_id, command, &metadata)
+        .await
+        .map_err(|error| about(advice_error(error)))
+}
+
+/// The payment whose `pay` had id `request_id`.
+async fn find_by_request(app: &App, request_id: &str) -> Result<String, QrApiError> {
+    let views = app.store.views().pool();
+    let lookup = || async {
+        payment_status::by_request_id(views, request_id)
+            .await
+            .map_err(|e| QrApiError::unavailable("looking up an advice's payment", &e))
+    };
+    if let Some(row) = lookup().await? {
+        return Ok(row.tran_id);
+    }
+    if let Some(projector) = app.projector(payment_status::NAME) {
+        // Not there yet, or unknown: make sure the view has everything committed so far.
+        let _ = projector
+            .catch_up_to_head(Duration::from_millis(LOOKUP_CATCH_UP_MS))
+            .await;
+    }
+    lookup().await?.map(|row| row.tran_id).ok_or_else(not_found)
+}
+
+fn not_found() -> QrApiError {
+    QrApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorType::UnableToLocateRecord,
+        "no such payment",
+    )
+}
+
+/// Advices answer unknown payments with 404, as the contract documents for them.
+fn advice_error(error: AggregateError<PaymentError>) -> QrApiError {
+    match error {
+        AggregateError::UserError(PaymentError::UnknownTransaction) => not_found(),
+        other => other.into(),
+    }
+}

@@ -1,0 +1,287 @@
+//! Delivers the outbox: claim due deliveries per partner (never more than its in-flight
+//! limit), send each, and record the partner's answer by the contract's status classes:
+//! 2xx acknowledged, 4xx refused for good, anything else (5xx, 504, 408, 429, timeout, no
+//! connection) unknown and retried with backoff until the maximum age parks it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aggregates::{
+    AdviceKind, DeliveryResult, DeliveryStatus, Payment, PaymentCommand, PaymentError,
+};
+use chrono::Utc;
+use cqrs_es::AggregateError;
+use projections::saf_outbox::{self, OutboxRow};
+use serde_json::{json, Value};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+use super::{backoff, queue};
+use crate::app::App;
+use crate::config::PartnerConfig;
+use crate::routing::system_metadata;
+
+/// Shortest pause between two claim rounds, however often commits wake the dispatcher.
+const MIN_ROUND_GAP_MS: u64 = 20;
+
+/// How a send ended.
+enum SendOutcome {
+    Final(DeliveryResult),
+    Unknown(String),
+}
+
+pub async fn run(app: Arc<App>, wake: Arc<Notify>, cancel: CancellationToken) {
+    let claimant = format!("qrswitch-{}", uuid::Uuid::new_v4().simple());
+    let slots: HashMap<String, Arc<Semaphore>> = app
+        .config
+        .partners
+        .iter()
+        .map(|p| {
+            let limit = p
+                .max_in_flight
+                .unwrap_or(app.config.saf.max_in_flight_per_partner);
+            (p.id.clone(), Arc::new(Semaphore::new(limit.max(1))))
+        })
+        .collect();
+    let poll = Duration::from_millis(app.config.saf.poll_interval_ms.max(MIN_ROUND_GAP_MS));
+    loop {
+        if let Err(error) = round(&app, &slots, &claimant).await {
+            tracing::warn!(%error, "store-and-forward round failed; retrying");
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = wake.notified() => {}
+            () = tokio::time::sleep(poll) => {}
+        }
+        tokio::time::sleep(Duration::from_millis(MIN_ROUND_GAP_MS)).await;
+    }
+}
+
+/// One pass: register new deliveries, then claim and start what each partner has room for.
+async fn round(
+    app: &Arc<App>,
+    slots: &HashMap<String, Arc<Semaphore>>,
+    claimant: &str,
+) -> Result<(), sqlx::Error> {
+    let db = app.store.views();
+    queue::register_new(db).await?;
+    for partner in &app.config.partners {
+        let Some(slots) = slots.get(&partner.id) else {
+            continue;
+        };
+        let free = slots.available_permits();
+        if free == 0 {
+            continue;
+        }
+        let lease = chrono::Duration::milliseconds(
+            (partner.timeout_ms + app.config.saf.claim_margin_ms) as i64,
+        );
+        for delivery_id in queue::claim(db, &partner.id, free, claimant, lease).await? {
+            let Ok(permit) = Arc::clone(slots).try_acquire_owned() else {
+                queue::unclaim(db, &delivery_id).await?;
+                continue;
+            };
+            let app = Arc::clone(app);
+            let partner = partner.clone();
+            app.runtime.clone().spawn(async move {
+                deliver(&app, &partner, &delivery_id, permit).await;
+            });
+        }
+    }
+    let (depth, oldest) = queue::depth(db).await?;
+    metrics::gauge!("qrswitch_saf_depth").set(depth as f64);
+    let oldest_age = oldest
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        .map_or(0.0, |t| {
+            (Utc::now() - t.with_timezone(&Utc)).num_milliseconds() as f64 / 1000.0
+        });
+    metrics::gauge!("qrswitch_saf_oldest_age_seconds").set(oldest_age);
+    Ok(())
+}
+
+/// Sends one claimed delivery and records what came of it. Holds its partner slot throughout.
+async fn deliver(
+    app: &App,
+    partner: &PartnerConfig,
+    delivery_id: &str,
+    _slot: OwnedSemaphorePermit,
+) {
+    if let Err(error) = try_deliver(app, partner, delivery_id).await {
+        tracing::warn!(delivery_id, %error, "delivery bookkeeping failed; the claim will lapse and it is retried");
+    }
+}
+
+async fn try_deliver(app: &App, partner: &PartnerConfig, delivery_id: &str) -> anyhow::Result<()> {
+    let db = app.store.views();
+    let Some(row) = saf_outbox::find(db.pool(), delivery_id).await? else {
+        return Ok(());
+    };
+    // The aggregate, not the view, says whether this still needs sending: the view may lag
+    // behind an answer recorded a moment ago.
+    let payment = app.payments.load(&row.tran_id).await?;
+    if payment.delivery(delivery_id).map(|d| d.status) != Some(DeliveryStatus::Pending) {
+        queue::unclaim(db, delivery_id).await?;
+        return Ok(());
+    }
+    let message = wire_message(&row, &payment, partner);
+    let outcome = send(app, partner, &row.kind, &message).await;
+    let label = match &outcome {
+        SendOutcome::Final(DeliveryResult::Acknowledged { .. }) => "acknowledged",
+        SendOutcome::Final(DeliveryResult::Refused { .. }) => "refused",
+        SendOutcome::Unknown(_) => "unknown",
+    };
+    metrics::counter!("qrswitch_saf_attempts_total", "partner" => partner.id.clone(), "outcome" => label)
+        .increment(1);
+    match outcome {
+        SendOutcome::Final(result) => {
+            let command = PaymentCommand::RecordDelivery {
+                delivery_id: delivery_id.to_owned(),
+                result,
+                at: Utc::now(),
+            };
+            app.payments
+                .execute(&row.tran_id, command, &system_metadata())
+                .await?;
+            // Nothing more to send; far in the future until the outbox shows it finished.
+            let later =
+                Utc::now() + chrono::Duration::milliseconds(app.config.saf.backoff_cap_ms as i64);
+            queue::release(db, delivery_id, later, None).await?;
+        }
+        SendOutcome::Unknown(reason) => {
+            let attempts = queue::attempts(db, delivery_id).await?;
+            let tried = attempts.as_ref().map_or(0, |a| a.attempts) + 1;
+            let age_from = attempts
+                .and_then(|a| a.age_from)
+                .unwrap_or_else(|| row.scheduled_at.clone());
+            let age = chrono::DateTime::parse_from_rfc3339(&age_from)
+                .map(|t| Utc::now() - t.with_timezone(&Utc))
+                .unwrap_or_default();
+            let wait = backoff::delay(
+                u32::try_from(tried).unwrap_or(u32::MAX),
+                app.config.saf.backoff_base_ms,
+                app.config.saf.backoff_cap_ms,
+            );
+            let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+            queue::release(db, delivery_id, next, Some(&reason)).await?;
+            if age.num_milliseconds() >= app.config.saf.max_age_ms as i64 {
+                park(
+                    app,
+                    &row.tran_id,
+                    delivery_id,
+                    &format!("undelivered after {tried} attempts: {reason}"),
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn park(app: &App, tran_id: &str, delivery_id: &str, reason: &str) -> anyhow::Result<()> {
+    let command = PaymentCommand::ParkDelivery {
+        delivery_id: delivery_id.to_owned(),
+        reason: reason.chars().take(200).collect(),
+        at: Utc::now(),
+    };
+    match app
+        .payments
+        .execute(tran_id, command, &system_metadata())
+        .await
+    {
+        Ok(()) => {
+            tracing::warn!(
+                tran_id,
+                delivery_id,
+                reason,
+                "delivery parked for the back office"
+            );
+            Ok(())
+        }
+        Err(AggregateError::UserError(PaymentError::DeliveryNotInState(_))) => Ok(()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The advice as the partner receives it: the POS's own advice with `partner` and `tranId`
+/// filled in, or, for our timeout reversal, a `PaymentReversal` built from the request.
+fn wire_message(row: &OutboxRow, payment: &Payment, partner: &PartnerConfig) -> Value {
+    let institution = json!({ "id": partner.id, "name": partner.name });
+    let stored: Value = serde_json::from_str(&row.message).unwrap_or(Value::Null);
+    if let Value::Object(mut advice) = stored {
+        advice.entry("partner").or_insert(institution);
+        advice.entry("tranId").or_insert_with(|| json!(row.tran_id));
+        return Value::Object(advice);
+    }
+    let request = payment.request().map(|r| &r.message);
+    let identifiers = request
+        .and_then(|m| m.get("thirdPartyIdentifiers").cloned())
+        .unwrap_or_else(|| json!([]));
+    let mut reversal = json!({
+        // A UUID (the contract's id format) that is the same on every attempt.
+        "id": uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, row.delivery_id.as_bytes()).to_string(),
+        "requestId": row.request_id,
+        "time": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "thirdPartyIdentifiers": identifiers,
+        "reversalReason": row.reason.clone().unwrap_or_else(|| "TIMEOUT".to_owned()),
+        "partner": institution,
+        "tranId": row.tran_id,
+    });
+    if let Some(amounts) = request.and_then(|m| m.get("amounts")) {
+        reversal["amounts"] = amounts.clone();
+    }
+    reversal
+}
+
+async fn send(app: &App, partner: &PartnerConfig, kind: &str, message: &Value) -> SendOutcome {
+    let path = match kind {
+        "CONFIRMATION" => "payments/confirmations",
+        _ => "payments/reversals",
+    };
+    let url = format!("{}/{path}", partner.base_url.trim_end_matches('/'));
+    let mut request = app
+        .http
+        .post(&url)
+        .timeout(Duration::from_millis(partner.timeout_ms))
+        .json(message);
+    if let Some(user) = &partner.username {
+        request = request.basic_auth(user, partner.password.as_deref());
+    }
+    match request.send().await {
+        Ok(response) => {
+            let status = response.status();
+            let code = status.as_u16();
+            if status.is_success() {
+                SendOutcome::Final(DeliveryResult::Acknowledged { status: code })
+            } else if status.is_client_error() && code != 408 && code != 429 {
+                let body = response.text().await.unwrap_or_default();
+                let reason = serde_json::from_str::<Value>(&body)
+                    .ok()
+                    .and_then(|b| {
+                        b.get("errorMessage")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned)
+                    })
+                    .unwrap_or_else(|| format!("HTTP {code}"));
+                SendOutcome::Final(DeliveryResult::Refused {
+                    status: code,
+                    reason,
+                })
+            } else {
+                SendOutcome::Unknown(format!("HTTP {code}"))
+            }
+        }
+        Err(error) if error.is_timeout() => {
+            SendOutcome::Unknown(format!("no answer within {} ms", partner.timeout_ms))
+        }
+        Err(_) => SendOutcome::Unknown("partner unreachable".to_owned()),
+    }
+}
+
+/// Used by the ops API and tests: the advice kind's wire name.
+pub fn kind_name(kind: &AdviceKind) -> &'static str {
+    match kind {
+        AdviceKind::Confirmation => "CONFIRMATION",
+        AdviceKind::Reversal { .. } => "REVERSAL",
+    }
+}

@@ -1,0 +1,188 @@
+//! The outbox as a work queue.
+//!
+//! A claim is a lease written to `saf_attempts` (`claimed_by`, `claimed_until`) in a short
+//! transaction; the HTTP call happens after it commits, so no database transaction stays
+//! open while a partner thinks. On PostgreSQL the claim selects with
+//! `FOR UPDATE OF a SKIP LOCKED`: two instances claiming at once take different rows, and a
+//! row another instance just claimed is re-checked against its new lease and skipped. On
+//! SQLite the claim runs under the single write lock.
+
+use chrono::{DateTime, Duration, Utc};
+use projections::time::to_view_text;
+use projections::{Backend, ViewDb};
+use serde::Serialize;
+use sqlx::FromRow;
+
+/// Gives every pending delivery its bookkeeping row (due at once).
+pub async fn register_new(db: &ViewDb) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO saf_attempts (delivery_id, attempts, next_attempt_at, age_from)
+         SELECT o.delivery_id, 0, o.scheduled_at, o.scheduled_at FROM saf_outbox o
+          WHERE o.status = 'PENDING'
+            AND NOT EXISTS (SELECT 1 FROM saf_attempts a WHERE a.delivery_id = o.delivery_id)
+         ON CONFLICT (delivery_id) DO NOTHING",
+    )
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected())
+}
+
+const CLAIM_POSTGRES: &str = "
+UPDATE saf_attempts SET claimed_by = $3, claimed_until = $4
+ WHERE delivery_id IN (
+    SELECT a.delivery_id FROM saf_attempts a JOIN saf_outbox o ON o.delivery_id = a.delivery_id
+     WHERE o.status = 'PENDING' AND o.partner_id = $1 AND a.next_attempt_at <= $2
+       AND (a.claimed_until IS NULL OR a.claimed_until < $2)
+     ORDER BY a.next_attempt_at
+     LIMIT $5
+     FOR UPDATE OF a SKIP LOCKED)
+RETURNING delivery_id";
+
+const CLAIM_SQLITE: &str = "
+UPDATE saf_attempts SET claimed_by = $3, claimed_until = $4
+ WHERE delivery_id IN (
+    SELECT a.delivery_id FROM saf_attempts a JOIN saf_outbox o ON o.delivery_id = a.delivery_id
+     WHERE o.status = 'PENDING' AND o.partner_id = $1 AND a.next_attempt_at <= $2
+       AND (a.claimed_until IS NULL OR a.claimed_until < $2)
+     ORDER BY a.next_attempt_at
+     LIMIT $5)
+RETURNING delivery_id";
+
+/// Claims up to `limit` due deliveries to `partner_id` for `lease`.
+pub async fn claim(
+    db: &ViewDb,
+    partner_id: &str,
+    limit: usize,
+    claimant: &str,
+    lease: Duration,
+) -> Result<Vec<String>, sqlx::Error> {
+    let now = Utc::now();
+    let sql = match db.backend() {
+        Backend::Postgres => CLAIM_POSTGRES,
+        Backend::Sqlite => CLAIM_SQLITE,
+    };
+    let mut tx = db.begin_write().await?;
+    let claimed: Vec<String> = sqlx::query_scalar(sql)
+        .bind(partner_id)
+        .bind(to_view_text(now))
+        .bind(claimant)
+        .bind(to_view_text(now + lease))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(claimed)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Attempts {
+    pub attempts: i64,
+    pub age_from: Option<String>,
+}
+
+pub async fn attempts(db: &ViewDb, delivery_id: &str) -> Result<Option<Attempts>, sqlx::Error> {
+    sqlx::query_as("SELECT attempts, age_from FROM saf_attempts WHERE delivery_id = $1")
+        .bind(delivery_id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+/// Records an attempt and releases the claim; the next one is due at `next_attempt_at`.
+pub async fn release(
+    db: &ViewDb,
+    delivery_id: &str,
+    next_attempt_at: DateTime<Utc>,
+    error: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let now = to_view_text(Utc::now());
+    sqlx::query(
+        "UPDATE saf_attempts
+            SET attempts = attempts + 1, next_attempt_at = $2, claimed_by = NULL,
+                claimed_until = NULL, last_attempt_at = $3, last_error = $4
+          WHERE delivery_id = $1",
+    )
+    .bind(delivery_id)
+    .bind(to_view_text(next_attempt_at))
+    .bind(now)
+    .bind(error)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Releases a claim without counting an attempt (nothing was sent).
+pub async fn unclaim(db: &ViewDb, delivery_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE saf_attempts SET claimed_by = NULL, claimed_until = NULL WHERE delivery_id = $1",
+    )
+    .bind(delivery_id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Makes a delivery due now (ops "retry now"), and, on unpark, restarts its age.
+pub async fn due_now(
+    db: &ViewDb,
+    delivery_id: &str,
+    restart_age: bool,
+) -> Result<bool, sqlx::Error> {
+    let now = to_view_text(Utc::now());
+    let sql = if restart_age {
+        "UPDATE saf_attempts SET next_attempt_at = $2, age_from = $2 WHERE delivery_id = $1"
+    } else {
+        "UPDATE saf_attempts SET next_attempt_at = $2 WHERE delivery_id = $1"
+    };
+    let done = sqlx::query(sql)
+        .bind(delivery_id)
+        .bind(now)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// One row of the ops view of the queue.
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct QueueEntry {
+    pub delivery_id: String,
+    pub tran_id: String,
+    pub partner_id: String,
+    pub kind: String,
+    pub status: String,
+    pub scheduled_at: String,
+    pub finished_at: Option<String>,
+    pub outcome: Option<String>,
+    pub attempts: Option<i64>,
+    pub next_attempt_at: Option<String>,
+    pub last_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+    pub claimed_until: Option<String>,
+}
+
+/// Most recent first, optionally only one status; at most `limit` rows.
+pub async fn list(
+    db: &ViewDb,
+    status: Option<&str>,
+    limit: i64,
+) -> Result<Vec<QueueEntry>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT o.delivery_id, o.tran_id, o.partner_id, o.kind, o.status, o.scheduled_at,
+                o.finished_at, o.outcome, a.attempts, a.next_attempt_at, a.last_attempt_at,
+                a.last_error, a.claimed_until
+           FROM saf_outbox o LEFT JOIN saf_attempts a ON a.delivery_id = o.delivery_id
+          WHERE (CAST($1 AS text) IS NULL OR o.status = CAST($1 AS text))
+          ORDER BY o.scheduled_at DESC
+          LIMIT $2",
+    )
+    .bind(status)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Depth and the oldest pending delivery's scheduling time, for metrics.
+pub async fn depth(db: &ViewDb) -> Result<(i64, Option<String>), sqlx::Error> {
+    sqlx::query_as("SELECT COUNT(*), MIN(scheduled_at) FROM saf_outbox WHERE status = 'PENDING'")
+        .fetch_one(db.pool())
+        .await
+}
