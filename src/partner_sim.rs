@@ -80,6 +80,8 @@ pub struct Received {
     pub tran_id: Option<String>,
     pub request_id: Option<String>,
     pub received_at: String,
+    /// The status the simulator answered with (0: it never answered, `hang`).
+    pub status: u16,
     /// The message as received, so tests can check it against the contract.
     pub body: Value,
 }
@@ -96,7 +98,7 @@ impl SimState {
         *self.mode.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn record(&self, operation: &str, body: &Value) {
+    fn record(&self, operation: &str, body: &Value, status: u16) {
         let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_owned);
         let mut received = self.received.lock().unwrap_or_else(|p| p.into_inner());
         if received.len() >= RECEIVED_LIMIT {
@@ -108,6 +110,7 @@ impl SimState {
             tran_id: text("tranId"),
             request_id: text("requestId"),
             received_at: Utc::now().to_rfc3339(),
+            status,
             body: body.clone(),
         });
     }
@@ -185,9 +188,30 @@ fn error(status: u16, error_type: ErrorType, message: &str, body: &Value) -> Htt
     HttpResponse::build(status).json(detail)
 }
 
-/// Applies the mode's delay; `Some` when the mode answers on its own.
-async fn apply_mode(state: &SimState, body: &Value) -> Option<HttpResponse> {
-    match state.mode() {
+/// Records the message with the status the mode will answer, applies the mode's delay, and
+/// returns the answer when the mode decides it (`None`: the operation's normal answer).
+async fn apply_mode(
+    state: &SimState,
+    operation: &str,
+    body: &Value,
+    normal_status: u16,
+) -> Option<HttpResponse> {
+    let mode = state.mode();
+    let declines = mode == Mode::Decline && operation == "payment";
+    let status = match mode {
+        Mode::Fail => 500,
+        Mode::Hang => 0,
+        _ if declines => 400,
+        _ => normal_status,
+    };
+    state.record(operation, body, status);
+    match mode {
+        _ if declines => Some(error(
+            400,
+            ErrorType::DeclinedByPartner,
+            "declined by simulated partner",
+            body,
+        )),
         Mode::Approve | Mode::Decline => None,
         Mode::Delay(ms) => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -213,17 +237,8 @@ async fn apply_mode(state: &SimState, body: &Value) -> Option<HttpResponse> {
 
 async fn payments(state: web::Data<SimState>, body: web::Json<Value>) -> HttpResponse {
     let body = body.into_inner();
-    state.record("payment", &body);
-    if let Some(answer) = apply_mode(&state, &body).await {
+    if let Some(answer) = apply_mode(&state, "payment", &body, 201).await {
         return answer;
-    }
-    if state.mode() == Mode::Decline {
-        return error(
-            400,
-            ErrorType::DeclinedByPartner,
-            "declined by simulated partner",
-            &body,
-        );
     }
     HttpResponse::Created().json(approval(&state.config, body))
 }
@@ -240,8 +255,7 @@ fn approval(config: &SimConfig, mut request: Value) -> Value {
 }
 
 async fn advice(state: &SimState, operation: &str, body: Value) -> HttpResponse {
-    state.record(operation, &body);
-    if let Some(answer) = apply_mode(state, &body).await {
+    if let Some(answer) = apply_mode(state, operation, &body, 202).await {
         return answer;
     }
     HttpResponse::Accepted().json(body)

@@ -7,9 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aggregates::{
-    AdviceKind, DeliveryResult, DeliveryStatus, Payment, PaymentCommand, PaymentError,
-};
+use aggregates::{DeliveryResult, DeliveryStatus, Payment, PaymentCommand, PaymentError};
 use chrono::Utc;
 use cqrs_es::AggregateError;
 use projections::saf_outbox::{self, OutboxRow};
@@ -275,13 +273,5 @@ async fn send(app: &App, partner: &PartnerConfig, kind: &str, message: &Value) -
             SendOutcome::Unknown(format!("no answer within {} ms", partner.timeout_ms))
         }
         Err(_) => SendOutcome::Unknown("partner unreachable".to_owned()),
-    }
-}
-
-/// Used by the ops API and tests: the advice kind's wire name.
-pub fn kind_name(kind: &AdviceKind) -> &'static str {
-    match kind {
-        AdviceKind::Confirmation => "CONFIRMATION",
-        AdviceKind::Reversal { .. } => "REVERSAL",
     }
 }

@@ -143,6 +143,7 @@ pub async fn due_now(
 
 /// One row of the ops view of the queue.
 #[derive(Debug, Clone, Serialize, FromRow)]
+#[serde(rename_all = "camelCase")]
 pub struct QueueEntry {
     pub delivery_id: String,
     pub tran_id: String,
