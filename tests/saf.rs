@@ -32,12 +32,16 @@ fn saf_config(mut config: Config, sim: &SimRunning) -> Config {
 
 /// A payment approved by the simulator: (tranId, the pay message).
 async fn approved_payment(qr: &QrClient, cents: i64) -> (String, Value) {
+    approved_payment_with(qr, PARTNER, cents).await
+}
+
+async fn approved_payment_with(qr: &QrClient, partner: &str, cents: i64) -> (String, Value) {
     let tran_id = qr.create_qr(None).await["tranId"]
         .as_str()
         .unwrap()
         .to_owned();
     assert_eq!(
-        qr.post("/scans", &scan_notification(&tran_id, PARTNER))
+        qr.post("/scans", &scan_notification(&tran_id, partner))
             .await
             .0,
         202
@@ -522,4 +526,69 @@ async fn sigkill_with_a_non_empty_queue_loses_nothing() {
     reader.store.close().await;
     assert!(restarted.terminate().success());
     sim.stop().await;
+}
+
+/// One partner hangs on every advice: the other partner's advices are delivered regardless.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_partner_does_not_hold_up_another() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let slow = start_sim(Mode::Approve, PARTNER, None).await;
+    let fast = start_sim(Mode::Approve, OTHER_PARTNER, None).await;
+    let mut config = saf_config(db.config(), &slow);
+    config
+        .partners
+        .push(partner_config(OTHER_PARTNER, 28, &fast, PARTNER_TIMEOUT));
+    config.partners[0].max_in_flight = Some(1);
+    // Long enough that, were slots shared, the other partner would visibly wait for it.
+    config.partners[0].timeout_ms = 5_000;
+    let switch = TestServer::start(config).await;
+    let qr = QrClient::new(&switch.base_url);
+    let app = switch.app().clone();
+    let mut stuck = Vec::new();
+    for cents in [100, 200] {
+        stuck.push(approved_payment_with(&qr, PARTNER, cents).await);
+    }
+    let mut flowing = Vec::new();
+    for cents in [300, 400, 500] {
+        flowing.push(approved_payment_with(&qr, OTHER_PARTNER, cents).await);
+    }
+    set_sim_mode(&slow, Mode::Hang).await;
+    for (_, pay) in stuck.iter().chain(&flowing) {
+        assert_eq!(
+            qr.post("/payments/confirmations", &confirmation(pay, true))
+                .await
+                .0,
+            202
+        );
+    }
+    let started = tokio::time::Instant::now();
+    wait_until("the other partner's advices delivered", || async {
+        for (tran_id, _) in &flowing {
+            if !is_completed(&app, tran_id).await {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "delivered while the hanging partner still holds its slot ({:?})",
+        started.elapsed()
+    );
+    for (tran_id, _) in &stuck {
+        assert!(
+            !is_completed(&app, tran_id).await,
+            "the hanging partner has not answered"
+        );
+    }
+    let at_slow = sim_received(&slow)
+        .await
+        .into_iter()
+        .filter(|r| r.operation == "confirmation")
+        .count();
+    assert!(at_slow >= 1, "the hanging partner is being tried");
+    switch.stop().await;
+    slow.stop().await;
+    fast.stop().await;
 }
