@@ -29,12 +29,6 @@ const EVENTS_CHANNEL: &str = "qrswitch_events";
 /// Pause before re-opening a lost LISTEN connection; the projectors poll meanwhile.
 const LISTEN_RETRY_MS: u64 = 1_000;
 
-/// Time to open a connection to a partner. Short: a partner that cannot accept a connection
-/// in 5 s is down, and the POS should hear so well inside its 60 s.
-const PARTNER_CONNECT_TIMEOUT_MS: u64 = 5_000;
-/// Idle keep-alive connections kept per partner host, so busy lanes skip TLS handshakes.
-const PARTNER_IDLE_CONNECTIONS: usize = 32;
-
 /// Longest an explicit catch-up waits for other transactions to clear the feed horizon.
 pub const CATCH_UP_LIMIT_MS: u64 = 10_000;
 
@@ -55,8 +49,10 @@ pub struct App {
     pub wakeup: Wakeup,
     pub waiters: Arc<CommitWaiters>,
     pub metrics: PrometheusHandle,
-    /// Client for calls to partners; one pool of connections for all of them.
-    pub http: reqwest::Client,
+    /// HTTP clients for calls to partners, each with that partner's CA and our certificate.
+    pub partner_clients: std::collections::HashMap<String, reqwest::Client>,
+    pub credentials: crate::security::credentials::Credentials,
+    pub auth_failures: crate::security::authenticate::FailureLimiter,
     /// The runtime that outlives any one HTTP worker: background work is spawned here.
     pub runtime: tokio::runtime::Handle,
 }
@@ -74,10 +70,16 @@ impl App {
             .into_iter()
             .map(|projection| Arc::new(Projector::new(store.views().clone(), projection)))
             .collect();
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_millis(PARTNER_CONNECT_TIMEOUT_MS))
-            .pool_max_idle_per_host(PARTNER_IDLE_CONNECTIONS)
-            .build()?;
+        let partner_clients = config
+            .partners
+            .iter()
+            .map(|p| Ok((p.id.clone(), crate::security::tls::partner_client(p)?)))
+            .collect::<anyhow::Result<_>>()?;
+        let credentials = crate::security::credentials::Credentials::new(&config.users);
+        let auth_failures = crate::security::authenticate::FailureLimiter::new(
+            config.security.max_failed_auth_per_source,
+            Duration::from_millis(config.security.failed_auth_window_ms),
+        );
         Ok(Arc::new(Self {
             payments: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
             config,
@@ -86,9 +88,16 @@ impl App {
             wakeup,
             waiters,
             metrics: metrics_handle(),
-            http,
+            partner_clients,
+            credentials,
+            auth_failures,
             runtime: tokio::runtime::Handle::current(),
         }))
+    }
+
+    /// The client for calls to `partner_id` (configured partners only).
+    pub fn partner_client(&self, partner_id: &str) -> Option<&reqwest::Client> {
+        self.partner_clients.get(partner_id)
     }
 
     pub fn projector(&self, name: &str) -> Option<&Arc<Projector>> {
@@ -153,6 +162,15 @@ impl Running {
 /// Binds the configured address (port 0 picks a free one) and starts serving.
 pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
     let server_config = app.config.server.clone();
+    refuse_unsafe_exposure(&app)?;
+    let tls = server_config
+        .tls
+        .as_ref()
+        .map(crate::security::tls::server_config)
+        .transpose()?;
+    if app.credentials.is_empty() {
+        tracing::warn!("no users configured: every endpoint is open (allowed on loopback only)");
+    }
     let listener = TcpListener::bind(server_config.listen)?;
     let addr = listener.local_addr()?;
     let cancel = CancellationToken::new();
@@ -177,15 +195,19 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
     let shared = web::Data::from(Arc::clone(&app));
     let server = HttpServer::new(move || {
         actix_web::App::new().configure(|cfg| http::configure(cfg, shared.clone()))
-    })
-    .listen(listener)?
-    .workers(server_config.workers.max(1))
-    .max_connections(server_config.max_connections_per_worker)
-    .client_request_timeout(Duration::from_millis(
-        server_config.client_request_timeout_ms,
-    ))
-    .shutdown_timeout(server_config.shutdown_timeout_ms.div_ceil(1_000))
-    .run();
+    });
+    let server = match tls {
+        Some(tls) => server.listen_rustls_0_23(listener, tls)?,
+        None => server.listen(listener)?,
+    };
+    let server = server
+        .workers(server_config.workers.max(1))
+        .max_connections(server_config.max_connections_per_worker)
+        .client_request_timeout(Duration::from_millis(
+            server_config.client_request_timeout_ms,
+        ))
+        .shutdown_timeout(server_config.shutdown_timeout_ms.div_ceil(1_000))
+        .run();
     let handle = server.handle();
     let server = tokio::spawn(server);
     tracing::info!(%addr, backend = app.store.backend().name(), "qrswitch listening");
@@ -197,6 +219,28 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
         background,
         cancel,
     })
+}
+
+/// Refuses to serve beyond this machine without users, or in plain HTTP unless allowed.
+fn refuse_unsafe_exposure(app: &App) -> anyhow::Result<()> {
+    let server = &app.config.server;
+    if server.listen.ip().is_loopback() {
+        return Ok(());
+    }
+    if app.credentials.is_empty() {
+        anyhow::bail!(
+            "refusing to listen on {} without configured users ([[users]] in the config)",
+            server.listen
+        );
+    }
+    if server.tls.is_none() && !server.allow_plain_http {
+        anyhow::bail!(
+            "refusing plain HTTP on non-loopback {}: configure [server.tls] or set \
+             server.allow_plain_http = true (e.g. behind a TLS-terminating proxy)",
+            server.listen
+        );
+    }
+    Ok(())
 }
 
 async fn wake_on_notifications(

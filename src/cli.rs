@@ -25,6 +25,8 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Read a password from standard input and print its argon2 hash for `[[users]]`.
+    HashPassword,
     /// Play a QR partner over real HTTP (answers pay and advices, records what it gets,
     /// sends scans to the switch).
     PartnerSim {

@@ -20,7 +20,50 @@ pub struct Config {
     pub qr: QrConfig,
     pub payments: PaymentsConfig,
     pub saf: SafConfig,
+    pub security: SecurityConfig,
     pub partners: Vec<PartnerConfig>,
+    pub users: Vec<UserConfig>,
+}
+
+/// A user of the switch: HTTP Basic name (the party's id) and role.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub name: String,
+    pub role: crate::security::Role,
+    /// Argon2 hash, as printed by `qrswitch hash-password`.
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// Failed authentications a source address may make per window before it gets 429.
+    pub max_failed_auth_per_source: u32,
+    pub failed_auth_window_ms: u64,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self {
+            max_failed_auth_per_source: 10,
+            failed_auth_window_ms: 60_000,
+        }
+    }
+}
+
+/// TLS for our listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert_path: std::path::PathBuf,
+    pub key_path: std::path::PathBuf,
+    /// CA whose client certificates we accept (mTLS).
+    #[serde(default)]
+    pub client_ca_path: Option<std::path::PathBuf>,
+    /// With a client CA: refuse connections without a client certificate.
+    #[serde(default = "default_true")]
+    pub require_client_cert: bool,
 }
 
 /// Store-and-forward delivery of advices to partners.
@@ -152,6 +195,14 @@ pub struct PartnerConfig {
     /// Advices in flight to this partner at once; `[saf] max_in_flight_per_partner` if unset.
     #[serde(default)]
     pub max_in_flight: Option<usize>,
+    /// CA that signs the partner's server certificate, if not a public one.
+    #[serde(default)]
+    pub ca_path: Option<std::path::PathBuf>,
+    /// Our client certificate and key for this partner (mTLS).
+    #[serde(default)]
+    pub client_cert_path: Option<std::path::PathBuf>,
+    #[serde(default)]
+    pub client_key_path: Option<std::path::PathBuf>,
 }
 
 fn default_partner_timeout_ms() -> u64 {
@@ -178,6 +229,10 @@ pub struct ServerConfig {
     /// Time in-flight requests get to finish after SIGTERM/SIGINT. Above the 60 s a `pay`
     /// may wait for a partner, so a deploy does not cut off a payment.
     pub shutdown_timeout_ms: u64,
+    /// TLS; without it the switch speaks plain HTTP, which it only does on a loopback
+    /// address unless `allow_plain_http` says otherwise (e.g. behind a TLS-terminating proxy).
+    pub tls: Option<TlsConfig>,
+    pub allow_plain_http: bool,
 }
 
 impl Default for ServerConfig {
@@ -191,6 +246,8 @@ impl Default for ServerConfig {
             max_connections_per_worker: 2_048,
             client_request_timeout_ms: 5_000,
             shutdown_timeout_ms: 65_000,
+            tls: None,
+            allow_plain_http: false,
         }
     }
 }
@@ -310,6 +367,22 @@ impl Config {
         }
         if self.payments.pay_timeout_ms == 0 || self.qr.expiry_ms == 0 {
             return invalid("payments.pay_timeout_ms and qr.expiry_ms must be positive".to_owned());
+        }
+        let mut names = std::collections::HashSet::new();
+        for user in &self.users {
+            if !names.insert(user.name.as_str()) || user.name.contains(':') || user.name.is_empty()
+            {
+                return invalid(format!(
+                    "user {:?} is empty, repeated or contains ':'",
+                    user.name
+                ));
+            }
+            if !crate::security::credentials::is_valid_hash(&user.password_hash) {
+                return invalid(format!(
+                    "user {} password_hash is not an argon2 hash (use qrswitch hash-password)",
+                    user.name
+                ));
+            }
         }
         let mut ids = std::collections::HashSet::new();
         for partner in &self.partners {

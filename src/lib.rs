@@ -12,6 +12,7 @@
 //! - [`routing`]: sending a matched payment's authorisation to its partner.
 //! - [`waiters`] and [`sweeper`]: answering the waiting POS, and timing out the forgotten.
 //! - [`saf`]: store-and-forward delivery of advices to partners; [`ops`] controls it.
+//! - [`security`]: TLS, HTTP Basic users and roles, log masking.
 //! - [`partner_sim`]: a partner over real HTTP, for demos and tests.
 //! - [`rebuild`]: rebuilding read models from the events.
 //! - [`telemetry`]: logging setup.
@@ -30,6 +31,7 @@ pub mod qr_api;
 pub mod rebuild;
 pub mod routing;
 pub mod saf;
+pub mod security;
 pub mod store;
 pub mod sweeper;
 pub mod telemetry;

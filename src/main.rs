@@ -8,6 +8,7 @@ use qrswitch::{app, rebuild, telemetry};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    qrswitch::security::tls::install_crypto_provider();
     let mut config = Config::load(cli.config.as_deref())?;
     telemetry::init(&config.logging);
     match cli.command {
@@ -17,6 +18,16 @@ async fn main() -> anyhow::Result<()> {
             }
             let app = app::App::build(config).await.context("starting qrswitch")?;
             app::start(app).await?.wait().await
+        }
+        Command::HashPassword => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            anyhow::ensure!(!password.is_empty(), "no password on standard input");
+            let hash = qrswitch::security::credentials::hash_password(password)
+                .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
+            println!("{hash}");
+            Ok(())
         }
         Command::Migrate => {
             let store = Store::connect(&config.database).await?;

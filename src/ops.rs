@@ -13,6 +13,7 @@ use crate::app::App;
 use crate::http::ApiError;
 use crate::routing::system_metadata;
 use crate::saf::queue;
+use crate::security::{Party, Role};
 
 /// Rows one listing returns at most.
 const LIST_LIMIT_ROWS: i64 = 1_000;
@@ -34,7 +35,12 @@ struct ListQuery {
 
 const STATUSES: [&str; 4] = ["PENDING", "PARKED", "DELIVERED", "REFUSED"];
 
-async fn list(app: web::Data<App>, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+async fn list(
+    app: web::Data<App>,
+    party: Party,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    party.require(&[Role::Ops, Role::Backoffice])?;
     let status = query.status.as_deref().map(str::to_ascii_uppercase);
     if let Some(status) = &status {
         if !STATUSES.contains(&status.as_str()) {
@@ -67,7 +73,12 @@ async fn tran_id_of(app: &App, delivery_id: &str) -> Result<String, ApiError> {
         .ok_or_else(ApiError::not_found)
 }
 
-async fn retry(app: web::Data<App>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn retry(
+    app: web::Data<App>,
+    party: Party,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    party.require(&[Role::Ops])?;
     tran_id_of(&app, &path).await?;
     let moved = queue::due_now(app.store.views(), &path, false)
         .await
@@ -76,7 +87,12 @@ async fn retry(app: web::Data<App>, path: web::Path<String>) -> Result<HttpRespo
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deliveryId": *path, "dueNow": moved })))
 }
 
-async fn park(app: web::Data<App>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn park(
+    app: web::Data<App>,
+    party: Party,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    party.require(&[Role::Ops])?;
     let tran_id = tran_id_of(&app, &path).await?;
     let command = PaymentCommand::ParkDelivery {
         delivery_id: path.clone(),
@@ -87,7 +103,12 @@ async fn park(app: web::Data<App>, path: web::Path<String>) -> Result<HttpRespon
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deliveryId": *path, "status": "PARKED" })))
 }
 
-async fn unpark(app: web::Data<App>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn unpark(
+    app: web::Data<App>,
+    party: Party,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    party.require(&[Role::Ops])?;
     let tran_id = tran_id_of(&app, &path).await?;
     let command = PaymentCommand::UnparkDelivery {
         delivery_id: path.clone(),

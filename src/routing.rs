@@ -65,7 +65,12 @@ async fn try_drive(app: &App, tran_id: &str) -> Result<(), AggregateError<Paymen
                     }
                 }
             }
-            authorise(&app.http, partner, &message).await
+            match app.partner_client(&partner.id) {
+                Some(http) => authorise(http, partner, &message).await,
+                None => AuthorisationOutcome::Unknown {
+                    reason: "no HTTP client for the partner".to_owned(),
+                },
+            }
         }
         None => AuthorisationOutcome::Declined {
             error: routing_error("partner not configured or disabled"),

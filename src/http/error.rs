@@ -36,6 +36,27 @@ impl ApiError {
         }
     }
 
+    /// 401 or 429 from the authentication layer.
+    pub fn unauthenticated(status: StatusCode) -> Self {
+        Self {
+            status,
+            code: if status == StatusCode::TOO_MANY_REQUESTS {
+                "TOO_MANY_FAILED_ATTEMPTS"
+            } else {
+                "UNAUTHENTICATED"
+            },
+            message: "authentication required".to_owned(),
+        }
+    }
+
+    pub fn forbidden() -> Self {
+        Self {
+            status: StatusCode::FORBIDDEN,
+            code: "FORBIDDEN",
+            message: "not allowed for this user".to_owned(),
+        }
+    }
+
     pub fn not_found() -> Self {
         Self {
             status: StatusCode::NOT_FOUND,
@@ -73,5 +94,11 @@ impl actix_web::Responder for ApiError {
 
     fn respond_to(self, _request: &actix_web::HttpRequest) -> HttpResponse {
         self.error_response()
+    }
+}
+
+impl From<crate::security::party::Forbidden> for ApiError {
+    fn from(_: crate::security::party::Forbidden) -> Self {
+        Self::forbidden()
     }
 }

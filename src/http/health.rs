@@ -83,9 +83,16 @@ pub async fn ready(app: web::Data<App>) -> HttpResponse {
     }
 }
 
-/// Prometheus text exposition.
-pub async fn metrics(app: web::Data<App>) -> HttpResponse {
-    HttpResponse::Ok()
+/// Prometheus text exposition, for ops and the back office (it shows volumes).
+pub async fn metrics(
+    app: web::Data<App>,
+    party: crate::security::Party,
+) -> Result<HttpResponse, crate::http::ApiError> {
+    party.require(&[
+        crate::security::Role::Ops,
+        crate::security::Role::Backoffice,
+    ])?;
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(app.metrics.render())
+        .body(app.metrics.render()))
 }

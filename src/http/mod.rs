@@ -21,6 +21,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, app: web::Data<App>) {
         )
         .service(
             web::scope("")
+                .wrap(actix_web::middleware::from_fn(
+                    crate::security::authenticate::authenticate,
+                ))
                 .wrap(TracingLogger::default())
                 .route("/health", web::get().to(health::health))
                 .route("/ready", web::get().to(health::ready))

@@ -18,6 +18,7 @@ use super::parse;
 use super::wire::{ErrorType, PaymentConfirmation, PaymentReversal};
 use crate::app::App;
 use crate::commands::CommandMetadata;
+use crate::security::{Party, Role};
 
 /// Longest an advice without a tranId waits for the status view to learn its request id
 /// (the view may be a few milliseconds behind a `pay` that was just accepted).
@@ -34,9 +35,11 @@ struct Advice<'a> {
 
 pub async fn confirm(
     app: web::Data<App>,
+    party: Party,
     request_id: RequestId,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, QrApiError> {
+    party.require(&[Role::Retailer])?;
     let confirmation: PaymentConfirmation = super::handlers::message(&body)?;
     let advice = Advice {
         id: &confirmation.id,
@@ -45,15 +48,17 @@ pub async fn confirm(
         tran_id: confirmation.tran_id.as_deref(),
         kind: AdviceKind::Confirmation,
     };
-    record(&app, &request_id, advice, body.into_inner()).await?;
+    record(&app, &party, &request_id, advice, body.into_inner()).await?;
     Ok(HttpResponse::Accepted().json(confirmation))
 }
 
 pub async fn reverse(
     app: web::Data<App>,
+    party: Party,
     request_id: RequestId,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, QrApiError> {
+    party.require(&[Role::Retailer])?;
     let reversal: PaymentReversal = super::handlers::message(&body)?;
     let advice = Advice {
         id: &reversal.id,
@@ -64,12 +69,13 @@ pub async fn reverse(
             reason: reversal.reversal_reason.as_str().to_owned(),
         },
     };
-    record(&app, &request_id, advice, body.into_inner()).await?;
+    record(&app, &party, &request_id, advice, body.into_inner()).await?;
     Ok(HttpResponse::Accepted().json(reversal))
 }
 
 async fn record(
     app: &App,
+    party: &Party,
     request_id: &RequestId,
     advice: Advice<'_>,
     message: Value,
@@ -89,13 +95,17 @@ async fn record(
         advice_id: advice.id.to_owned(),
         advice: advice.kind,
         request_id: advice.request_id.to_owned(),
-        // The authenticated retailer, once the security layer names it.
-        client_id: None,
+        // Another retailer's payment must look unknown.
+        client_id: party
+            .user()
+            .map(aggregates::values::PartyId::parse)
+            .transpose()
+            .map_err(|_| QrApiError::forbidden())?,
         message,
         received_at: Utc::now(),
     };
     let metadata = CommandMetadata {
-        party: "pos".to_owned(),
+        party: party.label("pos").to_owned(),
         request_id: request_id.to_string(),
         message_id: Some(advice.id.to_owned()),
         received_at: Utc::now(),

@@ -25,6 +25,15 @@ impl QrApiError {
         }
     }
 
+    /// 403: the caller's role or identity does not allow this; says nothing more.
+    pub fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            ErrorType::GeneralError,
+            "not allowed for this user",
+        )
+    }
+
     pub fn format(message: &str) -> Self {
         Self::new(StatusCode::BAD_REQUEST, ErrorType::FormatError, message)
     }
@@ -119,6 +128,12 @@ impl From<AggregateError<PaymentError>> for QrApiError {
             ),
             other => Self::unavailable("payment command failed", &other),
         }
+    }
+}
+
+impl From<crate::security::party::Forbidden> for QrApiError {
+    fn from(_: crate::security::party::Forbidden) -> Self {
+        Self::forbidden()
     }
 }
 

@@ -23,6 +23,7 @@ use crate::app::App;
 use crate::commands::CommandMetadata;
 use crate::emv::{MerchantAccount, PayloadSpec, QrScheme};
 use crate::routing;
+use crate::security::{mask, Party, Role};
 
 /// Longest a waiting `pay` sleeps between looks at its payment, should a wake-up be lost.
 const PAY_RECHECK_MS: u64 = 1_000;
@@ -47,10 +48,13 @@ fn metadata(party: &str, request_id: &RequestId, message_id: &str) -> CommandMet
 
 pub async fn create_qr_code(
     app: web::Data<App>,
+    party: Party,
     request_id: RequestId,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, QrApiError> {
+    party.require(&[Role::Retailer])?;
     let request: CreateQrCodeRequest = message(&body)?;
+    party.require_as(Role::Retailer, &request.client.id)?;
     let about = |e: QrApiError| e.about(Some(&request.id), None);
     parse::message_id(&request.id).map_err(about)?;
     parse::message_time(&request.time).map_err(about)?;
@@ -75,6 +79,9 @@ pub async fn create_qr_code(
             None => now + chrono::Duration::milliseconds(app.config.qr.expiry_ms as i64),
         };
     let tran_id = parse::tran_id_for(&client_id, &request.id);
+    if let Some(msisdn) = request.customer.as_ref().and_then(|c| c["msisdn"].as_str()) {
+        tracing::debug!(%tran_id, customer = %mask::msisdn(msisdn), "QR requested for a customer");
+    }
     let scheme_name = request
         .qr_properties
         .scheme
@@ -190,41 +197,58 @@ fn first_printable(candidates: &[&str], fallback: &str) -> String {
 
 pub async fn qr_png(
     app: web::Data<App>,
+    party: Party,
     path: web::Path<String>,
 ) -> Result<HttpResponse, QrApiError> {
-    let payload = issued_payload(&app, &path).await?;
+    let payload = issued_payload(&app, &party, &path).await?;
     let png = image::png(&payload).map_err(|e| QrApiError::unavailable("rendering PNG", &e))?;
     Ok(HttpResponse::Ok().content_type("image/png").body(png))
 }
 
 pub async fn qr_svg(
     app: web::Data<App>,
+    party: Party,
     path: web::Path<String>,
 ) -> Result<HttpResponse, QrApiError> {
-    let payload = issued_payload(&app, &path).await?;
+    let payload = issued_payload(&app, &party, &path).await?;
     let svg = image::svg(&payload).map_err(|e| QrApiError::unavailable("rendering SVG", &e))?;
     Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
 }
 
-async fn issued_payload(app: &App, raw_tran_id: &str) -> Result<String, QrApiError> {
+/// The QR payload of a payment the caller may see: another retailer's looks unknown.
+async fn issued_payload(app: &App, party: &Party, raw_tran_id: &str) -> Result<String, QrApiError> {
+    party.require(&[Role::Retailer])?;
     let tran_id = parse::tran_id(raw_tran_id)?;
     let payment = app.payments.load(tran_id.as_str()).await?;
-    payment.qr().map(|qr| qr.payload.clone()).ok_or_else(|| {
-        QrApiError::new(
-            StatusCode::NOT_FOUND,
-            ErrorType::UnableToLocateRecord,
-            "unknown tranId",
-        )
-        .about(None, Some(tran_id.as_str()))
-    })
+    let visible = match party.user() {
+        Some(user) => {
+            aggregates::values::PartyId::parse(user).is_ok_and(|me| payment.belongs_to(&me))
+        }
+        None => true,
+    };
+    payment
+        .qr()
+        .filter(|_| visible)
+        .map(|qr| qr.payload.clone())
+        .ok_or_else(|| {
+            QrApiError::new(
+                StatusCode::NOT_FOUND,
+                ErrorType::UnableToLocateRecord,
+                "unknown tranId",
+            )
+            .about(None, Some(tran_id.as_str()))
+        })
 }
 
 pub async fn notify_scan(
     app: web::Data<App>,
+    party: Party,
     request_id: RequestId,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, QrApiError> {
+    party.require(&[Role::Partner])?;
     let scan: ScanNotification = message(&body)?;
+    party.require_as(Role::Partner, &scan.partner.id)?;
     let about = |e: QrApiError| e.about(Some(&scan.id), Some(&scan.tran_id));
     parse::message_id(&scan.id).map_err(about)?;
     parse::message_time(&scan.time).map_err(about)?;
@@ -237,6 +261,12 @@ pub async fn notify_scan(
         )));
     }
     let tran_id = parse::tran_id(&scan.tran_id).map_err(about)?;
+    tracing::debug!(
+        %tran_id,
+        partner = %scan.partner.id,
+        token = %scan.partner_payment_token.as_deref().map(mask::token).unwrap_or_default(),
+        "scan received"
+    );
     let now = Utc::now();
     let command = PaymentCommand::ReceiveScan {
         message_id: scan.id.clone(),
@@ -267,10 +297,13 @@ fn spawn_routing(app: &web::Data<App>, tran_id: &str) {
 
 pub async fn pay(
     app: web::Data<App>,
+    party: Party,
     request_id: RequestId,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, QrApiError> {
+    party.require(&[Role::Retailer])?;
     let request: PaymentRequest = message(&body)?;
+    party.require_as(Role::Retailer, &request.client.id)?;
     let about = |e: QrApiError| e.about(Some(&request.id), Some(&request.tran_id));
     parse::message_id(&request.id).map_err(about)?;
     parse::message_time(&request.time).map_err(about)?;

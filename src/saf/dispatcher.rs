@@ -237,8 +237,10 @@ async fn send(app: &App, partner: &PartnerConfig, kind: &str, message: &Value) -
         _ => "payments/reversals",
     };
     let url = format!("{}/{path}", partner.base_url.trim_end_matches('/'));
-    let mut request = app
-        .http
+    let Some(http) = app.partner_client(&partner.id) else {
+        return SendOutcome::Unknown("no HTTP client for the partner".to_owned());
+    };
+    let mut request = http
         .post(&url)
         .timeout(Duration::from_millis(partner.timeout_ms))
         .json(message);

@@ -32,6 +32,17 @@ impl ServeProcess {
         args: &[&str],
         ready_message: &str,
     ) -> Self {
+        Self::spawn_with_log_filter(cwd, database_url, args, ready_message, "info")
+    }
+
+    /// As [`ServeProcess::spawn_command`], logging at `log_filter` (`RUST_LOG`).
+    pub fn spawn_with_log_filter(
+        cwd: &Path,
+        database_url: Option<&str>,
+        args: &[&str],
+        ready_message: &str,
+        log_filter: &str,
+    ) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_qrswitch"));
         command
             .args(args)
@@ -39,7 +50,7 @@ impl ServeProcess {
             .env("QRSWITCH_LISTEN", "127.0.0.1:0")
             .env_remove("QRSWITCH_SIM_PASSWORD")
             .env("QRSWITCH_LOG_FORMAT", "json")
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", log_filter)
             .env_remove("QRSWITCH_CONFIG")
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

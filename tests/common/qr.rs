@@ -208,6 +208,9 @@ pub fn partner_config(id: &str, tag: u8, sim: &SimRunning, timeout: Duration) ->
         timeout_ms: timeout.as_millis() as u64,
         enabled: true,
         max_in_flight: None,
+        ca_path: None,
+        client_cert_path: None,
+        client_key_path: None,
     }
 }
 

@@ -1,0 +1,197 @@
+//! HTTP Basic authentication of every request but the probes (`/health`, `/ready`).
+//!
+//! Bad or missing credentials: 401 with a `WWW-Authenticate` challenge. A source address
+//! with too many failures inside the window gets 429 until the window passes, before its
+//! credentials are even looked at. The body is an `ErrorDetail` on `/qr/v1` and the plain
+//! JSON error elsewhere, and never says which part was wrong.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
+use base64::Engine;
+
+use super::credentials::Verdict;
+use super::party::Party;
+use crate::app::App;
+use crate::http::ApiError;
+use crate::qr_api::wire::ErrorType;
+use crate::qr_api::QrApiError;
+
+/// Sources tracked at once; past this, expired entries are dropped first, then everything
+/// (an attacker spraying addresses must not grow our memory).
+const MAX_TRACKED_SOURCES: usize = 10_000;
+
+/// Counts failed authentications per source address.
+pub struct FailureLimiter {
+    max_failures: u32,
+    window: Duration,
+    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+}
+
+impl FailureLimiter {
+    pub fn new(max_failures: u32, window: Duration) -> Self {
+        Self {
+            max_failures,
+            window,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn blocked(&self, source: IpAddr) -> bool {
+        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        failures.get(&source).is_some_and(|(count, since)| {
+            *count >= self.max_failures && since.elapsed() < self.window
+        })
+    }
+
+    fn record_failure(&self, source: IpAddr) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if failures.len() >= MAX_TRACKED_SOURCES {
+            failures.retain(|_, (_, since)| since.elapsed() < self.window);
+            if failures.len() >= MAX_TRACKED_SOURCES {
+                failures.clear();
+            }
+        }
+        let entry = failures.entry(source).or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= self.window {
+            *entry = (0, Instant::now());
+        }
+        entry.0 += 1;
+    }
+}
+
+/// Paths that answer without credentials: load balancers probe them.
+fn is_probe(path: &str) -> bool {
+    path == "/health" || path == "/ready"
+}
+
+pub async fn authenticate(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let Some(app) = request.app_data::<web::Data<App>>().cloned() else {
+        return Err(actix_web::error::ErrorInternalServerError(
+            "no application state",
+        ));
+    };
+    if is_probe(request.path()) {
+        return next
+            .call(request)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
+    if app.credentials.is_empty() {
+        request.extensions_mut().insert(Party::Open);
+        return next
+            .call(request)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
+    let source = request.peer_addr().map(|a| a.ip());
+    if let Some(source) = source {
+        if app.auth_failures.blocked(source) {
+            return Ok(refuse(request, StatusCode::TOO_MANY_REQUESTS));
+        }
+    }
+    let verdict = basic_credentials(&request)
+        .map(|(user, password)| (app.credentials.verify(&user, &password), user));
+    match verdict {
+        Some((Verdict::Valid(role), user)) => {
+            request
+                .extensions_mut()
+                .insert(Party::Authenticated { user, role });
+            next.call(request)
+                .await
+                .map(ServiceResponse::map_into_left_body)
+        }
+        _ => {
+            if let Some(source) = source {
+                app.auth_failures.record_failure(source);
+            }
+            tracing::warn!(path = request.path(), "authentication failed");
+            Ok(refuse(request, StatusCode::UNAUTHORIZED))
+        }
+    }
+}
+
+fn basic_credentials(request: &ServiceRequest) -> Option<(String, String)> {
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
+fn refuse<B>(request: ServiceRequest, status: StatusCode) -> ServiceResponse<EitherBody<B>> {
+    let (request, _) = request.into_parts();
+    let mut response = if request.path().starts_with("/qr/v1") {
+        let message = match status {
+            StatusCode::TOO_MANY_REQUESTS => "too many failed attempts",
+            _ => "authentication required",
+        };
+        QrApiError::new(status, ErrorType::GeneralError, message).error_response()
+    } else {
+        ApiError::unauthenticated(status).error_response()
+    };
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Basic realm=\"qrswitch\""),
+        );
+    }
+    ServiceResponse::new(request, response).map_into_right_body()
+}
+
+/// The caller as the middleware found it; `Open` only when no users are configured.
+impl actix_web::FromRequest for Party {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(
+        request: &actix_web::HttpRequest,
+        _: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
+        let party = request.extensions().get::<Party>().cloned();
+        std::future::ready(party.ok_or_else(|| {
+            actix_web::error::InternalError::from_response(
+                "unauthenticated",
+                HttpResponse::Unauthorized().finish(),
+            )
+            .into()
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_is_blocked_after_its_limit_until_the_window_passes() {
+        let limiter = FailureLimiter::new(2, Duration::from_millis(50));
+        let source: IpAddr = "127.0.0.9".parse().unwrap();
+        limiter.record_failure(source);
+        assert!(!limiter.blocked(source));
+        limiter.record_failure(source);
+        assert!(limiter.blocked(source));
+        assert!(!limiter.blocked("127.0.0.8".parse().unwrap()));
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(!limiter.blocked(source));
+    }
+}
