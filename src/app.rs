@@ -37,6 +37,8 @@ pub fn all_projections() -> Vec<Arc<dyn Projection>> {
     vec![
         Arc::new(PaymentStatusProjection),
         Arc::new(SafOutboxProjection),
+        Arc::new(projections::proxy_registry::ProxyRegistryProjection),
+        Arc::new(projections::payshap_transfers::PayShapTransfersProjection),
     ]
 }
 
@@ -45,6 +47,9 @@ pub struct App {
     pub config: Config,
     pub store: Store,
     pub payments: CommandBus<Payment>,
+    pub proxies: CommandBus<aggregates::proxy::Proxy>,
+    pub resolutions: CommandBus<aggregates::resolution::Resolution>,
+    pub payshap: CommandBus<aggregates::payshap_transfer::PayShapTransfer>,
     pub projectors: Vec<Arc<Projector>>,
     pub wakeup: Wakeup,
     pub waiters: Arc<CommitWaiters>,
@@ -82,6 +87,9 @@ impl App {
         );
         Ok(Arc::new(Self {
             payments: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
+            proxies: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
+            resolutions: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
+            payshap: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
             config,
             store,
             projectors,

@@ -21,8 +21,41 @@ pub struct Config {
     pub payments: PaymentsConfig,
     pub saf: SafConfig,
     pub security: SecurityConfig,
+    pub payshap: PayShapConfig,
     pub partners: Vec<PartnerConfig>,
     pub users: Vec<UserConfig>,
+}
+
+/// PayShap inbound, and PayShap through the interoperable QR.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PayShapConfig {
+    /// Put a PayShap template (a CUSTOM proxy naming the payment) into every QR.
+    pub qr_enabled: bool,
+    /// The party a QR payment paid by PayShap is attributed to (the POS sees it as `partner`).
+    pub partner_id: String,
+    pub partner_name: String,
+    /// GUID and tag of the PayShap merchant account template in our QR codes.
+    pub qr_guid: String,
+    pub qr_template_tag: u8,
+    /// Namespace of the CUSTOM proxies that name QR payments (the value is the tranId).
+    pub qr_namespace: String,
+    /// `accountOwner.legalName` for QR payments: the corporate client's registered name.
+    pub legal_name: String,
+}
+
+impl Default for PayShapConfig {
+    fn default() -> Self {
+        Self {
+            qr_enabled: false,
+            partner_id: "payshap".to_owned(),
+            partner_name: "PayShap".to_owned(),
+            qr_guid: "za.co.payshap".to_owned(),
+            qr_template_tag: 51,
+            qr_namespace: "qrswitch".to_owned(),
+            legal_name: "qrswitch merchant services".to_owned(),
+        }
+    }
 }
 
 /// A user of the switch: HTTP Basic name (the party's id) and role.
@@ -383,6 +416,12 @@ impl Config {
                     user.name
                 ));
             }
+        }
+        if self.payshap.qr_enabled
+            && (!tags.contains(&self.payshap.qr_template_tag)
+                || !used.insert(self.payshap.qr_template_tag))
+        {
+            return invalid("payshap.qr_template_tag must be unique and within 26-51".to_owned());
         }
         let mut ids = std::collections::HashSet::new();
         for partner in &self.partners {

@@ -12,6 +12,8 @@
 //! - [`routing`]: sending a matched payment's authorisation to its partner.
 //! - [`waiters`] and [`sweeper`]: answering the waiting POS, and timing out the forgotten.
 //! - [`saf`]: store-and-forward delivery of advices to partners; [`ops`] controls it.
+//! - [`payshap`]: PayShap inbound (proxy resolution, credit completions, registry admin,
+//!   mark-off extract).
 //! - [`security`]: TLS, HTTP Basic users and roles, log masking.
 //! - [`partner_sim`]: a partner over real HTTP, for demos and tests.
 //! - [`rebuild`]: rebuilding read models from the events.
@@ -27,6 +29,7 @@ pub mod emv;
 pub mod http;
 pub mod ops;
 pub mod partner_sim;
+pub mod payshap;
 pub mod qr_api;
 pub mod rebuild;
 pub mod routing;

@@ -169,6 +169,40 @@ async fn authorisation_matrix() {
             vec!["ops"],
         ),
         ("GET", "/metrics".into(), None, vec!["finance", "ops"]),
+        (
+            "POST",
+            "/identifiers/inbound/identifier-determination-sync".into(),
+            Some(json!({})),
+            vec!["the-scheme"],
+        ),
+        (
+            "POST",
+            "/transactions/inbound/credit-transfer-completion".into(),
+            Some(json!({})),
+            vec!["the-scheme"],
+        ),
+        (
+            "POST",
+            "/admin/proxies".into(),
+            Some(
+                json!({ "schema": "MOBILE", "namespace": "shop", "value": "0821234567",
+                         "knownAsName": "Shop", "legalName": "Shop Ltd",
+                         "accountCreationDate": "2020-01-01", "status": "active" }),
+            ),
+            vec!["ops"],
+        ),
+        (
+            "GET",
+            "/admin/proxies/MOBILE%7Cshop%7C27821234567".into(),
+            None,
+            vec!["finance", "ops"],
+        ),
+        (
+            "GET",
+            "/backoffice/payshap/markoff.csv?date=2026-11-21".into(),
+            None,
+            vec!["finance", "ops"],
+        ),
         ("GET", "/health".into(), None, all.clone()),
         ("GET", "/ready".into(), None, all.clone()),
     ];

@@ -4,11 +4,17 @@
 //!   the domain is parsed into one of these first, so handlers never re-check a string.
 //! - [`payment`]: the `Payment` aggregate (id = tranId), the golden thread of one QR payment
 //!   from QR issue to completion.
+//! - [`proxy`]: the `Proxy` aggregate, one entry of the PayShap proxy registry.
+//! - [`resolution`]: one recorded proxy resolution (no financial effect).
+//! - [`payshap_transfer`]: the `PayShapTransfer` aggregate, one inbound PayShap credit.
 //!
 //! Aggregates decide (`handle`) and remember (`apply`); storage, HTTP and time come from the
 //! outside. Commands carry the time they were received so that `handle` stays deterministic.
 
 pub mod payment;
+pub mod payshap_transfer;
+pub mod proxy;
+pub mod resolution;
 pub mod values;
 
 pub use payment::{

@@ -40,7 +40,16 @@ pub struct Payment {
     deliveries: BTreeMap<String, Delivery>,
     /// The first advice as the POS sent it, forwarded once the partner approved.
     advice_message: Option<serde_json::Value>,
+    /// A PayShap credit received for this QR (it authorises the payment by itself).
+    payshap_credit: Option<PayShapCredit>,
+    refund_recorded: bool,
     completed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PayShapCredit {
+    pub uetr: String,
+    pub amount: Amount,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,6 +105,8 @@ pub struct IssuedQr {
     pub amount: Option<Amount>,
     pub scheme: String,
     pub payload: String,
+    pub merchant_name: Option<String>,
+    pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -184,6 +195,7 @@ impl Payment {
                 amount,
                 scheme,
                 payload,
+                merchant_name,
                 issued_at,
                 expires_at,
             } => {
@@ -201,6 +213,7 @@ impl Payment {
                     amount,
                     scheme,
                     payload,
+                    merchant_name,
                     issued_at,
                     expires_at,
                 }])
@@ -300,6 +313,12 @@ impl Payment {
                     parked_at: at,
                 }])
             }
+            PaymentCommand::ReceivePayShapCredit {
+                uetr,
+                partner_id,
+                amount,
+                at,
+            } => self.receive_payshap_credit(uetr, partner_id, amount, at),
             PaymentCommand::UnparkDelivery { delivery_id, at } => {
                 if self.delivery_or_err(&delivery_id)?.status != DeliveryStatus::Parked {
                     return Err(PaymentError::DeliveryNotInState(delivery_id));
@@ -309,6 +328,87 @@ impl Payment {
                     unparked_at: at,
                 }])
             }
+        }
+    }
+
+    fn receive_payshap_credit(
+        &self,
+        uetr: String,
+        partner_id: PartyId,
+        amount: Amount,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<PaymentEvent>, PaymentError> {
+        let qr = self
+            .issued
+            .as_ref()
+            .ok_or(PaymentError::UnknownTransaction)?;
+        if self.payshap_credit.as_ref().is_some_and(|c| c.uetr == uetr) {
+            return Ok(vec![]); // the same credit again
+        }
+        if self.stage == Stage::Final || self.payshap_credit.is_some() {
+            return Err(PaymentError::AlreadyFinal);
+        }
+        if let Some(due) = qr.amount.or(self.request.as_ref().map(|r| r.amount)) {
+            if due != amount {
+                return Err(PaymentError::AmountMismatch {
+                    qr: due,
+                    requested: amount,
+                });
+            }
+        }
+        let mut events = Vec::new();
+        match &self.scan {
+            Some(scan) if scan.partner_id == partner_id => {}
+            Some(scan) if self.request.is_some() || at <= scan.hold_until => {
+                return Err(PaymentError::AlreadyScanned {
+                    by_same_partner: false,
+                });
+            }
+            other => {
+                if let Some(lapsed) = other {
+                    events.push(PaymentEvent::ScanLapsed {
+                        partner_id: lapsed.partner_id.clone(),
+                        lapsed_at: at,
+                    });
+                }
+                events.push(PaymentEvent::ScanReceived {
+                    message_id: format!("payshap-{uetr}"),
+                    partner_id: partner_id.clone(),
+                    partner_payment_token: None,
+                    scanned_at: at,
+                    // The credit is final: it waits for the POS as long as the QR lives.
+                    hold_until: qr.expires_at,
+                });
+                if let Some(request) = &self.request {
+                    events.push(PaymentEvent::Matched {
+                        partner_id,
+                        amount: request.amount,
+                        matched_at: at,
+                    });
+                }
+            }
+        }
+        events.insert(
+            0,
+            PaymentEvent::PayShapCredited {
+                uetr,
+                amount,
+                credited_at: at,
+            },
+        );
+        Ok(events)
+    }
+
+    fn refund_required(&self, reason: &str, at: DateTime<Utc>) -> PaymentEvent {
+        let credit = self.payshap_credit.clone();
+        PaymentEvent::RefundRequired {
+            uetr: credit.as_ref().map(|c| c.uetr.clone()).unwrap_or_default(),
+            amount: credit.map_or_else(
+                || self.request.as_ref().map_or_else(zero_rand, |r| r.amount),
+                |c| c.amount,
+            ),
+            reason: reason.to_owned(),
+            noticed_at: at,
         }
     }
 
@@ -382,10 +482,52 @@ impl Payment {
         for event in &events {
             next.apply(event.clone());
         }
+        // A PayShap credit authorises a matched payment by itself: no partner to ask.
+        if let (Some(credit), Stage::Matched, Some(request), Some(scan)) =
+            (&next.payshap_credit, next.stage, &next.request, &next.scan)
+        {
+            let decided = if credit.amount == request.amount {
+                PaymentEvent::Authorised {
+                    partner_id: scan.partner_id.clone(),
+                    response: serde_json::json!({
+                        "payshapUetr": credit.uetr,
+                        "approvedAmount": {
+                            "amount": credit.amount.minor_units(),
+                            "currency": credit.amount.currency().as_str(),
+                        },
+                    }),
+                    authorised_at: at,
+                }
+            } else {
+                PaymentEvent::Declined {
+                    partner_id: scan.partner_id.clone(),
+                    error: serde_json::json!({
+                        "errorType": "INVALID_AMOUNT",
+                        "errorMessage": "PayShap credit differs from the amount due",
+                    }),
+                    declined_at: at,
+                }
+            };
+            next.apply(decided.clone());
+            events.push(decided);
+            if matches!(next.outcome, Some(Outcome::Declined { .. })) {
+                let refund = next.refund_required("PayShap credit differs from the amount due", at);
+                next.apply(refund.clone());
+                events.push(refund);
+            }
+        }
         if let (Some(advice), Some(Outcome::Authorised { .. }), Some(scan), Some(request)) =
             (&next.advice, &next.outcome, &next.scan, &next.request)
         {
-            if !next.deliveries.contains_key(&advice.advice_id) {
+            if next.payshap_credit.is_some() {
+                // PayShap: the credit cannot be pulled back, so a reversal means a refund.
+                if matches!(advice.kind, AdviceKind::Reversal { .. }) && !next.refund_recorded {
+                    let refund =
+                        next.refund_required("reversal of an approved PayShap payment", at);
+                    next.apply(refund.clone());
+                    events.push(refund);
+                }
+            } else if !next.deliveries.contains_key(&advice.advice_id) {
                 let scheduled = PaymentEvent::DeliveryScheduled {
                     delivery_id: advice.advice_id.clone(),
                     partner_id: scan.partner_id.clone(),
@@ -420,6 +562,7 @@ impl Payment {
         let advice_settled = match (&self.advice, &self.outcome) {
             (_, None) => false,
             (None, Some(_)) => timeout_reversal,
+            (Some(_), Some(Outcome::Authorised { .. })) if self.payshap_credit.is_some() => true,
             (Some(a), Some(Outcome::Authorised { .. })) => {
                 self.deliveries.contains_key(&a.advice_id)
             }
@@ -640,7 +783,15 @@ impl Payment {
     }
 }
 
+fn zero_rand() -> Amount {
+    Amount::new(0, crate::values::Currency::ZAR).unwrap_or_else(|_| unreachable!("0 is in range"))
+}
+
 impl Payment {
+    pub fn payshap_credit(&self) -> Option<&PayShapCredit> {
+        self.payshap_credit.as_ref()
+    }
+
     fn set_delivery_status(&mut self, delivery_id: &str, status: DeliveryStatus) {
         if let Some(delivery) = self.deliveries.get_mut(delivery_id) {
             delivery.status = status;
@@ -677,8 +828,9 @@ impl Aggregate for Payment {
                 amount,
                 scheme,
                 payload,
+                merchant_name,
+                issued_at,
                 expires_at,
-                ..
             } => {
                 self.message_ids.insert(message_id);
                 self.stage = Stage::Open;
@@ -689,6 +841,8 @@ impl Aggregate for Payment {
                     amount,
                     scheme,
                     payload,
+                    merchant_name,
+                    issued_at,
                     expires_at,
                 });
             }
@@ -780,6 +934,10 @@ impl Aggregate for Payment {
                 self.set_delivery_status(&delivery_id, DeliveryStatus::Pending);
             }
             PaymentEvent::Completed { .. } => self.completed = true,
+            PaymentEvent::PayShapCredited { uetr, amount, .. } => {
+                self.payshap_credit = Some(PayShapCredit { uetr, amount });
+            }
+            PaymentEvent::RefundRequired { .. } => self.refund_recorded = true,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! - [`runner`]: keeps every projector caught up in the background (woken and polling).
 //! - [`payment_status`]: where each payment stands.
 //! - [`saf_outbox`]: what the switch still owes each partner (store-and-forward).
+//! - [`proxy_registry`] and [`payshap_transfers`]: PayShap proxies and inbound credits.
 //!
 //! The event commit and the view update are separate transactions on purpose: a view can be
 //! behind, but never wrong, and catch-up from the checkpoint closes any gap (docs/adr/0002).
@@ -15,8 +16,10 @@
 pub mod db;
 pub mod feed;
 pub mod payment_status;
+pub mod payshap_transfers;
 pub mod projection;
 pub mod projector;
+pub mod proxy_registry;
 pub mod runner;
 pub mod saf_outbox;
 pub mod time;

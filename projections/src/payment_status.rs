@@ -222,7 +222,9 @@ impl Projection for PaymentStatusProjection {
             | PaymentEvent::AdviceDelivered { .. }
             | PaymentEvent::AdviceRefused { .. }
             | PaymentEvent::DeliveryParked { .. }
-            | PaymentEvent::DeliveryUnparked { .. } => {
+            | PaymentEvent::DeliveryUnparked { .. }
+            | PaymentEvent::PayShapCredited { .. }
+            | PaymentEvent::RefundRequired { .. } => {
                 // Deliveries are the store-and-forward outbox's business, not this view's.
             }
         }

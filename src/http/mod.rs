@@ -30,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, app: web::Data<App>) {
                 .route("/metrics", web::get().to(health::metrics))
                 .configure(|cfg| crate::qr_api::configure(cfg, body_limit_bytes))
                 .configure(crate::ops::configure)
+                .configure(crate::payshap::configure)
                 .default_service(web::to(|| async { ApiError::not_found() })),
         );
 }

@@ -96,6 +96,10 @@ pub async fn create_qr_code(
         amount,
         scheme: scheme_label(scheme_name).to_owned(),
         payload: payload.clone(),
+        merchant_name: crate::emv::payload::validate(&payload, QrScheme::PseudoEmvcoMerchant)
+            .ok()
+            .and_then(|p| p.value(59).map(str::to_owned))
+            .or_else(|| Some(request.originator.merchant.merchant_name.name.clone())),
         issued_at: now,
         expires_at,
     };
@@ -151,6 +155,14 @@ fn payload_for(
                 reference: tran_id.to_string(),
             }),
     );
+    if app.config.payshap.qr_enabled {
+        // The payer's bank resolves this CUSTOM proxy (namespace `qr_namespace`) to the payment.
+        accounts.push(MerchantAccount {
+            tag: app.config.payshap.qr_template_tag,
+            guid: app.config.payshap.qr_guid.clone(),
+            reference: tran_id.to_string(),
+        });
+    }
     accounts.sort_by_key(|a| a.tag);
     let merchant = &request.originator.merchant;
     let name = &merchant.merchant_name;
@@ -424,10 +436,17 @@ fn approved_answer(
 ) -> PaymentResponse {
     let from_partner: Option<PaymentResponse> =
         serde_json::from_value(partner_response.clone()).ok();
+    let payshap = &app.config.payshap;
     let partner = app
         .config
         .partner(partner_id)
         .map(routing::institution)
+        .or_else(|| {
+            (partner_id == payshap.partner_id).then(|| super::wire::Institution {
+                id: payshap.partner_id.clone(),
+                name: payshap.partner_name.clone(),
+            })
+        })
         .or_else(|| from_partner.as_ref().map(|r| r.partner.clone()))
         .unwrap_or_else(|| super::wire::Institution {
             id: partner_id.to_owned(),
@@ -471,7 +490,15 @@ fn approved_answer(
         amounts: from_partner
             .as_ref()
             .map(|r| r.amounts.clone())
-            .unwrap_or(request_echo.amounts),
+            .unwrap_or_else(|| {
+                // An answer that is not a PaymentResponse (PayShap) may still name the amount paid.
+                let mut amounts = request_echo.amounts;
+                if amounts.approved_amount.is_none() {
+                    amounts.approved_amount =
+                        serde_json::from_value(partner_response["approvedAmount"].clone()).ok();
+                }
+                amounts
+            }),
         tran_id: request_echo.tran_id,
         partner_payment_token: from_partner
             .and_then(|r| r.partner_payment_token)

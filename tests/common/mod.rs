@@ -198,6 +198,7 @@ pub fn issue_qr(tran_id: &TranId) -> PaymentCommand {
         amount: None,
         scheme: "EMVCO_MERCHANT".to_owned(),
         payload: "000201".to_owned(),
+        merchant_name: None,
         issued_at: now,
         expires_at: now + Duration::minutes(5),
     }

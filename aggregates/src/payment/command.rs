@@ -15,6 +15,8 @@ pub enum PaymentCommand {
         amount: Option<Amount>,
         scheme: String,
         payload: String,
+        /// The name payers see (EMV tag 59), shown again when a PayShap bank resolves the QR.
+        merchant_name: Option<String>,
         issued_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     },
@@ -76,6 +78,14 @@ pub enum PaymentCommand {
         delivery_id: String,
         at: DateTime<Utc>,
     },
+    /// An approved PayShap credit to this QR's proxy: it pays the payment by itself.
+    ReceivePayShapCredit {
+        uetr: String,
+        /// The party PayShap payments are attributed to (`[payshap] partner_id`).
+        partner_id: PartyId,
+        amount: Amount,
+        at: DateTime<Utc>,
+    },
 }
 
 /// Which advice the POS sent.
@@ -121,7 +131,8 @@ impl PaymentCommand {
             | PaymentCommand::TimeOut { at }
             | PaymentCommand::RecordDelivery { at, .. }
             | PaymentCommand::ParkDelivery { at, .. }
-            | PaymentCommand::UnparkDelivery { at, .. } => *at,
+            | PaymentCommand::UnparkDelivery { at, .. }
+            | PaymentCommand::ReceivePayShapCredit { at, .. } => *at,
         }
     }
 }

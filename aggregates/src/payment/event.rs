@@ -17,6 +17,9 @@ pub enum PaymentEvent {
         amount: Option<Amount>,
         scheme: String,
         payload: String,
+        /// Absent in payloads written before it existed; they decode as `None`.
+        #[serde(default)]
+        merchant_name: Option<String>,
         issued_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     },
@@ -114,6 +117,20 @@ pub enum PaymentEvent {
     },
     /// Outcome known, advice settled, every delivery acknowledged: ready for recon.
     Completed { completed_at: DateTime<Utc> },
+    /// A PayShap credit arrived for this QR.
+    PayShapCredited {
+        uetr: String,
+        amount: Amount,
+        credited_at: DateTime<Utc>,
+    },
+    /// Money was received that must go back to the payer (a PayShap credit cannot be
+    /// reversed through the scheme): an exception for the back office.
+    RefundRequired {
+        uetr: String,
+        amount: Amount,
+        reason: String,
+        noticed_at: DateTime<Utc>,
+    },
 }
 
 /// What a timed-out payment was still waiting for.
@@ -143,6 +160,8 @@ impl DomainEvent for PaymentEvent {
             PaymentEvent::DeliveryParked { .. } => "DeliveryParked",
             PaymentEvent::DeliveryUnparked { .. } => "DeliveryUnparked",
             PaymentEvent::Completed { .. } => "Completed",
+            PaymentEvent::PayShapCredited { .. } => "PayShapCredited",
+            PaymentEvent::RefundRequired { .. } => "RefundRequired",
         }
         .to_owned()
     }

@@ -1,0 +1,159 @@
+//! Inbound PayShap credit transfers, for the daily mark-off extract and the back office.
+
+use aggregates::payshap_transfer::{CompletionOutcome, PayShapEvent, PayShapTransfer};
+use async_trait::async_trait;
+use cqrs_es::Aggregate;
+use serde::Serialize;
+use sqlx::{AnyConnection, AnyPool, FromRow};
+
+use crate::feed::StoredEvent;
+use crate::projection::{Projection, ProjectionError};
+use crate::time::to_view_text;
+
+pub const NAME: &str = "payshap_transfers";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct TransferRow {
+    pub uetr: String,
+    pub end_to_end_id: Option<String>,
+    /// The first final outcome, or PENDING while there is none.
+    pub outcome: String,
+    pub credited: i64,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub proxy_id: Option<String>,
+    pub proxy_known: i64,
+    pub tran_id: Option<String>,
+    pub debtor_name: Option<String>,
+    /// How many distinct completion messages arrived for it.
+    pub messages: i64,
+    pub first_received_at: String,
+    pub credited_at: Option<String>,
+    /// Set when it needs the back office: an outcome conflict or an unapplied credit.
+    pub exception: Option<String>,
+    pub last_sequence: i64,
+}
+
+pub struct PayShapTransfersProjection;
+
+#[async_trait]
+impl Projection for PayShapTransfersProjection {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["payshap_transfers"]
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        event: &StoredEvent,
+    ) -> Result<(), ProjectionError> {
+        if event.aggregate_type != PayShapTransfer::TYPE {
+            return Ok(());
+        }
+        let uetr = event.aggregate_id.as_str();
+        let sequence = event.sequence;
+        match event.decode::<PayShapEvent>()? {
+            PayShapEvent::CompletionReceived { completion } => {
+                let final_outcome = completion
+                    .outcome
+                    .is_final()
+                    .then_some(completion.outcome.as_str());
+                sqlx::query(
+                    "INSERT INTO payshap_transfers (uetr, end_to_end_id, outcome, credited,
+                         amount_minor, currency, proxy_id, proxy_known, tran_id, debtor_name,
+                         messages, first_received_at, last_sequence)
+                     VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9, 1, $10, $11)
+                     ON CONFLICT (uetr) DO UPDATE SET
+                         outcome = CASE WHEN payshap_transfers.outcome = 'PENDING'
+                                        THEN excluded.outcome ELSE payshap_transfers.outcome END,
+                         messages = payshap_transfers.messages + 1,
+                         last_sequence = excluded.last_sequence
+                     WHERE payshap_transfers.last_sequence < excluded.last_sequence",
+                )
+                .bind(uetr)
+                .bind(completion.end_to_end_id)
+                .bind(final_outcome.unwrap_or(CompletionOutcome::Pending.as_str()))
+                .bind(completion.amount.minor_units())
+                .bind(completion.amount.currency().to_string())
+                .bind(completion.proxy_id)
+                .bind(i64::from(completion.proxy_known))
+                .bind(completion.tran_id)
+                .bind(completion.debtor_name)
+                .bind(to_view_text(completion.received_at))
+                .bind(sequence)
+                .execute(&mut *conn)
+                .await?;
+            }
+            PayShapEvent::Credited { credited_at, .. } => {
+                sqlx::query(
+                    "UPDATE payshap_transfers SET credited = 1, credited_at = $2, last_sequence = $3
+                      WHERE uetr = $1 AND last_sequence < $3",
+                )
+                .bind(uetr)
+                .bind(to_view_text(credited_at))
+                .bind(sequence)
+                .execute(&mut *conn)
+                .await?;
+            }
+            PayShapEvent::OutcomeConflict { earlier, later, .. } => {
+                let note = format!(
+                    "outcome conflict: {} then {}",
+                    earlier.as_str(),
+                    later.as_str()
+                );
+                set_exception(conn, uetr, &note, sequence).await?;
+            }
+            PayShapEvent::CreditUnapplied { reason, .. } => {
+                set_exception(conn, uetr, &format!("refund required: {reason}"), sequence).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn set_exception(
+    conn: &mut AnyConnection,
+    uetr: &str,
+    note: &str,
+    sequence: i64,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "UPDATE payshap_transfers SET exception = $2, last_sequence = $3
+          WHERE uetr = $1 AND last_sequence < $3",
+    )
+    .bind(uetr)
+    .bind(note)
+    .bind(sequence)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find(pool: &AnyPool, uetr: &str) -> Result<Option<TransferRow>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM payshap_transfers WHERE uetr = $1")
+        .bind(uetr)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Credits booked in `[from, to)` (view time text), oldest first.
+pub async fn credited_between(
+    pool: &AnyPool,
+    from: &str,
+    to: &str,
+) -> Result<Vec<TransferRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT * FROM payshap_transfers
+          WHERE credited = 1 AND credited_at >= $1 AND credited_at < $2
+          ORDER BY credited_at, uetr",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+}

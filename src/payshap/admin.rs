@@ -1,0 +1,152 @@
+//! Proxy registry administration (ops): register, change, retire, show. Each change is an
+//! event on the proxy.
+
+use actix_web::{web, HttpResponse};
+use aggregates::proxy::{AccountStatus, ProxyChange, ProxyCommand, ProxyError};
+use aggregates::values::ProxyKey;
+use chrono::{NaiveDate, Utc};
+use cqrs_es::AggregateError;
+use projections::proxy_registry;
+use serde::Deserialize;
+use tracing_actix_web::RequestId;
+
+use crate::app::App;
+use crate::commands::CommandMetadata;
+use crate::http::ApiError;
+use crate::security::{Party, Role};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Registration {
+    /// `MOBILE`, `CUSTOM` or `GENERIC`.
+    pub schema: String,
+    /// For MOBILE and CUSTOM.
+    pub namespace: Option<String>,
+    /// For GENERIC accounts.
+    pub bicfi: Option<String>,
+    pub value: String,
+    pub known_as_name: String,
+    pub legal_name: String,
+    pub account_creation_date: NaiveDate,
+    pub status: AccountStatus,
+    #[serde(default = "allowed")]
+    pub resolution_allowed: bool,
+}
+
+fn allowed() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Change {
+    pub known_as_name: Option<String>,
+    pub legal_name: Option<String>,
+    pub status: Option<AccountStatus>,
+    pub resolution_allowed: Option<bool>,
+}
+
+fn metadata(party: &Party, request_id: &RequestId) -> CommandMetadata {
+    CommandMetadata {
+        party: party.label("ops").to_owned(),
+        request_id: request_id.to_string(),
+        message_id: None,
+        received_at: Utc::now(),
+    }
+}
+
+fn refused(error: AggregateError<ProxyError>) -> ApiError {
+    match error {
+        AggregateError::UserError(ProxyError::NotRegistered) => ApiError::not_found(),
+        AggregateError::UserError(
+            refusal @ (ProxyError::AlreadyRegistered | ProxyError::Retired),
+        ) => ApiError::conflict(refusal.to_string()),
+        AggregateError::UserError(refusal) => ApiError::bad_request(refusal.to_string()),
+        other => ApiError::internal("proxy command failed", &other),
+    }
+}
+
+pub async fn register(
+    app: web::Data<App>,
+    party: Party,
+    request_id: RequestId,
+    body: web::Json<Registration>,
+) -> Result<HttpResponse, ApiError> {
+    party.require(&[Role::Ops])?;
+    let registration = body.into_inner();
+    let context = match registration.schema.as_str() {
+        "GENERIC" => registration.bicfi.clone(),
+        _ => registration.namespace.clone(),
+    }
+    .unwrap_or_default();
+    let key = ProxyKey::parse(&registration.schema, &context, &registration.value)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let proxy_id = key.id();
+    let command = ProxyCommand::Register {
+        key,
+        known_as_name: registration.known_as_name,
+        legal_name: registration.legal_name,
+        account_created_on: registration.account_creation_date,
+        status: registration.status,
+        resolution_allowed: registration.resolution_allowed,
+        at: Utc::now(),
+    };
+    app.proxies
+        .execute(&proxy_id, command, &metadata(&party, &request_id))
+        .await
+        .map_err(refused)?;
+    Ok(HttpResponse::Created().json(serde_json::json!({ "proxyId": proxy_id })))
+}
+
+pub async fn change(
+    app: web::Data<App>,
+    party: Party,
+    request_id: RequestId,
+    path: web::Path<String>,
+    body: web::Json<Change>,
+) -> Result<HttpResponse, ApiError> {
+    party.require(&[Role::Ops])?;
+    let change = body.into_inner();
+    let command = ProxyCommand::Change {
+        change: ProxyChange {
+            known_as_name: change.known_as_name,
+            legal_name: change.legal_name,
+            status: change.status,
+            resolution_allowed: change.resolution_allowed,
+        },
+        at: Utc::now(),
+    };
+    app.proxies
+        .execute(&path, command, &metadata(&party, &request_id))
+        .await
+        .map_err(refused)?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "proxyId": *path })))
+}
+
+pub async fn retire(
+    app: web::Data<App>,
+    party: Party,
+    request_id: RequestId,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    party.require(&[Role::Ops])?;
+    let command = ProxyCommand::Retire { at: Utc::now() };
+    app.proxies
+        .execute(&path, command, &metadata(&party, &request_id))
+        .await
+        .map_err(refused)?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "proxyId": *path, "retired": true })))
+}
+
+pub async fn show(
+    app: web::Data<App>,
+    party: Party,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    party.require(&[Role::Ops, Role::Backoffice])?;
+    let row = proxy_registry::find(app.store.views().pool(), &path)
+        .await
+        .map_err(|e| ApiError::internal("reading the proxy registry", &e))?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(HttpResponse::Ok().json(row))
+}
