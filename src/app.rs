@@ -183,9 +183,15 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     let cancel = CancellationToken::new();
 
-    let poll = Duration::from_millis(app.config.projections.poll_interval_ms);
-    let mut background = runner::spawn_all(&app.projectors, &app.wakeup, poll, cancel.clone());
+    let cadence = runner::Cadence {
+        poll_interval: Duration::from_millis(app.config.projections.poll_interval_ms),
+        gather_interval: Duration::from_millis(app.config.projections.gather_interval_ms),
+    };
+    let mut background = runner::spawn_all(&app.projectors, &app.wakeup, cadence, cancel.clone());
     if let Some(pool) = app.store.postgres_pool() {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        app.waiters.announce_to(sender);
+        background.spawn(announce_commits(pool.clone(), receiver, cancel.clone()));
         background.spawn(wake_on_notifications(
             pool.clone(),
             app.wakeup.clone(),
@@ -227,6 +233,56 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
         background,
         cancel,
     })
+}
+
+/// Aggregate ids per notification: a NOTIFY payload holds under 8000 bytes, and tranIds are
+/// 32 characters plus a comma.
+const NOTIFY_BATCH_IDS: usize = 200;
+
+/// Tells other instances which aggregates committed here, in batches: whatever has queued up
+/// while the previous NOTIFY was being sent goes out in the next one. Each is its own
+/// transaction with `synchronous_commit = off`: notifications are hints (waiters re-check on a
+/// timer), so they must never hold up an event commit. Ends when `cancel` fires (the sender
+/// lives as long as the app, so a closed channel cannot be what stops it).
+async fn announce_commits(
+    pool: PgPool,
+    mut receiver: tokio::sync::mpsc::UnboundedReceiver<String>,
+    cancel: CancellationToken,
+) {
+    loop {
+        let first = tokio::select! {
+            () = cancel.cancelled() => return,
+            next = receiver.recv() => match next {
+                Some(id) => id,
+                None => return,
+            },
+        };
+        let mut batch = vec![first];
+        while batch.len() < NOTIFY_BATCH_IDS {
+            match receiver.try_recv() {
+                Ok(id) => batch.push(id),
+                Err(_) => break,
+            }
+        }
+        batch.sort_unstable();
+        batch.dedup();
+        if let Err(error) = notify(&pool, &batch.join(",")).await {
+            tracing::warn!(%error, "could not announce commits; other instances rely on polling");
+        }
+    }
+}
+
+async fn notify(pool: &PgPool, payload: &str) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(EVENTS_CHANNEL)
+        .bind(payload)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
 }
 
 /// Refuses to serve beyond this machine without users, or in plain HTTP unless allowed.
@@ -286,7 +342,9 @@ async fn listen(
             notification = listener.recv() => {
                 let notification = notification?;
                 wakeup.wake_all();
-                waiters.wake(notification.payload());
+                for aggregate_id in notification.payload().split(',') {
+                    waiters.wake(aggregate_id);
+                }
             }
         }
     }

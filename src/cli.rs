@@ -47,6 +47,23 @@ pub enum Command {
         #[arg(long, env = "QRSWITCH_SIM_PASSWORD")]
         switch_password: Option<String>,
     },
+    /// Load benchmark over loopback: full QR payments on many lanes plus a PayShap
+    /// resolution stream, against a raw-insert baseline of the same store (`DATABASE_URL`,
+    /// else a temporary SQLite file).
+    Bench {
+        /// Seconds of load.
+        #[arg(long, default_value_t = 20)]
+        duration: u64,
+        /// POS lanes driving payments at once.
+        #[arg(long, default_value_t = 32)]
+        lanes: usize,
+        /// PayShap identifier determinations per second alongside.
+        #[arg(long, default_value_t = 100)]
+        resolve_rate: u32,
+        /// Seconds of the raw-insert baseline.
+        #[arg(long, default_value_t = 5)]
+        baseline: u64,
+    },
     /// Rebuild read models from the events (all, or one by name).
     Rebuild {
         /// Only this projection, e.g. `payment_status`.

@@ -110,6 +110,6 @@ struct AnnounceCommits {
 impl<A: Aggregate> Query<A> for AnnounceCommits {
     async fn dispatch(&self, aggregate_id: &str, _events: &[EventEnvelope<A>]) {
         self.wakeup.wake_all();
-        self.waiters.wake(aggregate_id);
+        self.waiters.committed(aggregate_id);
     }
 }

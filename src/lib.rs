@@ -15,13 +15,14 @@
 //! - [`payshap`]: PayShap inbound (proxy resolution, credit completions, registry admin,
 //!   mark-off extract).
 //! - [`security`]: TLS, HTTP Basic users and roles, log masking.
-//! - [`partner_sim`]: a partner over real HTTP, for demos and tests.
+//! - [`partner_sim`]: a partner over real HTTP, for demos and tests; [`bench`] drives load.
 //! - [`rebuild`]: rebuilding read models from the events.
 //! - [`telemetry`]: logging setup.
 //!
 //! The domain lives in the `aggregates` crate (no I/O) and the read models in `projections`.
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -57,6 +57,21 @@ async fn main() -> anyhow::Result<()> {
                 _ = tokio::signal::ctrl_c() => Ok(()),
             }
         }
+        Command::Bench {
+            duration,
+            lanes,
+            resolve_rate,
+            baseline,
+        } => {
+            qrswitch::bench::run(qrswitch::bench::BenchOptions {
+                duration: std::time::Duration::from_secs(duration),
+                lanes,
+                resolve_rate,
+                baseline: std::time::Duration::from_secs(baseline.max(1)),
+                database_url: std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()),
+            })
+            .await
+        }
         Command::Rebuild { projection } => {
             let store = Store::connect(&config.database).await?;
             let result = rebuild::run(&store, projection.as_deref()).await;

@@ -119,6 +119,7 @@ impl SimState {
 /// A running simulator.
 pub struct SimRunning {
     pub addr: SocketAddr,
+    state: web::Data<SimState>,
     handle: ServerHandle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -126,6 +127,26 @@ pub struct SimRunning {
 impl SimRunning {
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// How many messages of `operation` it answered with a 2xx.
+    pub fn acknowledged(&self, operation: &str) -> usize {
+        self.state
+            .received
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|r| r.operation == operation && (200..300).contains(&r.status))
+            .count()
+    }
+
+    /// Every message received so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.state
+            .received
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub async fn stop(self) {
@@ -147,9 +168,10 @@ pub fn start(config: SimConfig) -> std::io::Result<SimRunning> {
         received: Mutex::new(Vec::new()),
         http: reqwest::Client::new(),
     });
+    let shared = state.clone();
     let server = HttpServer::new(move || {
         actix_web::App::new()
-            .app_data(state.clone())
+            .app_data(shared.clone())
             .app_data(web::JsonConfig::default().limit(256 * 1024))
             .route("/qr/v1/payments", web::post().to(payments))
             .route(
@@ -171,6 +193,7 @@ pub fn start(config: SimConfig) -> std::io::Result<SimRunning> {
     tracing::info!(%addr, "partner simulator listening");
     Ok(SimRunning {
         addr,
+        state,
         handle,
         server,
     })

@@ -13,6 +13,7 @@ use cqrs_es::persist::{
 };
 use cqrs_es::Aggregate;
 use postgres_es::PostgresEventRepository;
+use projections::db::WriteGate;
 use projections::{Backend, ViewDb};
 use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
@@ -42,7 +43,7 @@ pub enum StoreError {
 #[derive(Debug, Clone)]
 enum Pools {
     Postgres(PgPool),
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, WriteGate),
 }
 
 /// Connections to one database: event store pool plus the view pool.
@@ -77,7 +78,7 @@ impl Store {
                 .acquire_timeout(acquire_timeout)
                 .connect_with(options)
                 .await?;
-            (Pools::Sqlite(pool), Backend::Sqlite)
+            (Pools::Sqlite(pool, WriteGate::default()), Backend::Sqlite)
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
@@ -87,9 +88,13 @@ impl Store {
             .acquire_timeout(acquire_timeout)
             .connect(url)
             .await?;
+        let gate = match &pools {
+            Pools::Sqlite(_, gate) => Some(gate.clone()),
+            Pools::Postgres(_) => None,
+        };
         Ok(Self {
             pools,
-            views: ViewDb::new(backend, any_pool),
+            views: ViewDb::new(backend, any_pool, gate),
         })
     }
 
@@ -105,7 +110,7 @@ impl Store {
     pub fn postgres_pool(&self) -> Option<&PgPool> {
         match &self.pools {
             Pools::Postgres(pool) => Some(pool),
-            Pools::Sqlite(_) => None,
+            Pools::Sqlite(..) => None,
         }
     }
 
@@ -114,8 +119,8 @@ impl Store {
             Pools::Postgres(pool) => {
                 EventRepository::Postgres(PostgresEventRepository::new(pool.clone()))
             }
-            Pools::Sqlite(pool) => {
-                EventRepository::Sqlite(SqliteEventRepository::new(pool.clone()))
+            Pools::Sqlite(pool, gate) => {
+                EventRepository::Sqlite(SqliteEventRepository::new(pool.clone()), gate.clone())
             }
         }
     }
@@ -123,7 +128,7 @@ impl Store {
     fn migrator(&self) -> &'static Migrator {
         match self.pools {
             Pools::Postgres(_) => &POSTGRES_MIGRATIONS,
-            Pools::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Pools::Sqlite(..) => &SQLITE_MIGRATIONS,
         }
     }
 
@@ -132,7 +137,7 @@ impl Store {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.pools {
             Pools::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
-            Pools::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Pools::Sqlite(pool, _) => SQLITE_MIGRATIONS.run(pool).await?,
         }
         Ok(())
     }
@@ -178,7 +183,7 @@ impl Store {
     pub async fn close(&self) {
         match &self.pools {
             Pools::Postgres(pool) => pool.close().await,
-            Pools::Sqlite(pool) => pool.close().await,
+            Pools::Sqlite(pool, _) => pool.close().await,
         }
         self.views.pool().close().await;
     }
@@ -194,7 +199,8 @@ pub struct StoreStatus {
 /// The cqrs-es repository for whichever backend is configured.
 pub enum EventRepository {
     Postgres(PostgresEventRepository),
-    Sqlite(SqliteEventRepository),
+    /// With the store's write gate, held around each append (see `projections::db`).
+    Sqlite(SqliteEventRepository, WriteGate),
 }
 
 impl PersistedEventRepository for EventRepository {
@@ -204,7 +210,7 @@ impl PersistedEventRepository for EventRepository {
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
         match self {
             Self::Postgres(repo) => repo.get_events::<A>(aggregate_id).await,
-            Self::Sqlite(repo) => repo.get_events::<A>(aggregate_id).await,
+            Self::Sqlite(repo, _) => repo.get_events::<A>(aggregate_id).await,
         }
     }
 
@@ -215,7 +221,7 @@ impl PersistedEventRepository for EventRepository {
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
         match self {
             Self::Postgres(repo) => repo.get_last_events::<A>(aggregate_id, last_sequence).await,
-            Self::Sqlite(repo) => repo.get_last_events::<A>(aggregate_id, last_sequence).await,
+            Self::Sqlite(repo, _) => repo.get_last_events::<A>(aggregate_id, last_sequence).await,
         }
     }
 
@@ -225,7 +231,7 @@ impl PersistedEventRepository for EventRepository {
     ) -> Result<Option<SerializedSnapshot>, PersistenceError> {
         match self {
             Self::Postgres(repo) => repo.get_snapshot::<A>(aggregate_id).await,
-            Self::Sqlite(repo) => repo.get_snapshot::<A>(aggregate_id).await,
+            Self::Sqlite(repo, _) => repo.get_snapshot::<A>(aggregate_id).await,
         }
     }
 
@@ -236,7 +242,10 @@ impl PersistedEventRepository for EventRepository {
     ) -> Result<(), PersistenceError> {
         match self {
             Self::Postgres(repo) => repo.persist::<A>(events, snapshot_update).await,
-            Self::Sqlite(repo) => repo.persist::<A>(events, snapshot_update).await,
+            Self::Sqlite(repo, gate) => {
+                let _gate = gate.lock().await;
+                repo.persist::<A>(events, snapshot_update).await
+            }
         }
     }
 
@@ -246,14 +255,14 @@ impl PersistedEventRepository for EventRepository {
     ) -> Result<ReplayStream, PersistenceError> {
         match self {
             Self::Postgres(repo) => repo.stream_events::<A>(aggregate_id).await,
-            Self::Sqlite(repo) => repo.stream_events::<A>(aggregate_id).await,
+            Self::Sqlite(repo, _) => repo.stream_events::<A>(aggregate_id).await,
         }
     }
 
     async fn stream_all_events<A: Aggregate>(&self) -> Result<ReplayStream, PersistenceError> {
         match self {
             Self::Postgres(repo) => repo.stream_all_events::<A>().await,
-            Self::Sqlite(repo) => repo.stream_all_events::<A>().await,
+            Self::Sqlite(repo, _) => repo.stream_all_events::<A>().await,
         }
     }
 }

@@ -10,6 +10,8 @@ use tokio::sync::Notify;
 #[derive(Debug, Default)]
 pub struct CommitWaiters {
     waiting: Mutex<HashMap<String, Arc<Notify>>>,
+    /// Where commits are announced to other instances (PostgreSQL only).
+    remote: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<String>>,
 }
 
 /// Registration of one waiter; dropping it unregisters.
@@ -62,6 +64,20 @@ impl CommitWaiters {
         if let Some(notify) = self.lock().get(aggregate_id) {
             notify.notify_one();
         }
+    }
+
+    /// `aggregate_id` committed here: wake its local waiter and tell the other instances.
+    pub fn committed(&self, aggregate_id: &str) {
+        self.wake(aggregate_id);
+        if let Some(remote) = self.remote.get() {
+            // A closed channel means we are shutting down; nobody is left to tell.
+            let _ = remote.send(aggregate_id.to_owned());
+        }
+    }
+
+    /// Announces later commits to other instances through `sender`.
+    pub fn announce_to(&self, sender: tokio::sync::mpsc::UnboundedSender<String>) {
+        let _ = self.remote.set(sender);
     }
 
     pub fn len(&self) -> usize {

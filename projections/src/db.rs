@@ -19,15 +19,34 @@ impl Backend {
     }
 }
 
+/// Serialises writers to an SQLite store inside this process. SQLite admits one writer at a
+/// time; connections that race for its lock back off in sleeps of growing length, which
+/// under load turns milliseconds into seconds. Queueing on a fair async mutex instead keeps
+/// every write short and in arrival order. PostgreSQL needs no gate.
+pub type WriteGate = std::sync::Arc<tokio::sync::Mutex<()>>;
+
 #[derive(Debug, Clone)]
 pub struct ViewDb {
     backend: Backend,
     pool: AnyPool,
+    gate: Option<WriteGate>,
 }
 
 impl ViewDb {
-    pub fn new(backend: Backend, pool: AnyPool) -> Self {
-        Self { backend, pool }
+    pub fn new(backend: Backend, pool: AnyPool, gate: Option<WriteGate>) -> Self {
+        Self {
+            backend,
+            pool,
+            gate,
+        }
+    }
+
+    /// Held for the length of a write on SQLite; `None` (no waiting) on PostgreSQL.
+    pub async fn write_gate(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.gate {
+            Some(gate) => Some(std::sync::Arc::clone(gate).lock_owned().await),
+            None => None,
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -41,10 +60,20 @@ impl ViewDb {
     /// A transaction that will write. On SQLite it takes the write lock up front: a deferred
     /// transaction that reads first and writes later fails with SQLITE_BUSY instead of
     /// waiting when another writer got in between.
+    ///
+    /// On PostgreSQL its commit does not wait for the WAL flush (`synchronous_commit = off`):
+    /// everything written this way is derived (views and their checkpoint, committed together)
+    /// or bookkeeping that a lapsed lease repairs, so a crash costs a replay, never a fact.
     pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
         match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SET LOCAL synchronous_commit = off")
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
         }
     }
 }

@@ -160,6 +160,7 @@ impl Projector {
         &self,
         progress: &dyn Fn(u64, u64),
     ) -> Result<u64, ProjectionError> {
+        let _gate = self.db.write_gate().await;
         let mut tx = self.db.begin_write().await?;
         if self.db.backend() == Backend::Postgres {
             // Wait for a live batch to finish; live projectors skip while we hold it.
@@ -196,6 +197,7 @@ impl Projector {
     }
 
     async fn apply_next_batch(&self) -> Result<BatchOutcome, ProjectionError> {
+        let _gate = self.db.write_gate().await;
         let mut tx = self.db.begin_write().await?;
         if self.db.backend() == Backend::Postgres {
             let locked: bool =

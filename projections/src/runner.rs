@@ -47,11 +47,19 @@ impl Wakeup {
     }
 }
 
+/// When a projector runs: at least every `poll_interval`, and when woken, after
+/// `gather_interval` so that the commits of a busy moment share one transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct Cadence {
+    pub poll_interval: Duration,
+    pub gather_interval: Duration,
+}
+
 /// Spawns one task per projector. They stop when `cancel` fires.
 pub fn spawn_all(
     projectors: &[Arc<Projector>],
     wakeup: &Wakeup,
-    poll_interval: Duration,
+    cadence: Cadence,
     cancel: CancellationToken,
 ) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
@@ -59,7 +67,7 @@ pub fn spawn_all(
         let projector = Arc::clone(projector);
         let notify = wakeup.subscribe();
         let cancel = cancel.clone();
-        tasks.spawn(async move { run(projector, notify, poll_interval, cancel).await });
+        tasks.spawn(async move { run(projector, notify, cadence, cancel).await });
     }
     tasks
 }
@@ -67,7 +75,7 @@ pub fn spawn_all(
 async fn run(
     projector: Arc<Projector>,
     notify: Arc<Notify>,
-    poll_interval: Duration,
+    cadence: Cadence,
     cancel: CancellationToken,
 ) {
     let mut backoff_ms = FAILURE_BACKOFF_START_MS;
@@ -94,8 +102,10 @@ async fn run(
             None => {
                 tokio::select! {
                     () = cancel.cancelled() => return,
-                    () = notify.notified() => {}
-                    () = tokio::time::sleep(poll_interval) => {}
+                    () = notify.notified() => {
+                        tokio::time::sleep(cadence.gather_interval).await;
+                    }
+                    () = tokio::time::sleep(cadence.poll_interval) => {}
                 }
             }
         }

@@ -15,6 +15,7 @@ use sqlx::FromRow;
 
 /// Gives every pending delivery its bookkeeping row (due at once).
 pub async fn register_new(db: &ViewDb) -> Result<u64, sqlx::Error> {
+    let _gate = db.write_gate().await;
     let done = sqlx::query(
         "INSERT INTO saf_attempts (delivery_id, attempts, next_attempt_at, age_from)
          SELECT o.delivery_id, 0, o.scheduled_at, o.scheduled_at FROM saf_outbox o
@@ -61,6 +62,7 @@ pub async fn claim(
         Backend::Postgres => CLAIM_POSTGRES,
         Backend::Sqlite => CLAIM_SQLITE,
     };
+    let _gate = db.write_gate().await;
     let mut tx = db.begin_write().await?;
     let claimed: Vec<String> = sqlx::query_scalar(sql)
         .bind(partner_id)
@@ -95,6 +97,7 @@ pub async fn release(
     error: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     let now = to_view_text(Utc::now());
+    let _gate = db.write_gate().await;
     sqlx::query(
         "UPDATE saf_attempts
             SET attempts = attempts + 1, next_attempt_at = $2, claimed_by = NULL,
@@ -112,6 +115,7 @@ pub async fn release(
 
 /// Releases a claim without counting an attempt (nothing was sent).
 pub async fn unclaim(db: &ViewDb, delivery_id: &str) -> Result<(), sqlx::Error> {
+    let _gate = db.write_gate().await;
     sqlx::query(
         "UPDATE saf_attempts SET claimed_by = NULL, claimed_until = NULL WHERE delivery_id = $1",
     )
@@ -133,6 +137,7 @@ pub async fn due_now(
     } else {
         "UPDATE saf_attempts SET next_attempt_at = $2 WHERE delivery_id = $1"
     };
+    let _gate = db.write_gate().await;
     let done = sqlx::query(sql)
         .bind(delivery_id)
         .bind(now)
