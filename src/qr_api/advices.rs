@@ -81,8 +81,7 @@ async fn record(
     message: Value,
 ) -> Result<(), QrApiError> {
     let about = |e: QrApiError| e.about(Some(advice.id), advice.tran_id);
-    parse::message_id(advice.id).map_err(about)?;
-    parse::message_time(advice.time).map_err(about)?;
+    parse::envelope(advice.id, advice.time).map_err(about)?;
     let tran_id = match advice.tran_id {
         Some(raw) => parse::tran_id(raw)
             .map_err(|_| about(not_found()))?

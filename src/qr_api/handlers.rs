@@ -56,8 +56,7 @@ pub async fn create_qr_code(
     let request: CreateQrCodeRequest = message(&body)?;
     party.require_as(Role::Retailer, &request.client.id)?;
     let about = |e: QrApiError| e.about(Some(&request.id), None);
-    parse::message_id(&request.id).map_err(about)?;
-    parse::message_time(&request.time).map_err(about)?;
+    parse::envelope(&request.id, &request.time).map_err(about)?;
     let client_id = parse::party(&request.client.id, "client").map_err(about)?;
     let amount = request
         .qr_properties
@@ -262,8 +261,7 @@ pub async fn notify_scan(
     let scan: ScanNotification = message(&body)?;
     party.require_as(Role::Partner, &scan.partner.id)?;
     let about = |e: QrApiError| e.about(Some(&scan.id), Some(&scan.tran_id));
-    parse::message_id(&scan.id).map_err(about)?;
-    parse::message_time(&scan.time).map_err(about)?;
+    parse::envelope(&scan.id, &scan.time).map_err(about)?;
     let partner_id = parse::party(&scan.partner.id, "partner").map_err(about)?;
     if app.config.partner(partner_id.as_str()).is_none() {
         return Err(about(QrApiError::new(
@@ -317,8 +315,7 @@ pub async fn pay(
     let request: PaymentRequest = message(&body)?;
     party.require_as(Role::Retailer, &request.client.id)?;
     let about = |e: QrApiError| e.about(Some(&request.id), Some(&request.tran_id));
-    parse::message_id(&request.id).map_err(about)?;
-    parse::message_time(&request.time).map_err(about)?;
+    parse::envelope(&request.id, &request.time).map_err(about)?;
     let client_id = parse::party(&request.client.id, "client").map_err(about)?;
     let tran_id = parse::tran_id(&request.tran_id).map_err(about)?;
     let requested = request.amounts.request_amount.as_ref().ok_or_else(|| {

@@ -27,6 +27,13 @@ pub fn message_id(raw: &str) -> Result<(), QrApiError> {
     Ok(())
 }
 
+/// The envelope every contract message has: its `id` and its `time`.
+pub fn envelope(id: &str, time: &str) -> Result<(), QrApiError> {
+    message_id(id)?;
+    message_time(time)?;
+    Ok(())
+}
+
 pub fn party(raw: &str, what: &str) -> Result<PartyId, QrApiError> {
     PartyId::parse(raw).map_err(|_| QrApiError::format(&format!("{what} id is not valid")))
 }
