@@ -79,12 +79,4 @@ impl CommitWaiters {
     pub fn announce_to(&self, sender: tokio::sync::mpsc::UnboundedSender<String>) {
         let _ = self.remote.set(sender);
     }
-
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }

@@ -162,14 +162,6 @@ impl Payment {
         self.completed
     }
 
-    pub fn is_matched(&self) -> bool {
-        matches!(self.stage, Stage::Matched | Stage::Authorising)
-            || matches!(
-                self.outcome,
-                Some(Outcome::Authorised { .. } | Outcome::Declined { .. })
-            )
-    }
-
     /// Whether `client_id` may see this payment: another retailer's tranId looks unknown.
     pub fn belongs_to(&self, client_id: &PartyId) -> bool {
         self.issued

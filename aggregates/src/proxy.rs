@@ -9,7 +9,7 @@ mod command;
 mod error;
 mod event;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
@@ -223,9 +223,6 @@ impl Aggregate for Proxy {
         }
     }
 }
-
-/// When a registration or change took effect (for the admin API's answers).
-pub type ChangedAt = DateTime<Utc>;
 
 #[cfg(test)]
 mod tests;

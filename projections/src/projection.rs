@@ -16,11 +16,6 @@ pub enum ProjectionError {
     },
     #[error("still behind the events committed before position {target} after {waited_ms} ms")]
     Lagging { target: i64, waited_ms: u64 },
-    #[error("event at {position:?} breaks the view: {reason}")]
-    Inconsistent {
-        position: FeedPosition,
-        reason: String,
-    },
 }
 
 /// A read model fed from the global feed.
