@@ -143,7 +143,7 @@ pub struct QrConfig {
     pub template_tag: u8,
     /// Scheme used when the request names none: `EMVCO_MERCHANT`, `PSEUDO_EMVCO_MERCHANT`
     /// or `ELECTRUM_MERCHANT_MINIMAL`.
-    pub default_scheme: crate::qr_api::wire::QrSchemeName,
+    pub default_scheme: crate::emv::QrScheme,
     /// Lifetime of a QR when the request gives no expiry. Five minutes covers a queue at
     /// the till; longer invites stale codes being scanned.
     pub expiry_ms: u64,
@@ -162,7 +162,7 @@ impl Default for QrConfig {
         Self {
             guid: "za.co.qrswitch".to_owned(),
             template_tag: 26,
-            default_scheme: crate::qr_api::wire::QrSchemeName::EmvcoMerchant,
+            default_scheme: crate::emv::QrScheme::EmvcoMerchant,
             expiry_ms: 300_000,
             max_expiry_ms: 86_400_000,
             country_code: "ZA".to_owned(),

@@ -36,6 +36,17 @@ pub enum QrScheme {
     ElectrumMerchantMinimal,
 }
 
+impl QrScheme {
+    /// The contract's name for it (`qrProperties.scheme`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QrScheme::EmvcoMerchant => "EMVCO_MERCHANT",
+            QrScheme::PseudoEmvcoMerchant => "PSEUDO_EMVCO_MERCHANT",
+            QrScheme::ElectrumMerchantMinimal => "ELECTRUM_MERCHANT_MINIMAL",
+        }
+    }
+}
+
 /// One merchant account information template: who can pay this QR and how they find it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MerchantAccount {

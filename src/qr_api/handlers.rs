@@ -16,7 +16,7 @@ use tracing_actix_web::RequestId;
 use super::error::QrApiError;
 use super::wire::{
     CreateQrCodeRequest, CreateQrCodeResponse, ErrorDetail, ErrorType, PaymentRequest,
-    PaymentResponse, QrSchemeName, ScanNotification,
+    PaymentResponse, ScanNotification,
 };
 use super::{image, parse};
 use crate::app::App;
@@ -93,7 +93,7 @@ pub async fn create_qr_code(
         client_id,
         terminal_id: request.originator.terminal_id.clone(),
         amount,
-        scheme: scheme_label(scheme_name).to_owned(),
+        scheme: scheme_name.as_str().to_owned(),
         payload: payload.clone(),
         merchant_name: crate::emv::payload::validate(&payload, QrScheme::PseudoEmvcoMerchant)
             .ok()
@@ -120,21 +120,13 @@ pub async fn create_qr_code(
     }))
 }
 
-fn scheme_label(scheme: QrSchemeName) -> &'static str {
-    match scheme {
-        QrSchemeName::EmvcoMerchant => "EMVCO_MERCHANT",
-        QrSchemeName::PseudoEmvcoMerchant => "PSEUDO_EMVCO_MERCHANT",
-        QrSchemeName::ElectrumMerchantMinimal => "ELECTRUM_MERCHANT_MINIMAL",
-    }
-}
-
 /// One template per enabled partner plus ours, all carrying the tranId, and the merchant's
 /// details from the originator.
 fn payload_for(
     app: &App,
     request: &CreateQrCodeRequest,
     tran_id: &TranId,
-    scheme: QrSchemeName,
+    scheme: QrScheme,
     amount: Option<aggregates::values::Amount>,
 ) -> Result<String, QrApiError> {
     let qr = &app.config.qr;
@@ -171,11 +163,7 @@ fn payload_for(
     let mcc = Some(merchant.merchant_type.as_str())
         .filter(|m| m.len() == 4 && m.bytes().all(|b| b.is_ascii_digit()));
     let spec = PayloadSpec {
-        scheme: match scheme {
-            QrSchemeName::EmvcoMerchant => QrScheme::EmvcoMerchant,
-            QrSchemeName::PseudoEmvcoMerchant => QrScheme::PseudoEmvcoMerchant,
-            QrSchemeName::ElectrumMerchantMinimal => QrScheme::ElectrumMerchantMinimal,
-        },
+        scheme,
         accounts,
         merchant_category_code: mcc.map(str::to_owned),
         amount,

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use crate::emv::QrScheme;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Institution {
@@ -83,14 +85,6 @@ pub struct ThirdPartyIdentifier {
     pub transaction_identifier: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum QrSchemeName {
-    EmvcoMerchant,
-    PseudoEmvcoMerchant,
-    ElectrumMerchantMinimal,
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QrProperties {
@@ -108,7 +102,7 @@ pub struct QrProperties {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub single_use: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scheme: Option<QrSchemeName>,
+    pub scheme: Option<QrScheme>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
