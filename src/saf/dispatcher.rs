@@ -20,6 +20,9 @@ use crate::app::App;
 use crate::config::PartnerConfig;
 use crate::routing::system_metadata;
 
+/// How often the queue depth and oldest age are measured for the metrics.
+const GAUGE_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Shortest pause between two claim rounds, however often commits wake the dispatcher.
 const MIN_ROUND_GAP_MS: u64 = 20;
 
@@ -43,9 +46,16 @@ pub async fn run(app: Arc<App>, wake: Arc<Notify>, cancel: CancellationToken) {
         })
         .collect();
     let poll = Duration::from_millis(app.config.saf.poll_interval_ms.max(MIN_ROUND_GAP_MS));
+    let mut gauges_due = tokio::time::Instant::now();
     loop {
         if let Err(error) = round(&app, &slots, &claimant).await {
             tracing::warn!(%error, "store-and-forward round failed; retrying");
+        }
+        if tokio::time::Instant::now() >= gauges_due {
+            if let Err(error) = update_gauges(&app).await {
+                tracing::warn!(%error, "store-and-forward gauges not updated");
+            }
+            gauges_due = tokio::time::Instant::now() + GAUGE_INTERVAL;
         }
         tokio::select! {
             () = cancel.cancelled() => return,
@@ -87,7 +97,13 @@ async fn round(
             });
         }
     }
-    let (depth, oldest) = queue::depth(db).await?;
+    Ok(())
+}
+
+/// Queue depth and oldest age for the metrics. A count over the outbox: run at most every
+/// [`GAUGE_INTERVAL`], not on every round (a round can follow every commit).
+async fn update_gauges(app: &App) -> Result<(), sqlx::Error> {
+    let (depth, oldest) = queue::depth(app.store.views()).await?;
     metrics::gauge!("qrswitch_saf_depth").set(depth as f64);
     let oldest_age = oldest
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
