@@ -7,10 +7,15 @@
 //! - [`proxy`]: the `Proxy` aggregate, one entry of the PayShap proxy registry.
 //! - [`resolution`]: one recorded proxy resolution (no financial effect).
 //! - [`payshap_transfer`]: the `PayShapTransfer` aggregate, one inbound PayShap credit.
+//! - [`fee_schedule`]: the `FeeSchedule` aggregate, a partner's fee terms over time.
+//! - [`partner_statement`]: the `PartnerStatement` aggregate, a partner's settlement file
+//!   for one business day as imported.
 //!
 //! Aggregates decide (`handle`) and remember (`apply`); storage, HTTP and time come from the
 //! outside. Commands carry the time they were received so that `handle` stays deterministic.
 
+pub mod fee_schedule;
+pub mod partner_statement;
 pub mod payment;
 pub mod payshap_transfer;
 pub mod proxy;

@@ -1,0 +1,14 @@
+use chrono::{DateTime, Utc};
+
+use super::FeeTerms;
+use crate::values::PartyId;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeeScheduleCommand {
+    /// Put `terms` in force from `at` for every transaction authorised afterwards.
+    SetTerms {
+        partner_id: PartyId,
+        terms: FeeTerms,
+        at: DateTime<Utc>,
+    },
+}
