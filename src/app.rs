@@ -39,6 +39,7 @@ pub fn all_projections() -> Vec<Arc<dyn Projection>> {
         Arc::new(SafOutboxProjection),
         Arc::new(projections::proxy_registry::ProxyRegistryProjection),
         Arc::new(projections::payshap_transfers::PayShapTransfersProjection),
+        Arc::new(projections::recon::ReconProjection),
     ]
 }
 
@@ -50,6 +51,8 @@ pub struct App {
     pub proxies: CommandBus<aggregates::proxy::Proxy>,
     pub resolutions: CommandBus<aggregates::resolution::Resolution>,
     pub payshap: CommandBus<aggregates::payshap_transfer::PayShapTransfer>,
+    pub fee_schedules: CommandBus<aggregates::fee_schedule::FeeSchedule>,
+    pub statements: CommandBus<aggregates::partner_statement::PartnerStatement>,
     pub projectors: Vec<Arc<Projector>>,
     pub wakeup: Wakeup,
     pub waiters: Arc<CommitWaiters>,
@@ -90,6 +93,8 @@ impl App {
             proxies: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
             resolutions: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
             payshap: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
+            fee_schedules: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
+            statements: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
             config,
             store,
             projectors,
@@ -179,6 +184,7 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
     if app.credentials.is_empty() {
         tracing::warn!("no users configured: every endpoint is open (allowed on loopback only)");
     }
+    crate::backoffice::fees::put_configured_terms_in_force(&app).await?;
     let listener = TcpListener::bind(server_config.listen)?;
     let addr = listener.local_addr()?;
     let cancel = CancellationToken::new();

@@ -14,6 +14,8 @@
 //! - [`saf`]: store-and-forward delivery of advices to partners; [`ops`] controls it.
 //! - [`payshap`]: PayShap inbound (proxy resolution, credit completions, registry admin,
 //!   mark-off extract).
+//! - [`backoffice`]: recon by business day, fees and settlement, three-way matching of
+//!   partner files, exceptions, finance extracts and the `/backoffice/` page.
 //! - [`security`]: TLS, HTTP Basic users and roles, log masking.
 //! - [`partner_sim`]: a partner over real HTTP, for demos and tests; [`bench`] drives load.
 //! - [`rebuild`]: rebuilding read models from the events.
@@ -22,6 +24,7 @@
 //! The domain lives in the `aggregates` crate (no I/O) and the read models in `projections`.
 
 pub mod app;
+pub mod backoffice;
 pub mod bench;
 pub mod cli;
 pub mod commands;

@@ -9,6 +9,8 @@
 //! - [`payment_status`]: where each payment stands.
 //! - [`saf_outbox`]: what the switch still owes each partner (store-and-forward).
 //! - [`proxy_registry`] and [`payshap_transfers`]: PayShap proxies and inbound credits.
+//! - [`recon`]: the back office's rows: payments, advice deliveries, fee terms and the
+//!   partners' settlement files.
 //!
 //! The event commit and the view update are separate transactions on purpose: a view can be
 //! behind, but never wrong, and catch-up from the checkpoint closes any gap (docs/adr/0002).
@@ -20,6 +22,7 @@ pub mod payshap_transfers;
 pub mod projection;
 pub mod projector;
 pub mod proxy_registry;
+pub mod recon;
 pub mod runner;
 pub mod saf_outbox;
 pub mod time;

@@ -157,3 +157,20 @@ pub async fn credited_between(
     .fetch_all(pool)
     .await
 }
+
+/// Completions first received in `[from, to)` (view time text), whatever their outcome.
+pub async fn received_between(
+    pool: &AnyPool,
+    from: &str,
+    to: &str,
+) -> Result<Vec<TransferRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT * FROM payshap_transfers
+          WHERE first_received_at >= $1 AND first_received_at < $2
+          ORDER BY first_received_at, uetr",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+}

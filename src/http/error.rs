@@ -65,6 +65,24 @@ impl ApiError {
         }
     }
 
+    /// 503: the request is fine but cannot be answered correctly right now.
+    pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 413: a body over the stated limit.
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "TOO_LARGE",
+            message: message.into(),
+        }
+    }
+
     /// Logs `cause` with context and answers 500 with nothing of it.
     pub fn internal(context: &str, cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(%cause, "{context}");

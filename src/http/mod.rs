@@ -12,6 +12,7 @@ use crate::app::App;
 
 pub fn configure(cfg: &mut web::ServiceConfig, app: web::Data<App>) {
     let body_limit_bytes = app.config.server.body_limit_bytes;
+    let statement_max_bytes = app.config.backoffice.statement_max_bytes;
     cfg.app_data(app)
         .app_data(web::PayloadConfig::new(body_limit_bytes))
         .app_data(
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, app: web::Data<App>) {
                 .configure(|cfg| crate::qr_api::configure(cfg, body_limit_bytes))
                 .configure(crate::ops::configure)
                 .configure(crate::payshap::configure)
+                .configure(|cfg| crate::backoffice::configure(cfg, statement_max_bytes))
                 .default_service(web::to(|| async { ApiError::not_found() })),
         );
 }

@@ -1,19 +1,17 @@
 //! The daily mark-off extract: every inbound PayShap credit booked on a business day, as CSV,
-//! for reconciliation against the sponsor bank's own extract. A business day is a calendar
-//! day in South African Standard Time (UTC+2 all year; South Africa has no daylight saving).
+//! for reconciliation against the sponsor bank's own extract. The business day is the back
+//! office's (`[backoffice] time_zone` and `cutoff`).
 
 use actix_web::{web, HttpResponse};
-use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc};
-use projections::payshap_transfers;
+use chrono::NaiveDate;
+use projections::payshap_transfers::{self, TransferRow};
 use projections::time::to_view_text;
 use serde::Deserialize;
 
 use crate::app::App;
+use crate::backoffice::extract;
 use crate::http::ApiError;
 use crate::security::{Party, Role};
-
-/// South African Standard Time, in seconds east of UTC.
-const SAST_OFFSET_SECONDS: i32 = 2 * 3600;
 
 #[derive(Debug, Deserialize)]
 pub struct Day {
@@ -32,59 +30,46 @@ pub const COLUMNS: [&str; 8] = [
     "debtor_name",
 ];
 
+/// One extract row per credit, in [`COLUMNS`] order.
+pub fn rows(credits: &[TransferRow]) -> Vec<Vec<String>> {
+    credits
+        .iter()
+        .map(|row| {
+            vec![
+                row.uetr.clone(),
+                extract::text(row.end_to_end_id.as_deref().unwrap_or_default()),
+                row.credited_at.clone().unwrap_or_default(),
+                extract::money(row.amount_minor),
+                if row.currency == "710" {
+                    "ZAR".to_owned()
+                } else {
+                    row.currency.clone()
+                },
+                extract::text(row.proxy_id.as_deref().unwrap_or_default()),
+                row.tran_id.clone().unwrap_or_default(),
+                extract::text(row.debtor_name.as_deref().unwrap_or_default()),
+            ]
+        })
+        .collect()
+}
+
 pub async fn extract(
     app: web::Data<App>,
     party: Party,
     query: web::Query<Day>,
 ) -> Result<HttpResponse, ApiError> {
     party.require(&[Role::Backoffice, Role::Ops])?;
-    let offset = chrono::FixedOffset::east_opt(SAST_OFFSET_SECONDS)
-        .ok_or_else(|| ApiError::internal("time zone", &"bad offset"))?;
-    let start = offset
-        .from_local_datetime(&query.date.and_time(NaiveTime::MIN))
-        .single()
-        .ok_or_else(|| ApiError::bad_request("date is not a calendar day"))?
-        .with_timezone(&Utc);
-    let end = start + Duration::days(1);
-    let rows = payshap_transfers::credited_between(
+    let (start, end) = crate::backoffice::calendar_of(&app)?.window(query.date);
+    let credits = payshap_transfers::credited_between(
         app.store.views().pool(),
         &to_view_text(start),
         &to_view_text(end),
     )
     .await
     .map_err(|e| ApiError::internal("reading PayShap credits", &e))?;
-    let mut csv = csv::Writer::from_writer(Vec::new());
-    let write = |csv: &mut csv::Writer<Vec<u8>>, record: &[String]| {
-        csv.write_record(record)
-            .map_err(|e| ApiError::internal("writing CSV", &e))
-    };
-    write(&mut csv, &COLUMNS.map(str::to_owned))?;
-    for row in rows {
-        write(
-            &mut csv,
-            &[
-                row.uetr,
-                row.end_to_end_id.unwrap_or_default(),
-                row.credited_at.unwrap_or_default(),
-                format!("{}.{:02}", row.amount_minor / 100, row.amount_minor % 100),
-                "ZAR".to_owned(),
-                row.proxy_id.unwrap_or_default(),
-                row.tran_id.unwrap_or_default(),
-                row.debtor_name.unwrap_or_default(),
-            ],
-        )?;
-    }
-    let body = csv
-        .into_inner()
-        .map_err(|e| ApiError::internal("finishing CSV", &e))?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "content-disposition",
-            format!(
-                "attachment; filename=\"payshap-markoff-{}.csv\"",
-                query.date
-            ),
-        ))
-        .body(body))
+    extract::respond(
+        &format!("payshap-markoff-{}.csv", query.date),
+        &COLUMNS,
+        rows(&credits),
+    )
 }

@@ -1,0 +1,390 @@
+//! The finance API: the day's report, settlement, exceptions, three-way matching and the
+//! mark-off extract, as JSON or (`?format=csv`) CSV; the import of partner settlement files;
+//! the fee terms in force.
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpResponse};
+use aggregates::partner_statement::{
+    statement_id, PartnerStatementCommand, PartnerStatementError,
+};
+use aggregates::values::PartyId;
+use chrono::{DateTime, NaiveDate, Utc};
+use cqrs_es::AggregateError;
+use sha2::{Digest, Sha256};
+use tracing_actix_web::RequestId;
+
+use super::day::DayData;
+use super::exceptions::exceptions;
+use super::extract::{self, money};
+use super::matching::matching;
+use super::report::{day_report, GroupBy};
+use super::settlement::settlement;
+use super::{calendar_of, statement};
+use crate::app::App;
+use crate::commands::CommandMetadata;
+use crate::http::ApiError;
+use crate::security::{Party, Role};
+
+/// Query parameters of the finance API, all optional.
+pub type Params = web::Query<HashMap<String, String>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Csv,
+}
+
+fn format_of(params: &Params) -> Result<Format, ApiError> {
+    match params.get("format").map(String::as_str) {
+        None | Some("json") => Ok(Format::Json),
+        Some("csv") => Ok(Format::Csv),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "format {other:?} is neither json nor csv"
+        ))),
+    }
+}
+
+pub fn parse_day(text: &str) -> Result<NaiveDate, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::bad_request(format!("{text:?} is not a day such as 2026-11-21")))
+}
+
+fn as_of(params: &Params) -> Result<DateTime<Utc>, ApiError> {
+    match params.get("asOf") {
+        None => Ok(Utc::now()),
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| ApiError::bad_request(format!("asOf {text:?} is not an RFC 3339 time"))),
+    }
+}
+
+/// Brings the recon views past every event committed before the call: a report never
+/// misses a payment that was answered before it was asked for.
+async fn catch_up_recon(app: &App) -> Result<(), ApiError> {
+    for name in [projections::recon::NAME, projections::payshap_transfers::NAME] {
+        if let Some(projector) = app.projector(name) {
+            projector
+                .catch_up_to_head(std::time::Duration::from_millis(
+                    crate::app::CATCH_UP_LIMIT_MS,
+                ))
+                .await
+                .map_err(|e| {
+                    tracing::error!(projection = name, error = %e, "recon view cannot catch up");
+                    ApiError::unavailable(
+                        "VIEWS_BEHIND",
+                        "the recon views are behind the events; try again shortly",
+                    )
+                })?;
+        }
+    }
+    Ok(())
+}
+
+/// The day's rows, read after [`catch_up_recon`].
+pub async fn load_day(
+    app: &App,
+    day: NaiveDate,
+    as_of: DateTime<Utc>,
+) -> Result<DayData, ApiError> {
+    catch_up_recon(app).await?;
+    DayData::load(app.store.views().pool(), &calendar_of(app)?, day, as_of)
+        .await
+        .map_err(|e| ApiError::internal("reading the recon views", &e))
+}
+
+async fn day_for(
+    app: &App,
+    party: &Party,
+    day: &str,
+    params: &Params,
+) -> Result<(DayData, Format), ApiError> {
+    party.require(&[Role::Backoffice, Role::Ops])?;
+    let format = format_of(params)?;
+    let day = parse_day(day)?;
+    Ok((load_day(app, day, as_of(params)?).await?, format))
+}
+
+pub async fn report(
+    app: web::Data<App>,
+    party: Party,
+    day: web::Path<String>,
+    params: Params,
+) -> Result<HttpResponse, ApiError> {
+    let (data, format) = day_for(&app, &party, &day, &params).await?;
+    let report = day_report(&data);
+    if format == Format::Json {
+        return Ok(HttpResponse::Ok().json(report));
+    }
+    let by = match params.get("by").map(String::as_str).unwrap_or("partner") {
+        "partner" => GroupBy::Partner,
+        "retailer" => GroupBy::Retailer,
+        "store" => GroupBy::Store,
+        "lane" => GroupBy::Lane,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "by {other:?} is not partner, retailer, store or lane"
+            )))
+        }
+    };
+    let mut header = vec!["partner_id", "retailer_id", "store_id", "lane_id"];
+    let stages = [
+        "requested",
+        "authorised",
+        "declined",
+        "timed_out",
+        "confirmed",
+        "reversed",
+        "completed",
+    ];
+    let stage_columns: Vec<String> = stages
+        .iter()
+        .flat_map(|s| [format!("{s}_count"), format!("{s}_amount")])
+        .collect();
+    header.extend(stage_columns.iter().map(String::as_str));
+    let rows = report.breakdown(by).iter().map(|group| {
+        let f = &group.figures;
+        let mut row: Vec<String> = [&group.partner_id, &group.retailer_id, &group.store_id, &group.lane_id]
+            .into_iter()
+            .map(|v| extract::text(v.as_deref().unwrap_or_default()))
+            .collect();
+        for tally in [
+            f.requested,
+            f.authorised,
+            f.declined,
+            f.timed_out,
+            f.confirmed,
+            f.reversed,
+            f.completed,
+        ] {
+            row.push(tally.count.to_string());
+            row.push(money(tally.amount_minor));
+        }
+        row
+    });
+    let by_name = params.get("by").map(String::as_str).unwrap_or("partner");
+    extract::respond(&format!("recon-{}-by-{by_name}.csv", data.day), &header, rows)
+}
+
+pub async fn settlement_extract(
+    app: web::Data<App>,
+    party: Party,
+    day: web::Path<String>,
+    params: Params,
+) -> Result<HttpResponse, ApiError> {
+    let (data, format) = day_for(&app, &party, &day, &params).await?;
+    let settlement = settlement(&data);
+    if format == Format::Json {
+        return Ok(HttpResponse::Ok().json(settlement));
+    }
+    let name = |what: &str| format!("settlement-{}-{what}.csv", data.day);
+    match params.get("view").map(String::as_str).unwrap_or("lines") {
+        "lines" => extract::respond(
+            &name("lines"),
+            &[
+                "tran_id", "partner_id", "retailer_id", "store_id", "lane_id", "requested_at",
+                "gross", "fee", "net", "fee_version",
+            ],
+            settlement.lines.iter().map(|l| {
+                vec![
+                    l.tran_id.clone(),
+                    extract::text(&l.partner_id),
+                    extract::text(&l.retailer_id),
+                    extract::text(&l.store_id),
+                    extract::text(&l.lane_id),
+                    l.requested_at.clone(),
+                    money(l.gross_minor),
+                    money(l.fee_minor),
+                    money(l.net_minor),
+                    l.fee_version.to_string(),
+                ]
+            }),
+        ),
+        view @ ("partners" | "retailers") => {
+            let totals = if view == "partners" {
+                &settlement.by_partner
+            } else {
+                &settlement.by_retailer
+            };
+            let party_column = if view == "partners" { "partner_id" } else { "retailer_id" };
+            extract::respond(
+                &name(view),
+                &[party_column, "count", "gross", "fee", "net"],
+                totals.iter().chain([&settlement.total]).map(|t| {
+                    vec![
+                        extract::text(&t.party_id),
+                        t.count.to_string(),
+                        money(t.gross_minor),
+                        money(t.fee_minor),
+                        money(t.net_minor),
+                    ]
+                }),
+            )
+        }
+        other => Err(ApiError::bad_request(format!(
+            "view {other:?} is not lines, partners or retailers"
+        ))),
+    }
+}
+
+pub async fn exceptions_extract(
+    app: web::Data<App>,
+    party: Party,
+    day: web::Path<String>,
+    params: Params,
+) -> Result<HttpResponse, ApiError> {
+    let (data, format) = day_for(&app, &party, &day, &params).await?;
+    let due = chrono::Duration::milliseconds(
+        i64::try_from(app.config.backoffice.advice_due_within_ms).unwrap_or(i64::MAX),
+    );
+    let found = exceptions(&data, &matching(&data), due);
+    if format == Format::Json {
+        return Ok(HttpResponse::Ok().json(serde_json::json!({
+            "businessDay": data.day.to_string(),
+            "asOf": data.as_of.to_rfc3339(),
+            "exceptions": found,
+        })));
+    }
+    extract::respond(
+        &format!("exceptions-{}.csv", data.day),
+        &["kind", "reference", "partner_id", "amount", "detail"],
+        found.iter().map(|e| {
+            vec![
+                e.kind.as_str().to_owned(),
+                extract::text(&e.reference),
+                extract::text(e.partner_id.as_deref().unwrap_or_default()),
+                e.amount_minor.map(money).unwrap_or_default(),
+                extract::text(&e.detail),
+            ]
+        }),
+    )
+}
+
+pub async fn matching_extract(
+    app: web::Data<App>,
+    party: Party,
+    day: web::Path<String>,
+    params: Params,
+) -> Result<HttpResponse, ApiError> {
+    let (data, format) = day_for(&app, &party, &day, &params).await?;
+    let matching = matching(&data);
+    if format == Format::Json {
+        return Ok(HttpResponse::Ok().json(matching));
+    }
+    let optional_money = |m: Option<i64>| m.map(money).unwrap_or_default();
+    extract::respond(
+        &format!("matching-{}.csv", data.day),
+        &[
+            "partner_id", "tran_id", "result", "retailer_advice", "switch_outcome",
+            "switch_amount", "partner_amount", "partner_reference", "line_number", "detail",
+        ],
+        matching.partners.iter().flat_map(|p| &p.lines).map(|l| {
+            vec![
+                extract::text(&l.partner_id),
+                extract::text(&l.tran_id),
+                l.result.as_str().to_owned(),
+                l.retailer_advice.clone().unwrap_or_default(),
+                l.switch_outcome.clone().unwrap_or_default(),
+                optional_money(l.switch_amount_minor),
+                optional_money(l.partner_amount_minor),
+                extract::text(l.partner_reference.as_deref().unwrap_or_default()),
+                l.line_number.map(|n| n.to_string()).unwrap_or_default(),
+                extract::text(&l.detail),
+            ]
+        }),
+    )
+}
+
+pub async fn markoff_extract(
+    app: web::Data<App>,
+    party: Party,
+    day: web::Path<String>,
+    params: Params,
+) -> Result<HttpResponse, ApiError> {
+    let (data, format) = day_for(&app, &party, &day, &params).await?;
+    if format == Format::Json {
+        return Ok(HttpResponse::Ok().json(serde_json::json!({
+            "businessDay": data.day.to_string(),
+            "credits": data.payshap_credited,
+        })));
+    }
+    extract::respond(
+        &format!("payshap-markoff-{}.csv", data.day),
+        &crate::payshap::markoff::COLUMNS,
+        crate::payshap::markoff::rows(&data.payshap_credited),
+    )
+}
+
+pub async fn fee_terms(app: web::Data<App>, party: Party) -> Result<HttpResponse, ApiError> {
+    party.require(&[Role::Backoffice, Role::Ops])?;
+    let terms = projections::recon::fee_terms_in_force(app.store.views().pool())
+        .await
+        .map_err(|e| ApiError::internal("reading fee terms", &e))?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "feeTerms": terms })))
+}
+
+/// `POST /backoffice/api/days/{day}/statements/{partner_id}` with the CSV as the body.
+pub async fn import_statement(
+    app: web::Data<App>,
+    party: Party,
+    request_id: RequestId,
+    path: web::Path<(String, String)>,
+    params: Params,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    party.require(&[Role::Backoffice])?;
+    let (day, partner) = path.into_inner();
+    let day = parse_day(&day)?;
+    let known = app.config.any_partner(&partner).is_some() || partner == app.config.payshap.partner_id;
+    let partner_id = PartyId::parse(&partner)
+        .ok()
+        .filter(|_| known)
+        .ok_or_else(|| ApiError::bad_request(format!("{partner:?} is not a configured partner")))?;
+    let lines = statement::parse(&body).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let sha256: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
+    let file_name = params
+        .get("fileName")
+        .cloned()
+        .unwrap_or_else(|| format!("{partner}-{day}.csv"));
+    let line_count = lines.len();
+    let command = PartnerStatementCommand::Import {
+        partner_id,
+        business_day: day,
+        file_name: file_name.chars().take(statement::MAX_FIELD_CHARS).collect(),
+        sha256: sha256.clone(),
+        lines,
+        imported_at: Utc::now(),
+    };
+    let metadata = CommandMetadata {
+        party: party.label("backoffice").to_owned(),
+        request_id: request_id.to_string(),
+        message_id: None,
+        received_at: Utc::now(),
+    };
+    let id = statement_id(&partner, day);
+    app.statements
+        .execute(&id, command, &metadata)
+        .await
+        .map_err(|e| match e {
+            AggregateError::UserError(
+                refusal @ (PartnerStatementError::RepeatedTranId { .. }
+                | PartnerStatementError::MixedCurrencies { .. }),
+            ) => ApiError::bad_request(refusal.to_string()),
+            other => ApiError::internal("importing a partner statement", &other),
+        })?;
+    let version = app
+        .statements
+        .load(&id)
+        .await
+        .map_err(|e| ApiError::internal("reading a partner statement", &e))?
+        .version();
+    // Matching right after an import sees the file.
+    catch_up_recon(&app).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "partnerId": partner,
+        "businessDay": day.to_string(),
+        "version": version,
+        "lines": line_count,
+        "sha256": sha256,
+    })))
+}

@@ -1,0 +1,71 @@
+//! The back office: reconciliation, settlement and fees, exceptions and finance extracts,
+//! for finance teams.
+//!
+//! - [`calendar`]: the business day (time zone and cut-off).
+//! - [`day`]: one day's rows from the recon and PayShap views; every report below is a pure
+//!   function of it.
+//! - [`report`]: counts and amounts by stage, partner, retailer, store and lane.
+//! - [`settlement`]: gross, fees and net per partner and retailer, line by line.
+//! - [`matching`]: three-way matching against the partners' settlement files.
+//! - [`exceptions`]: what finance must look at.
+//! - [`statement`]: parsing partner files; [`fees`]: fee terms from the configuration.
+//! - [`api`] (JSON and CSV), [`extract`] (CSV conventions) and [`page`] (`/backoffice/`).
+
+pub mod api;
+pub mod calendar;
+pub mod day;
+pub mod exceptions;
+pub mod extract;
+pub mod fees;
+pub mod matching;
+pub mod page;
+pub mod report;
+pub mod settlement;
+pub mod statement;
+
+use actix_web::web;
+
+use crate::app::App;
+use crate::http::ApiError;
+use calendar::BusinessCalendar;
+
+/// The business calendar the configuration describes (validated at start).
+pub fn calendar_of(app: &App) -> Result<BusinessCalendar, ApiError> {
+    BusinessCalendar::from_config(&app.config.backoffice)
+        .map_err(|reason| ApiError::internal("backoffice calendar", &reason))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig, statement_max_bytes: usize) {
+    cfg.route("/backoffice/", web::get().to(page::page))
+        .route(
+            "/backoffice",
+            web::get().to(|| async {
+                actix_web::HttpResponse::PermanentRedirect()
+                    .insert_header(("location", "/backoffice/"))
+                    .finish()
+            }),
+        )
+        .service(
+            web::scope("/backoffice/api")
+                .app_data(web::QueryConfig::default().error_handler(|error, _| {
+                    ApiError::bad_request(error.to_string()).into()
+                }))
+                .route("/fees", web::get().to(api::fee_terms))
+                .route("/days/{day}/report", web::get().to(api::report))
+                .route(
+                    "/days/{day}/settlement",
+                    web::get().to(api::settlement_extract),
+                )
+                .route(
+                    "/days/{day}/exceptions",
+                    web::get().to(api::exceptions_extract),
+                )
+                .route("/days/{day}/matching", web::get().to(api::matching_extract))
+                .route("/days/{day}/markoff", web::get().to(api::markoff_extract))
+                .service(
+                    web::resource("/days/{day}/statements/{partner_id}")
+                        .app_data(web::PayloadConfig::new(statement_max_bytes))
+                        .route(web::post().to(api::import_statement)),
+                ),
+        );
+}
