@@ -536,9 +536,9 @@ impl Config {
 
     fn validate_backoffice(&self) -> Result<(), ConfigError> {
         let invalid = |reason: String| Err(ConfigError::Invalid(reason));
-        if let Err(reason) = crate::backoffice::calendar::BusinessCalendar::from_config(
-            &self.backoffice,
-        ) {
+        if let Err(reason) =
+            crate::backoffice::calendar::BusinessCalendar::from_config(&self.backoffice)
+        {
             return invalid(format!("backoffice: {reason}"));
         }
         let mut partners = std::collections::HashSet::new();

@@ -105,18 +105,7 @@ impl PayShap {
         amount: &str,
         proxy: Value,
     ) -> u16 {
-        let body = json!({
-            "messageIdentifiers": { "messageIdentification": message_id, "creationDateTime": now_text() },
-            "transactionIdentifiers": { "endToEndIdentification": format!("E2E-{}", &uetr[..8]),
-                                        "transactionIdentification": "TX1", "uetr": uetr },
-            "status": { "outcome": outcome, "reasons": [] },
-            "originalTransaction": {
-                "amount": { "value": amount, "currency": "ZAR" },
-                "creditorAccount": { "proxy": proxy },
-                "debtor": { "name": "Payer Person" },
-            },
-            "schemeData": { "clearingSystem": "ZA_RPP" },
-        });
+        let body = completion_report(uetr, message_id, outcome, amount, proxy);
         self.post("/transactions/inbound/credit-transfer-completion", &body)
             .await
             .0

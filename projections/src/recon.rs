@@ -185,7 +185,8 @@ async fn apply_payment(
             )
             .await?;
         }
-        PaymentEvent::ScanReceived { partner_id, .. } | PaymentEvent::Matched { partner_id, .. } => {
+        PaymentEvent::ScanReceived { partner_id, .. }
+        | PaymentEvent::Matched { partner_id, .. } => {
             update(conn, tran_id, sequence, "partner_id = $3", |query| {
                 query.bind(partner_id.to_string())
             })
@@ -297,8 +298,15 @@ async fn apply_payment(
             delivered_at,
         } => {
             let note = format!("partner answered {status}");
-            set_delivery(conn, &delivery_id, sequence, "DELIVERED", Some(delivered_at), &note)
-                .await?;
+            set_delivery(
+                conn,
+                &delivery_id,
+                sequence,
+                "DELIVERED",
+                Some(delivered_at),
+                &note,
+            )
+            .await?;
         }
         PaymentEvent::AdviceRefused {
             delivery_id,
@@ -319,7 +327,8 @@ async fn apply_payment(
         PaymentEvent::DeliveryUnparked { delivery_id, .. } => {
             set_delivery(conn, &delivery_id, sequence, "PENDING", None, "unparked").await?;
         }
-        PaymentEvent::AuthorisationRequested { .. } | PaymentEvent::TimeoutReversalQueued { .. } => {
+        PaymentEvent::AuthorisationRequested { .. }
+        | PaymentEvent::TimeoutReversalQueued { .. } => {
             // No money moves and nothing for finance to see.
         }
     }
@@ -360,9 +369,13 @@ async fn set_outcome(
     outcome: &'static str,
     at: DateTime<Utc>,
 ) -> Result<(), ProjectionError> {
-    update(conn, tran_id, sequence, "outcome = $3, outcome_at = $4", |query| {
-        query.bind(outcome).bind(to_view_text(at))
-    })
+    update(
+        conn,
+        tran_id,
+        sequence,
+        "outcome = $3, outcome_at = $4",
+        |query| query.bind(outcome).bind(to_view_text(at)),
+    )
     .await
 }
 

@@ -5,9 +5,7 @@
 use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
-use aggregates::partner_statement::{
-    statement_id, PartnerStatementCommand, PartnerStatementError,
-};
+use aggregates::partner_statement::{statement_id, PartnerStatementCommand, PartnerStatementError};
 use aggregates::values::PartyId;
 use chrono::{DateTime, NaiveDate, Utc};
 use cqrs_es::AggregateError;
@@ -62,7 +60,10 @@ fn as_of(params: &Params) -> Result<DateTime<Utc>, ApiError> {
 /// Brings the recon views past every event committed before the call: a report never
 /// misses a payment that was answered before it was asked for.
 async fn catch_up_recon(app: &App) -> Result<(), ApiError> {
-    for name in [projections::recon::NAME, projections::payshap_transfers::NAME] {
+    for name in [
+        projections::recon::NAME,
+        projections::payshap_transfers::NAME,
+    ] {
         if let Some(projector) = app.projector(name) {
             projector
                 .catch_up_to_head(std::time::Duration::from_millis(
@@ -144,10 +145,15 @@ pub async fn report(
     header.extend(stage_columns.iter().map(String::as_str));
     let rows = report.breakdown(by).iter().map(|group| {
         let f = &group.figures;
-        let mut row: Vec<String> = [&group.partner_id, &group.retailer_id, &group.store_id, &group.lane_id]
-            .into_iter()
-            .map(|v| extract::text(v.as_deref().unwrap_or_default()))
-            .collect();
+        let mut row: Vec<String> = [
+            &group.partner_id,
+            &group.retailer_id,
+            &group.store_id,
+            &group.lane_id,
+        ]
+        .into_iter()
+        .map(|v| extract::text(v.as_deref().unwrap_or_default()))
+        .collect();
         for tally in [
             f.requested,
             f.authorised,
@@ -163,7 +169,11 @@ pub async fn report(
         row
     });
     let by_name = params.get("by").map(String::as_str).unwrap_or("partner");
-    extract::respond(&format!("recon-{}-by-{by_name}.csv", data.day), &header, rows)
+    extract::respond(
+        &format!("recon-{}-by-{by_name}.csv", data.day),
+        &header,
+        rows,
+    )
 }
 
 pub async fn settlement_extract(
@@ -182,8 +192,16 @@ pub async fn settlement_extract(
         "lines" => extract::respond(
             &name("lines"),
             &[
-                "tran_id", "partner_id", "retailer_id", "store_id", "lane_id", "requested_at",
-                "gross", "fee", "net", "fee_version",
+                "tran_id",
+                "partner_id",
+                "retailer_id",
+                "store_id",
+                "lane_id",
+                "requested_at",
+                "gross",
+                "fee",
+                "net",
+                "fee_version",
             ],
             settlement.lines.iter().map(|l| {
                 vec![
@@ -206,7 +224,11 @@ pub async fn settlement_extract(
             } else {
                 &settlement.by_retailer
             };
-            let party_column = if view == "partners" { "partner_id" } else { "retailer_id" };
+            let party_column = if view == "partners" {
+                "partner_id"
+            } else {
+                "retailer_id"
+            };
             extract::respond(
                 &name(view),
                 &[party_column, "count", "gross", "fee", "net"],
@@ -275,8 +297,16 @@ pub async fn matching_extract(
     extract::respond(
         &format!("matching-{}.csv", data.day),
         &[
-            "partner_id", "tran_id", "result", "retailer_advice", "switch_outcome",
-            "switch_amount", "partner_amount", "partner_reference", "line_number", "detail",
+            "partner_id",
+            "tran_id",
+            "result",
+            "retailer_advice",
+            "switch_outcome",
+            "switch_amount",
+            "partner_amount",
+            "partner_reference",
+            "line_number",
+            "detail",
         ],
         matching.partners.iter().flat_map(|p| &p.lines).map(|l| {
             vec![
@@ -335,13 +365,17 @@ pub async fn import_statement(
     party.require(&[Role::Backoffice])?;
     let (day, partner) = path.into_inner();
     let day = parse_day(&day)?;
-    let known = app.config.any_partner(&partner).is_some() || partner == app.config.payshap.partner_id;
+    let known =
+        app.config.any_partner(&partner).is_some() || partner == app.config.payshap.partner_id;
     let partner_id = PartyId::parse(&partner)
         .ok()
         .filter(|_| known)
         .ok_or_else(|| ApiError::bad_request(format!("{partner:?} is not a configured partner")))?;
     let lines = statement::parse(&body).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let sha256: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
+    let sha256: String = Sha256::digest(&body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let file_name = params
         .get("fileName")
         .cloned()

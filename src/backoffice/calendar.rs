@@ -106,19 +106,32 @@ mod tests {
         let (start, end) = banking.window(day("2026-11-21"));
         assert_eq!(start, utc("2026-11-20T15:00:00Z"));
         assert_eq!(end, utc("2026-11-21T15:00:00Z"));
-        assert_eq!(banking.day_of(utc("2026-11-21T14:59:59Z")), day("2026-11-21"));
-        assert_eq!(banking.day_of(utc("2026-11-21T15:00:00Z")), day("2026-11-22"));
+        assert_eq!(
+            banking.day_of(utc("2026-11-21T14:59:59Z")),
+            day("2026-11-21")
+        );
+        assert_eq!(
+            banking.day_of(utc("2026-11-21T15:00:00Z")),
+            day("2026-11-22")
+        );
     }
 
     #[test]
     fn every_instant_lies_in_the_window_of_its_day() {
-        let zones = [("Africa/Johannesburg", "00:00"), ("Europe/London", "01:30"), ("UTC", "23:00")];
+        let zones = [
+            ("Africa/Johannesburg", "00:00"),
+            ("Europe/London", "01:30"),
+            ("UTC", "23:00"),
+        ];
         for (zone, cutoff) in zones {
             let calendar = calendar(zone, cutoff);
             let mut instant = utc("2026-03-27T00:00:00Z");
             while instant < utc("2026-04-02T00:00:00Z") {
                 let (start, end) = calendar.window(calendar.day_of(instant));
-                assert!(start <= instant && instant < end, "{zone} {cutoff} {instant}");
+                assert!(
+                    start <= instant && instant < end,
+                    "{zone} {cutoff} {instant}"
+                );
                 instant += Duration::minutes(17);
             }
         }

@@ -6,9 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use projections::payshap_transfers::{self, TransferRow};
-use projections::recon::{
-    self, ReconDeliveryRow, ReconPaymentRow, StatementLineRow, StatementRow,
-};
+use projections::recon::{self, ReconDeliveryRow, ReconPaymentRow, StatementLineRow, StatementRow};
 use projections::time::to_view_text;
 use sqlx::AnyPool;
 

@@ -24,10 +24,13 @@ pub enum ExceptionKind {
     /// approval, or paid with the wrong amount).
     RefundRequired,
     /// A PayShap credit for a proxy the registry does not know.
+    #[serde(rename = "PAYSHAP_UNKNOWN_PROXY")]
     PayShapUnknownProxy,
     /// A PayShap credit for a QR payment it could not pay (unknown, closed or different).
+    #[serde(rename = "PAYSHAP_UNAPPLIED")]
     PayShapUnapplied,
     /// The sponsor bank reported contradicting final outcomes.
+    #[serde(rename = "PAYSHAP_OUTCOME_CONFLICT")]
     PayShapOutcomeConflict,
     MissingAtPartner,
     MissingAtSwitch,
@@ -63,7 +66,11 @@ pub struct Exception {
     pub detail: String,
 }
 
-pub fn exceptions(data: &DayData, matching: &Matching, advice_due_within: Duration) -> Vec<Exception> {
+pub fn exceptions(
+    data: &DayData,
+    matching: &Matching,
+    advice_due_within: Duration,
+) -> Vec<Exception> {
     let mut found = Vec::new();
     let as_of = to_view_text(data.as_of);
     let cutoff = to_view_text(data.to);
@@ -91,7 +98,10 @@ pub fn exceptions(data: &DayData, matching: &Matching, advice_due_within: Durati
             let kind = delivery.kind.to_lowercase();
             add(
                 ExceptionKind::AdviceNotDelivered,
-                format!("{kind} {} not acknowledged by cut-off", delivery.delivery_id),
+                format!(
+                    "{kind} {} not acknowledged by cut-off",
+                    delivery.delivery_id
+                ),
             );
         }
         let note = delivery.note.clone().unwrap_or_default();
@@ -111,9 +121,11 @@ pub fn exceptions(data: &DayData, matching: &Matching, advice_due_within: Durati
                 detail,
             });
         };
-        if let (Some("AUTHORISED"), None, Some(authorised_at)) =
-            (row.outcome.as_deref(), &row.advice, parse_time(row.outcome_at.as_deref()))
-        {
+        if let (Some("AUTHORISED"), None, Some(authorised_at)) = (
+            row.outcome.as_deref(),
+            &row.advice,
+            parse_time(row.outcome_at.as_deref()),
+        ) {
             if data.as_of > authorised_at + advice_due_within {
                 add(
                     ExceptionKind::AdviceOverdue,

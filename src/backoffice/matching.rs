@@ -98,7 +98,11 @@ fn match_partner(data: &DayData, partner_id: String) -> PartnerMatching {
     let mut lines = Vec::new();
     if statement.is_some() {
         let mut listed = BTreeSet::new();
-        for line in data.statement_lines.iter().filter(|l| l.partner_id == partner_id) {
+        for line in data
+            .statement_lines
+            .iter()
+            .filter(|l| l.partner_id == partner_id)
+        {
             listed.insert(line.tran_id.as_str());
             let switch = data.named_payments.get(&line.tran_id);
             let (result, detail) = judge_listed(switch, &partner_id, line.amount_minor);
@@ -181,7 +185,10 @@ fn judge_listed(
             (Some("TIMED_OUT"), _) => "timed out",
             _ => "without an outcome",
         };
-        return (MatchResult::MissingAtSwitch, format!("the switch has it {state}"));
+        return (
+            MatchResult::MissingAtSwitch,
+            format!("the switch has it {state}"),
+        );
     }
     let switch_amount = row.amount_minor.unwrap_or(0);
     if switch_amount != partner_amount_minor {

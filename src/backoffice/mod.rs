@@ -47,9 +47,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, statement_max_bytes: usize) {
         )
         .service(
             web::scope("/backoffice/api")
-                .app_data(web::QueryConfig::default().error_handler(|error, _| {
-                    ApiError::bad_request(error.to_string()).into()
-                }))
+                .app_data(
+                    web::QueryConfig::default()
+                        .error_handler(|error, _| ApiError::bad_request(error.to_string()).into()),
+                )
                 .route("/fees", web::get().to(api::fee_terms))
                 .route("/days/{day}/report", web::get().to(api::report))
                 .route(

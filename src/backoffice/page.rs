@@ -128,8 +128,14 @@ pub async fn page(
 /// Every extract the page links to: label and path below the day's API.
 const DOWNLOADS: [(&str, &str); 9] = [
     ("Settlement lines (CSV)", "settlement?format=csv&view=lines"),
-    ("Settlement by partner (CSV)", "settlement?format=csv&view=partners"),
-    ("Settlement by retailer (CSV)", "settlement?format=csv&view=retailers"),
+    (
+        "Settlement by partner (CSV)",
+        "settlement?format=csv&view=partners",
+    ),
+    (
+        "Settlement by retailer (CSV)",
+        "settlement?format=csv&view=retailers",
+    ),
     ("Recon by partner (CSV)", "report?format=csv&by=partner"),
     ("Recon by store (CSV)", "report?format=csv&by=store"),
     ("Recon by lane (CSV)", "report?format=csv&by=lane"),

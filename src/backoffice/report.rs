@@ -125,7 +125,10 @@ pub const NO_PARTNER: &str = "(none)";
 
 impl GroupBy {
     fn key(self, row: &ReconPaymentRow) -> Breakdown {
-        let partner = row.partner_id.clone().unwrap_or_else(|| NO_PARTNER.to_owned());
+        let partner = row
+            .partner_id
+            .clone()
+            .unwrap_or_else(|| NO_PARTNER.to_owned());
         let (partner_id, retailer_id, store_id, lane_id) = match self {
             GroupBy::Partner => (Some(partner), None, None, None),
             GroupBy::Retailer => (None, Some(row.retailer_id.clone()), None, None),

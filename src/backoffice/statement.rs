@@ -151,7 +151,10 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0].line_number, 2);
         assert_eq!(lines[0].amount.minor_units(), 1_250);
-        assert_eq!(lines[0].transaction_time.to_rfc3339(), "2026-11-21T06:00:00+00:00");
+        assert_eq!(
+            lines[0].transaction_time.to_rfc3339(),
+            "2026-11-21T06:00:00+00:00"
+        );
         assert_eq!(lines[1].amount.minor_units(), 700);
     }
 
@@ -172,12 +175,30 @@ mod tests {
     #[test]
     fn bad_lines_are_named_with_their_column() {
         let cases = [
-            ("aa11,P-1,yesterday,1.00,ZAR", "line 2, transaction_time: must be an RFC 3339 time"),
-            ("aa11,P-1,2026-11-21T08:00:00Z,1.005,ZAR", "line 2, amount: \"1.005\" is not an amount such as 123.45"),
-            ("aa11,P-1,2026-11-21T08:00:00Z,-1.00,ZAR", "line 2, amount: \"-1.00\" is not an amount such as 123.45"),
-            ("aa11,P-1,2026-11-21T08:00:00Z,1e3,ZAR", "line 2, amount: \"1e3\" is not an amount such as 123.45"),
-            ("aa11,P-1,2026-11-21T08:00:00Z,1.00,rand", "line 2, currency: must be ZAR or an ISO 4217 numeric code"),
-            (",P-1,2026-11-21T08:00:00Z,1.00,ZAR", "line 2, tran_id: must be 1 to 64 characters"),
+            (
+                "aa11,P-1,yesterday,1.00,ZAR",
+                "line 2, transaction_time: must be an RFC 3339 time",
+            ),
+            (
+                "aa11,P-1,2026-11-21T08:00:00Z,1.005,ZAR",
+                "line 2, amount: \"1.005\" is not an amount such as 123.45",
+            ),
+            (
+                "aa11,P-1,2026-11-21T08:00:00Z,-1.00,ZAR",
+                "line 2, amount: \"-1.00\" is not an amount such as 123.45",
+            ),
+            (
+                "aa11,P-1,2026-11-21T08:00:00Z,1e3,ZAR",
+                "line 2, amount: \"1e3\" is not an amount such as 123.45",
+            ),
+            (
+                "aa11,P-1,2026-11-21T08:00:00Z,1.00,rand",
+                "line 2, currency: must be ZAR or an ISO 4217 numeric code",
+            ),
+            (
+                ",P-1,2026-11-21T08:00:00Z,1.00,ZAR",
+                "line 2, tran_id: must be 1 to 64 characters",
+            ),
         ];
         for (line, expected) in cases {
             let error = parse(format!("{HEADER}{line}\n").as_bytes()).unwrap_err();
@@ -193,14 +214,20 @@ mod tests {
             "line 1: the header has no amount column"
         );
         let short = format!("{HEADER}aa11,P-1\n");
-        assert!(parse(short.as_bytes()).unwrap_err().to_string().starts_with("line 2: not valid CSV"));
+        assert!(parse(short.as_bytes())
+            .unwrap_err()
+            .to_string()
+            .starts_with("line 2: not valid CSV"));
     }
 
     #[test]
     fn decimal_amounts_never_pass_through_floats() {
         assert_eq!(parse_decimal_amount("0.1"), Ok(10));
         assert_eq!(parse_decimal_amount("0.29"), Ok(29));
-        assert_eq!(parse_decimal_amount("100000000000.00"), Ok(10_000_000_000_000));
+        assert_eq!(
+            parse_decimal_amount("100000000000.00"),
+            Ok(10_000_000_000_000)
+        );
         assert!(parse_decimal_amount("99999999999999999999").is_err());
         assert!(parse_decimal_amount(".5").is_err());
         assert!(parse_decimal_amount("5.").is_err());

@@ -63,10 +63,22 @@ fn the_same_terms_again_change_nothing() {
 #[test]
 fn impossible_terms_are_refused() {
     for (bad, reason) in [
-        (terms(10_001, 0, 0, None), "basis_points must be at most 10000 (100 %)"),
-        (terms(100, -1, 0, None), "fixed_minor and minimum_minor must not be negative"),
-        (terms(100, 0, -5, None), "fixed_minor and minimum_minor must not be negative"),
-        (terms(100, 0, 500, Some(499)), "maximum_minor must not be below minimum_minor"),
+        (
+            terms(10_001, 0, 0, None),
+            "basis_points must be at most 10000 (100 %)",
+        ),
+        (
+            terms(100, -1, 0, None),
+            "fixed_minor and minimum_minor must not be negative",
+        ),
+        (
+            terms(100, 0, -5, None),
+            "fixed_minor and minimum_minor must not be negative",
+        ),
+        (
+            terms(100, 0, 500, Some(499)),
+            "maximum_minor must not be below minimum_minor",
+        ),
     ] {
         ScheduleTest::with(())
             .given_no_previous_events()
