@@ -637,6 +637,30 @@ mod tests {
     }
 
     #[test]
+    fn the_demo_configuration_is_valid() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo.toml"));
+        let config = Config::from_file(path).unwrap();
+        config.validate().unwrap();
+        assert_eq!(config.backoffice.fees.len(), 2);
+    }
+
+    #[test]
+    fn bad_back_office_settings_are_refused() {
+        let refused = |toml_text: &str| {
+            let config: Config = toml::from_str(toml_text).unwrap();
+            config.validate().unwrap_err().to_string()
+        };
+        assert!(refused("[backoffice]\ntime_zone = \"Africa/Gotham\"\n").contains("time_zone"));
+        assert!(refused("[backoffice]\ncutoff = \"5pm\"\n").contains("cutoff"));
+        let twice =
+            "[[backoffice.fees]]\npartner_id = \"p\"\n[[backoffice.fees]]\npartner_id = \"p\"\n";
+        assert!(refused(twice).contains("configured twice"));
+        let inverted =
+            "[[backoffice.fees]]\npartner_id = \"p\"\nminimum_minor = 5\nmaximum_minor = 1\n";
+        assert!(refused(inverted).contains("maximum_minor"));
+    }
+
+    #[test]
     fn unknown_keys_and_bad_values_are_refused() {
         assert!(toml::from_str::<Config>("[server]\nlisen = \"x\"\n").is_err());
         let mut config = Config::default();

@@ -203,6 +203,25 @@ async fn authorisation_matrix() {
             None,
             vec!["finance", "ops"],
         ),
+        ("GET", "/backoffice/".into(), None, vec!["finance", "ops"]),
+        (
+            "GET",
+            "/backoffice/api/days/2026-11-21/settlement?format=csv".into(),
+            None,
+            vec!["finance", "ops"],
+        ),
+        (
+            "GET",
+            "/backoffice/api/fees".into(),
+            None,
+            vec!["finance", "ops"],
+        ),
+        (
+            "POST",
+            format!("/backoffice/api/days/2026-11-21/statements/{PARTNER}"),
+            Some(json!({})),
+            vec!["finance"],
+        ),
         ("GET", "/health".into(), None, all.clone()),
         ("GET", "/ready".into(), None, all.clone()),
     ];

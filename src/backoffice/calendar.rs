@@ -35,7 +35,7 @@ impl BusinessCalendar {
         } else {
             day.and_time(self.cutoff)
         };
-        self.to_utc(local_end)
+        self.instant_of(local_end)
     }
 
     /// `[start, end)` of `day` in UTC.
@@ -57,7 +57,7 @@ impl BusinessCalendar {
 
     /// A local time that falls in a daylight-saving gap does not exist; the first instant
     /// after the gap stands for it. In an overlap the earlier instant wins.
-    fn to_utc(&self, local: NaiveDateTime) -> DateTime<Utc> {
+    fn instant_of(&self, local: NaiveDateTime) -> DateTime<Utc> {
         let mut probe = local;
         for _ in 0..4 {
             if let Some(instant) = self.time_zone.from_local_datetime(&probe).earliest() {
