@@ -534,20 +534,29 @@ pub async fn payments_requested_between(
     .await
 }
 
+/// Placeholders per `IN (...)` query: well under SQLite's 32 766 bound parameters and
+/// PostgreSQL's 65 535, and small enough to plan quickly.
+const TRAN_IDS_PER_QUERY: usize = 500;
+
 /// Payments by tranId (the ones a partner file names), in tranId order.
 pub async fn payments_by_tran_id(
     pool: &AnyPool,
     tran_ids: &[String],
 ) -> Result<Vec<ReconPaymentRow>, sqlx::Error> {
     let mut rows = Vec::with_capacity(tran_ids.len());
-    for tran_id in tran_ids {
-        let row: Option<ReconPaymentRow> =
-            sqlx::query_as("SELECT * FROM recon_payments WHERE tran_id = $1")
-                .bind(tran_id)
-                .fetch_optional(pool)
-                .await?;
-        rows.extend(row);
+    for chunk in tran_ids.chunks(TRAN_IDS_PER_QUERY) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT * FROM recon_payments WHERE tran_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, ReconPaymentRow>(&sql);
+        for tran_id in chunk {
+            query = query.bind(tran_id);
+        }
+        rows.extend(query.fetch_all(pool).await?);
     }
+    rows.sort_by(|a, b| a.tran_id.cmp(&b.tran_id));
     Ok(rows)
 }
 
