@@ -60,6 +60,8 @@ pub struct App {
     /// HTTP clients for calls to partners, each with that partner's CA and our certificate.
     pub partner_clients: std::collections::HashMap<String, reqwest::Client>,
     pub credentials: crate::security::credentials::Credentials,
+    /// The back office's business day, from `[backoffice]` (checked once, here).
+    pub calendar: crate::backoffice::calendar::BusinessCalendar,
     pub auth_failures: crate::security::authenticate::FailureLimiter,
     /// The runtime that outlives any one HTTP worker: background work is spawned here.
     pub runtime: tokio::runtime::Handle,
@@ -84,6 +86,9 @@ impl App {
             .map(|p| Ok((p.id.clone(), crate::security::tls::partner_client(p)?)))
             .collect::<anyhow::Result<_>>()?;
         let credentials = crate::security::credentials::Credentials::new(&config.users);
+        let calendar =
+            crate::backoffice::calendar::BusinessCalendar::from_config(&config.backoffice)
+                .map_err(|reason| anyhow::anyhow!("backoffice: {reason}"))?;
         let auth_failures = crate::security::authenticate::FailureLimiter::new(
             config.security.max_failed_auth_per_source,
             Duration::from_millis(config.security.failed_auth_window_ms),
@@ -103,6 +108,7 @@ impl App {
             metrics: metrics_handle(),
             partner_clients,
             credentials,
+            calendar,
             auth_failures,
             runtime: tokio::runtime::Handle::current(),
         }))

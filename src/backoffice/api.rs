@@ -13,12 +13,12 @@ use sha2::{Digest, Sha256};
 use tracing_actix_web::RequestId;
 
 use super::day::DayData;
-use super::exceptions::exceptions;
+use super::exceptions::{advice_due_within, exceptions};
 use super::extract::{self, money};
 use super::matching::matching;
 use super::report::{day_report, GroupBy};
 use super::settlement::settlement;
-use super::{calendar_of, statement};
+use super::statement;
 use crate::app::App;
 use crate::commands::CommandMetadata;
 use crate::http::ApiError;
@@ -89,7 +89,7 @@ pub async fn load_day(
     as_of: DateTime<Utc>,
 ) -> Result<DayData, ApiError> {
     catch_up_recon(app).await?;
-    DayData::load(app.store.views().pool(), &calendar_of(app)?, day, as_of)
+    DayData::load(app.store.views().pool(), &app.calendar, day, as_of)
         .await
         .map_err(|e| ApiError::internal("reading the recon views", &e))
 }
@@ -256,9 +256,7 @@ pub async fn exceptions_extract(
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
     let (data, format) = day_for(&app, &party, &day, &params).await?;
-    let due = chrono::Duration::milliseconds(
-        i64::try_from(app.config.backoffice.advice_due_within_ms).unwrap_or(i64::MAX),
-    );
+    let due = advice_due_within(&app.config.backoffice);
     let found = exceptions(&data, &matching(&data), due);
     if format == Format::Json {
         return Ok(HttpResponse::Ok().json(serde_json::json!({

@@ -2,6 +2,8 @@
 //! they should. Time-dependent exceptions (an advice not yet delivered, an advice not yet
 //! received) are judged at the report's `as_of`, so a report for a closed day is stable.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use projections::time::to_view_text;
 use serde::Serialize;
@@ -66,6 +68,11 @@ pub struct Exception {
     pub detail: String,
 }
 
+/// How long an authorised payment may wait for the POS's advice (`advice_due_within_ms`).
+pub fn advice_due_within(config: &crate::config::BackofficeConfig) -> Duration {
+    Duration::milliseconds(i64::try_from(config.advice_due_within_ms).unwrap_or(i64::MAX))
+}
+
 pub fn exceptions(
     data: &DayData,
     matching: &Matching,
@@ -74,12 +81,13 @@ pub fn exceptions(
     let mut found = Vec::new();
     let as_of = to_view_text(data.as_of);
     let cutoff = to_view_text(data.to);
-    let amount_of = |tran_id: &str| {
-        data.payments
-            .iter()
-            .find(|row| row.tran_id == tran_id)
-            .and_then(|row| row.amount_minor)
-    };
+    // One lookup per delivery: a scan of the day's payments each time would be quadratic.
+    let amounts: HashMap<&str, Option<i64>> = data
+        .payments
+        .iter()
+        .map(|row| (row.tran_id.as_str(), row.amount_minor))
+        .collect();
+    let amount_of = |tran_id: &str| amounts.get(tran_id).copied().flatten();
     for delivery in &data.deliveries {
         let mut add = |kind, detail: String| {
             found.push(Exception {

@@ -25,15 +25,7 @@ pub mod statement;
 
 use actix_web::web;
 
-use crate::app::App;
 use crate::http::ApiError;
-use calendar::BusinessCalendar;
-
-/// The business calendar the configuration describes (validated at start).
-pub fn calendar_of(app: &App) -> Result<BusinessCalendar, ApiError> {
-    BusinessCalendar::from_config(&app.config.backoffice)
-        .map_err(|reason| ApiError::internal("backoffice calendar", &reason))
-}
 
 pub fn configure(cfg: &mut web::ServiceConfig, statement_max_bytes: usize) {
     cfg.route("/backoffice/", web::get().to(page::page))

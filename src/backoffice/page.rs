@@ -7,8 +7,7 @@ use chrono::{NaiveDate, Utc};
 use maud::{html, Markup, DOCTYPE};
 
 use super::api::{load_day, parse_day, Params};
-use super::calendar_of;
-use super::exceptions::exceptions;
+use super::exceptions::{advice_due_within, exceptions};
 use super::extract::money;
 use super::matching::matching;
 use super::report::{day_report, Figures, Tally};
@@ -30,15 +29,13 @@ pub async fn page(
     party.require(&[Role::Backoffice, Role::Ops])?;
     let day = match params.get("day").filter(|d| !d.is_empty()) {
         Some(day) => parse_day(day)?,
-        None => calendar_of(&app)?.day_of(Utc::now()),
+        None => app.calendar.day_of(Utc::now()),
     };
     let data = load_day(&app, day, Utc::now()).await?;
     let report = day_report(&data);
     let settlement = settlement(&data);
     let matching = matching(&data);
-    let due = chrono::Duration::milliseconds(
-        i64::try_from(app.config.backoffice.advice_due_within_ms).unwrap_or(i64::MAX),
-    );
+    let due = advice_due_within(&app.config.backoffice);
     let exceptions = exceptions(&data, &matching, due);
     let api = format!("/backoffice/api/days/{day}");
     let markup = html! {

@@ -59,7 +59,7 @@ pub async fn extract(
     query: web::Query<Day>,
 ) -> Result<HttpResponse, ApiError> {
     party.require(&[Role::Backoffice, Role::Ops])?;
-    let (start, end) = crate::backoffice::calendar_of(&app)?.window(query.date);
+    let (start, end) = app.calendar.window(query.date);
     let credits = payshap_transfers::credited_between(
         app.store.views().pool(),
         &to_view_text(start),
