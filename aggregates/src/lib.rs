@@ -7,6 +7,8 @@
 //! - [`proxy`]: the `Proxy` aggregate, one entry of the PayShap proxy registry.
 //! - [`resolution`]: one recorded proxy resolution (no financial effect).
 //! - [`payshap_transfer`]: the `PayShapTransfer` aggregate, one inbound PayShap credit.
+//! - [`held_message`]: an authentic inbound message that could not be applied, kept as it
+//!   came.
 //! - [`fee_schedule`]: the `FeeSchedule` aggregate, a partner's fee terms over time.
 //! - [`partner_statement`]: the `PartnerStatement` aggregate, a partner's settlement file
 //!   for one business day as imported.
@@ -15,6 +17,7 @@
 //! outside. Commands carry the time they were received so that `handle` stays deterministic.
 
 pub mod fee_schedule;
+pub mod held_message;
 pub mod partner_statement;
 pub mod payment;
 pub mod payshap_transfer;
