@@ -1,5 +1,7 @@
-//! Inbound PayShap credit transfers, for the daily mark-off extract and the back office.
+//! Inbound PayShap credit transfers, for the daily mark-off extract and the back office, and
+//! the inbound messages held because they could not be applied.
 
+use aggregates::held_message::{HeldMessage, HeldMessageEvent};
 use aggregates::payshap_transfer::{CompletionOutcome, PayShapEvent, PayShapTransfer};
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
@@ -35,6 +37,23 @@ pub struct TransferRow {
     pub last_sequence: i64,
 }
 
+/// An authentic inbound message that could not be applied, as it came.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldMessageRow {
+    pub message_hash: String,
+    pub endpoint: String,
+    pub party: String,
+    pub uetr: Option<String>,
+    pub message_id: Option<String>,
+    pub reason: String,
+    pub body: String,
+    /// The headers kept, as a JSON object.
+    pub headers: String,
+    pub received_at: String,
+    pub last_sequence: i64,
+}
+
 pub struct PayShapTransfersProjection;
 
 #[async_trait]
@@ -44,7 +63,7 @@ impl Projection for PayShapTransfersProjection {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["payshap_transfers"]
+        &["payshap_transfers", "held_messages"]
     }
 
     async fn apply(
@@ -52,6 +71,9 @@ impl Projection for PayShapTransfersProjection {
         conn: &mut AnyConnection,
         event: &StoredEvent,
     ) -> Result<(), ProjectionError> {
+        if event.aggregate_type == HeldMessage::TYPE {
+            return apply_held(conn, event).await;
+        }
         if event.aggregate_type != PayShapTransfer::TYPE {
             return Ok(());
         }
@@ -114,6 +136,49 @@ impl Projection for PayShapTransfersProjection {
         }
         Ok(())
     }
+}
+
+async fn apply_held(conn: &mut AnyConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
+    let HeldMessageEvent::MessageHeld { message } = event.decode::<HeldMessageEvent>()?;
+    let headers = serde_json::to_string(&message.headers).map_err(|e| ProjectionError::Decode {
+        position: event.feed_position,
+        reason: format!("held message headers: {e}"),
+    })?;
+    sqlx::query(
+        "INSERT INTO held_messages (message_hash, endpoint, party, uetr, message_id, reason,
+             body, headers, received_at, last_sequence)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (message_hash) DO NOTHING",
+    )
+    .bind(&event.aggregate_id)
+    .bind(message.endpoint)
+    .bind(message.party)
+    .bind(message.uetr)
+    .bind(message.message_id)
+    .bind(message.reason)
+    .bind(message.body)
+    .bind(headers)
+    .bind(to_view_text(message.received_at))
+    .bind(event.sequence)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Messages held in `[from, to)` (view time text), oldest first.
+pub async fn held_between(
+    pool: &AnyPool,
+    from: &str,
+    to: &str,
+) -> Result<Vec<HeldMessageRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT * FROM held_messages WHERE received_at >= $1 AND received_at < $2
+          ORDER BY received_at, message_hash",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
 }
 
 async fn set_exception(
