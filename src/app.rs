@@ -53,6 +53,7 @@ pub struct App {
     pub payshap: CommandBus<aggregates::payshap_transfer::PayShapTransfer>,
     pub fee_schedules: CommandBus<aggregates::fee_schedule::FeeSchedule>,
     pub statements: CommandBus<aggregates::partner_statement::PartnerStatement>,
+    pub held_messages: CommandBus<aggregates::held_message::HeldMessage>,
     pub projectors: Vec<Arc<Projector>>,
     pub wakeup: Wakeup,
     pub waiters: Arc<CommitWaiters>,
@@ -63,6 +64,8 @@ pub struct App {
     /// The back office's business day, from `[backoffice]` (checked once, here).
     pub calendar: crate::backoffice::calendar::BusinessCalendar,
     pub auth_failures: crate::security::authenticate::FailureLimiter,
+    /// PayShap message signing keys, when `[payshap.signing]` is configured.
+    pub payshap_keys: Option<Arc<crate::payshap::inbound::SchemeKeys>>,
     /// The runtime that outlives any one HTTP worker: background work is spawned here.
     pub runtime: tokio::runtime::Handle,
 }
@@ -93,6 +96,15 @@ impl App {
             config.security.max_failed_auth_per_source,
             Duration::from_millis(config.security.failed_auth_window_ms),
         );
+        let payshap_keys = config
+            .payshap
+            .signing
+            .as_ref()
+            .map(crate::payshap::inbound::SchemeKeys::load)
+            .transpose()?;
+        if config.payshap.signing.is_some() && config.payshap.collection_account.is_empty() {
+            tracing::warn!("payshap.collection_account is not set: proxy answers carry no traditionalIdentifier");
+        }
         Ok(Arc::new(Self {
             payments: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
             proxies: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
@@ -100,6 +112,7 @@ impl App {
             payshap: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
             fee_schedules: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
             statements: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
+            held_messages: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
             config,
             store,
             projectors,
@@ -110,6 +123,7 @@ impl App {
             credentials,
             calendar,
             auth_failures,
+            payshap_keys,
             runtime: tokio::runtime::Handle::current(),
         }))
     }

@@ -21,6 +21,7 @@ use anyhow::{bail, Context};
 use serde_json::{json, Value};
 
 use crate::partner_sim::{self, Mode, SimConfig, SimRunning};
+use crate::scheme_sim::SchemeClient;
 
 /// Longest the switch child gets to report its address.
 const STARTUP_LIMIT: Duration = Duration::from_secs(60);
@@ -99,7 +100,7 @@ impl Drop for Switch {
 }
 
 impl Switch {
-    fn start(database_url: &str, sim: &SimRunning) -> anyhow::Result<Self> {
+    fn start(database_url: &str, sim: &SimRunning, keys: &BenchKeys) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let config = dir.path().join("bench.toml");
         std::fs::write(
@@ -109,10 +110,13 @@ impl Switch {
                  [payments]\npay_timeout_ms = 30000\n\n\
                  [saf]\npoll_interval_ms = 20\nbackoff_base_ms = 100\n\
                  max_in_flight_per_partner = 32\n\n\
-                 [payshap]\nqr_enabled = false\n\n\
+                 [payshap]\nqr_enabled = false\ncollection_account = \"62000000001\"\n\n\
+                 [payshap.signing]\nscheme_public_key = \"{}\"\nprivate_key = \"{}\"\n\n\
                  [[partners]]\nid = \"bench-partner\"\nname = \"Bench Partner\"\n\
                  qr_guid = \"za.co.bench\"\ntemplate_tag = 27\nbase_url = \"{}/qr/v1\"\n\
                  timeout_ms = 10000\n",
+                keys.scheme_public.display(),
+                keys.switch_private.display(),
                 sim.base_url()
             ),
         )?;
@@ -262,24 +266,57 @@ async fn one_payment(
     Ok(())
 }
 
-async fn resolve_once(http: &reqwest::Client, switch: &str, m: &Measurements) {
+/// Key pairs made for one run: the switch verifies the simulated scheme's signatures and
+/// signs its answers, as in production.
+struct BenchKeys {
+    scheme_private: String,
+    scheme_public: std::path::PathBuf,
+    switch_private: std::path::PathBuf,
+    switch_public: String,
+}
+
+impl BenchKeys {
+    fn make(dir: &std::path::Path) -> anyhow::Result<Self> {
+        use crate::payshap::signing::generate_pair;
+        let (scheme_private, scheme_public) = generate_pair()?;
+        let (switch_private, switch_public) = generate_pair()?;
+        let keys = Self {
+            scheme_private,
+            scheme_public: dir.join("scheme.pub.pem"),
+            switch_private: dir.join("switch.pem"),
+            switch_public,
+        };
+        std::fs::write(&keys.scheme_public, scheme_public)?;
+        std::fs::write(&keys.switch_private, switch_private)?;
+        Ok(keys)
+    }
+
+    fn client(&self, base_url: &str) -> anyhow::Result<SchemeClient> {
+        use crate::payshap::signing::{SigningKey, VerifyingKey};
+        let signer = SigningKey::from_pem(self.scheme_private.as_bytes(), "bench-scheme")?;
+        let verifier = VerifyingKey::from_pem(self.switch_public.as_bytes(), 60_000, 300_000)?;
+        Ok(SchemeClient::new(base_url, Some(signer), Some(verifier)))
+    }
+}
+
+/// One signed resolution, its answer's signature checked.
+async fn resolve_once(scheme: &SchemeClient, m: &Measurements) {
     let started = Instant::now();
-    let body = json!({
-        "messageIdentifiers": { "messageIdentification": id(), "creationDateTime": now_text() },
-        "request": { "schema": "ZA_RPP", "uetr": id(), "verificationIdentification": "1",
-            "identifier": { "schema": "MOBILE", "namespace": "bench", "value": "0821234567" } },
-    });
-    match post(
-        http,
-        &format!("{switch}/identifiers/inbound/identifier-determination-sync"),
-        &body,
-    )
-    .await
-    {
-        Ok((200, answer)) if answer["report"]["reportInformation"]["outcome"] == "SUCCESSFUL" => {
+    let identifier = json!({ "schema": "MOBILE", "namespace": "bench", "value": "0821234567" });
+    let message =
+        crate::scheme_sim::resolution_request(&uuid::Uuid::new_v4().to_string(), identifier, None);
+    match scheme.resolve(&message).await {
+        Ok(answer)
+            if answer.status == 200
+                && answer.signature == Some(Ok(()))
+                && answer.body["report"]["reportInformation"]["outcome"] == "SUCCESSFUL" =>
+        {
             m.resolve.add(started)
         }
-        Ok((status, answer)) => m.error(format!("resolution {status}: {answer}")),
+        Ok(answer) => m.error(format!(
+            "resolution {} ({:?}): {}",
+            answer.status, answer.signature, answer.body
+        )),
         Err(error) => m.error(format!("resolution: {error}")),
     }
 }
@@ -303,7 +340,8 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         switch_url: None,
         switch_password: None,
     })?;
-    let switch = Switch::start(&database_url, &sim)?;
+    let keys = BenchKeys::make(scratch.path())?;
+    let switch = Switch::start(&database_url, &sim, &keys)?;
     let base = format!("http://{}", switch.addr);
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(options.lanes * 2 + 16)
@@ -339,15 +377,15 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         });
     }
     if options.resolve_rate > 0 {
-        let (http, base, m) = (http.clone(), base.clone(), Arc::clone(&m));
+        let (scheme, m) = (Arc::new(keys.client(&base)?), Arc::clone(&m));
         let period = Duration::from_secs_f64(1.0 / f64::from(options.resolve_rate));
         lanes.spawn(async move {
             let mut ticker = tokio::time::interval(period);
             let mut inflight = tokio::task::JoinSet::new();
             while Instant::now() < deadline {
                 ticker.tick().await;
-                let (http, base, m) = (http.clone(), base.clone(), Arc::clone(&m));
-                inflight.spawn(async move { resolve_once(&http, &base, &m).await });
+                let (scheme, m) = (Arc::clone(&scheme), Arc::clone(&m));
+                inflight.spawn(async move { resolve_once(&scheme, &m).await });
             }
             while inflight.join_next().await.is_some() {}
         });

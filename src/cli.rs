@@ -47,6 +47,16 @@ pub enum Command {
         #[arg(long, env = "QRSWITCH_SIM_PASSWORD")]
         switch_password: Option<String>,
     },
+    /// Play Electrum's side of PayShap: send a signed resolution or completion to the switch
+    /// and check the signature of its answer.
+    SchemeSim(crate::scheme_sim::command::SchemeSimArgs),
+    /// Make an ES256 (P-256) key pair for PayShap message signing: `NAME.pem` (PKCS#8,
+    /// private) and `NAME.pub.pem` (public, for the other side).
+    Keygen {
+        /// Path and name of the pair, without the ending.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Load benchmark over loopback: full QR payments on many lanes plus a PayShap
     /// resolution stream, against a raw-insert baseline of the same store (`DATABASE_URL`,
     /// else a temporary SQLite file).

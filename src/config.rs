@@ -6,6 +6,10 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+mod payshap;
+
+pub use payshap::{PayShapConfig, SigningConfig};
+
 /// Where the embedded store lives when `DATABASE_URL` is unset: a file beside the process.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://qrswitch.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -81,38 +85,6 @@ impl FeeConfig {
             fixed_minor: self.fixed_minor,
             minimum_minor: self.minimum_minor,
             maximum_minor: self.maximum_minor,
-        }
-    }
-}
-
-/// PayShap inbound, and PayShap through the interoperable QR.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PayShapConfig {
-    /// Put a PayShap template (a CUSTOM proxy naming the payment) into every QR.
-    pub qr_enabled: bool,
-    /// The party a QR payment paid by PayShap is attributed to (the POS sees it as `partner`).
-    pub partner_id: String,
-    pub partner_name: String,
-    /// GUID and tag of the PayShap merchant account template in our QR codes.
-    pub qr_guid: String,
-    pub qr_template_tag: u8,
-    /// Namespace of the CUSTOM proxies that name QR payments (the value is the tranId).
-    pub qr_namespace: String,
-    /// `accountOwner.legalName` for QR payments: the corporate client's registered name.
-    pub legal_name: String,
-}
-
-impl Default for PayShapConfig {
-    fn default() -> Self {
-        Self {
-            qr_enabled: false,
-            partner_id: "payshap".to_owned(),
-            partner_name: "PayShap".to_owned(),
-            qr_guid: "za.co.payshap".to_owned(),
-            qr_template_tag: 51,
-            qr_namespace: "qrswitch".to_owned(),
-            legal_name: "qrswitch merchant services".to_owned(),
         }
     }
 }
@@ -571,10 +543,15 @@ impl Config {
             path: display.clone(),
             source,
         })?;
-        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        let mut config: Self = toml::from_str(&text).map_err(|source| ConfigError::Parse {
             path: display,
             source: Box::new(source),
-        })
+        })?;
+        if let (Some(signing), Some(folder)) = (config.payshap.signing.as_mut(), path.parent()) {
+            signing.scheme_public_key = folder.join(&signing.scheme_public_key);
+            signing.private_key = folder.join(&signing.private_key);
+        }
+        Ok(config)
     }
 
     /// Applies `DATABASE_URL`, `QRSWITCH_LISTEN` and `QRSWITCH_LOG_FORMAT`, read through
@@ -642,6 +619,9 @@ mod tests {
         let config = Config::from_file(path).unwrap();
         config.validate().unwrap();
         assert_eq!(config.backoffice.fees.len(), 2);
+        // Its signing keys are found beside it, wherever the process runs from.
+        let signing = config.payshap.signing.as_ref().unwrap();
+        crate::payshap::inbound::SchemeKeys::load(signing).unwrap();
     }
 
     #[test]

@@ -17,7 +17,8 @@
 //! - [`backoffice`]: recon by business day, fees and settlement, three-way matching of
 //!   partner files, exceptions, finance extracts and the `/backoffice/` page.
 //! - [`security`]: TLS, HTTP Basic users and roles, log masking.
-//! - [`partner_sim`]: a partner over real HTTP, for demos and tests; [`bench`] drives load.
+//! - [`partner_sim`]: a partner over real HTTP, for demos and tests; [`scheme_sim`] plays
+//!   the PayShap scheme side (signed messages); [`bench`] drives load.
 //! - [`rebuild`]: rebuilding read models from the events.
 //! - [`telemetry`]: logging setup.
 //!
@@ -38,6 +39,7 @@ pub mod qr_api;
 pub mod rebuild;
 pub mod routing;
 pub mod saf;
+pub mod scheme_sim;
 pub mod security;
 pub mod store;
 pub mod sweeper;

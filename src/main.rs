@@ -57,6 +57,25 @@ async fn main() -> anyhow::Result<()> {
                 _ = tokio::signal::ctrl_c() => Ok(()),
             }
         }
+        Command::SchemeSim(args) => qrswitch::scheme_sim::command::run(args).await,
+        Command::Keygen { out } => {
+            let (private, public) = qrswitch::payshap::signing::generate_pair()?;
+            let private_path = out.with_extension("pem");
+            let public_path = out.with_extension("pub.pem");
+            anyhow::ensure!(
+                !private_path.exists(),
+                "{} exists: not overwriting a key",
+                private_path.display()
+            );
+            write_private(&private_path, &private)?;
+            std::fs::write(&public_path, public)?;
+            println!(
+                "private key: {} (keep it secret)\npublic key:  {} (give it to the other side)",
+                private_path.display(),
+                public_path.display()
+            );
+            Ok(())
+        }
         Command::Bench {
             duration,
             lanes,
@@ -79,4 +98,16 @@ async fn main() -> anyhow::Result<()> {
             result
         }
     }
+}
+
+/// Writes a private key readable by its owner only.
+fn write_private(path: &std::path::Path, pem: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?
+        .write_all(pem.as_bytes())
 }

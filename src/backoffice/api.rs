@@ -267,7 +267,14 @@ pub async fn exceptions_extract(
     }
     extract::respond(
         &format!("exceptions-{}.csv", data.day),
-        &["kind", "reference", "partner_id", "amount", "detail"],
+        &[
+            "kind",
+            "reference",
+            "partner_id",
+            "amount",
+            "detail",
+            "raw_message",
+        ],
         found.iter().map(|e| {
             vec![
                 e.kind.as_str().to_owned(),
@@ -275,6 +282,7 @@ pub async fn exceptions_extract(
                 extract::text(e.partner_id.as_deref().unwrap_or_default()),
                 e.amount_minor.map(money).unwrap_or_default(),
                 extract::text(&e.detail),
+                extract::text(e.raw_message.as_deref().unwrap_or_default()),
             ]
         }),
     )

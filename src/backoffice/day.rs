@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use projections::payshap_transfers::{self, TransferRow};
+use projections::payshap_transfers::{self, HeldMessageRow, TransferRow};
 use projections::recon::{self, ReconDeliveryRow, ReconPaymentRow, StatementLineRow, StatementRow};
 use projections::time::to_view_text;
 use sqlx::AnyPool;
@@ -32,6 +32,8 @@ pub struct DayData {
     pub payshap_received: Vec<TransferRow>,
     /// PayShap credits booked during the day.
     pub payshap_credited: Vec<TransferRow>,
+    /// Authentic PayShap messages held during the day because they could not be applied.
+    pub payshap_held: Vec<HeldMessageRow>,
     pub statements: Vec<StatementRow>,
     pub statement_lines: Vec<StatementLineRow>,
     /// The switch's rows for every tranId a statement line names, whatever their day.
@@ -56,6 +58,7 @@ impl DayData {
             payshap_transfers::received_between(pool, &from_text, &to_text).await?;
         let payshap_credited =
             payshap_transfers::credited_between(pool, &from_text, &to_text).await?;
+        let payshap_held = payshap_transfers::held_between(pool, &from_text, &to_text).await?;
         let day_text = day.to_string();
         let statements = recon::statements_for_day(pool, &day_text).await?;
         let statement_lines = recon::statement_lines_for_day(pool, &day_text).await?;
@@ -75,6 +78,7 @@ impl DayData {
             deliveries,
             payshap_received,
             payshap_credited,
+            payshap_held,
             statements,
             statement_lines,
             named_payments,

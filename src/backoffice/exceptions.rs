@@ -34,6 +34,9 @@ pub enum ExceptionKind {
     /// The sponsor bank reported contradicting final outcomes.
     #[serde(rename = "PAYSHAP_OUTCOME_CONFLICT")]
     PayShapOutcomeConflict,
+    /// An authentic PayShap message the switch could not read, held as it came.
+    #[serde(rename = "PAYSHAP_MESSAGE_HELD")]
+    PayShapMessageHeld,
     MissingAtPartner,
     MissingAtSwitch,
     AmountMismatch,
@@ -50,6 +53,7 @@ impl ExceptionKind {
             ExceptionKind::PayShapUnknownProxy => "PAYSHAP_UNKNOWN_PROXY",
             ExceptionKind::PayShapUnapplied => "PAYSHAP_UNAPPLIED",
             ExceptionKind::PayShapOutcomeConflict => "PAYSHAP_OUTCOME_CONFLICT",
+            ExceptionKind::PayShapMessageHeld => "PAYSHAP_MESSAGE_HELD",
             ExceptionKind::MissingAtPartner => "MISSING_AT_PARTNER",
             ExceptionKind::MissingAtSwitch => "MISSING_AT_SWITCH",
             ExceptionKind::AmountMismatch => "AMOUNT_MISMATCH",
@@ -66,6 +70,9 @@ pub struct Exception {
     pub partner_id: Option<String>,
     pub amount_minor: Option<i64>,
     pub detail: String,
+    /// The inbound message as it came, where one was held for this exception.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_message: Option<String>,
 }
 
 /// How long an authorised payment may wait for the POS's advice (`advice_due_within_ms`).
@@ -96,6 +103,7 @@ pub fn exceptions(
                 partner_id: Some(delivery.partner_id.clone()),
                 amount_minor: amount_of(&delivery.tran_id),
                 detail,
+                raw_message: None,
             });
         };
         let late = delivery
@@ -127,6 +135,7 @@ pub fn exceptions(
                 partner_id: row.partner_id.clone(),
                 amount_minor,
                 detail,
+                raw_message: None,
             });
         };
         if let (Some("AUTHORISED"), None, Some(authorised_at)) = (
@@ -147,6 +156,37 @@ pub fn exceptions(
             add(ExceptionKind::RefundRequired, Some(refund), reason);
         }
     }
+    payshap_exceptions(data, &mut found);
+    for partner in &matching.partners {
+        for line in &partner.lines {
+            let kind = match line.result {
+                MatchResult::Matched => continue,
+                MatchResult::MissingAtPartner => ExceptionKind::MissingAtPartner,
+                MatchResult::MissingAtSwitch => ExceptionKind::MissingAtSwitch,
+                MatchResult::AmountMismatch => ExceptionKind::AmountMismatch,
+            };
+            found.push(Exception {
+                kind,
+                reference: line.tran_id.clone(),
+                partner_id: Some(line.partner_id.clone()),
+                amount_minor: line.partner_amount_minor.or(line.switch_amount_minor),
+                detail: line.detail.clone(),
+                raw_message: None,
+            });
+        }
+    }
+    found.sort_by(|a, b| (a.kind, &a.reference).cmp(&(b.kind, &b.reference)));
+    found
+}
+
+/// PayShap credits that need a person, each with the raw message where one was held, and
+/// the held messages that no transfer accounts for (they could not even be read).
+fn payshap_exceptions(data: &DayData, found: &mut Vec<Exception>) {
+    let held_by_uetr: HashMap<&str, &str> = data
+        .payshap_held
+        .iter()
+        .filter_map(|m| Some((m.uetr.as_deref()?, m.body.as_str())))
+        .collect();
     for transfer in &data.payshap_received {
         let mut add = |kind, detail: String| {
             found.push(Exception {
@@ -155,6 +195,9 @@ pub fn exceptions(
                 partner_id: None,
                 amount_minor: Some(transfer.amount_minor),
                 detail,
+                raw_message: held_by_uetr
+                    .get(transfer.uetr.as_str())
+                    .map(|b| (*b).to_owned()),
             });
         };
         if transfer.proxy_known == 0 && transfer.tran_id.is_none() {
@@ -172,25 +215,27 @@ pub fn exceptions(
             None => {}
         }
     }
-    for partner in &matching.partners {
-        for line in &partner.lines {
-            let kind = match line.result {
-                MatchResult::Matched => continue,
-                MatchResult::MissingAtPartner => ExceptionKind::MissingAtPartner,
-                MatchResult::MissingAtSwitch => ExceptionKind::MissingAtSwitch,
-                MatchResult::AmountMismatch => ExceptionKind::AmountMismatch,
-            };
-            found.push(Exception {
-                kind,
-                reference: line.tran_id.clone(),
-                partner_id: Some(line.partner_id.clone()),
-                amount_minor: line.partner_amount_minor.or(line.switch_amount_minor),
-                detail: line.detail.clone(),
-            });
+    let known: std::collections::HashSet<&str> = data
+        .payshap_received
+        .iter()
+        .map(|t| t.uetr.as_str())
+        .collect();
+    for held in &data.payshap_held {
+        if held.uetr.as_deref().is_some_and(|u| known.contains(u)) {
+            continue;
         }
+        found.push(Exception {
+            kind: ExceptionKind::PayShapMessageHeld,
+            reference: held
+                .uetr
+                .clone()
+                .unwrap_or_else(|| held.message_hash.clone()),
+            partner_id: None,
+            amount_minor: None,
+            detail: held.reason.clone(),
+            raw_message: Some(held.body.clone()),
+        });
     }
-    found.sort_by(|a, b| (a.kind, &a.reference).cmp(&(b.kind, &b.reference)));
-    found
 }
 
 fn parse_time(text: Option<&str>) -> Option<DateTime<Utc>> {

@@ -104,7 +104,12 @@ pub async fn page(
                             td { code { (e.reference) } }
                             td { (e.partner_id.as_deref().unwrap_or_default()) }
                             td.n { (e.amount_minor.map(money).unwrap_or_default()) }
-                            td { (e.detail) }
+                            td {
+                                (e.detail)
+                                @if let Some(raw) = &e.raw_message {
+                                    details { summary { "message as received" } pre.raw { (raw) } }
+                                }
+                            }
                         }
                     }
                 }

@@ -1,11 +1,14 @@
 //! `POST /transactions/inbound/credit-transfer-completion`: the sponsor bank's final word on
-//! an inbound credit. Recorded first, then 202. Redeliveries change nothing; only the first
-//! APPROVED credits. An approved credit to a QR's proxy pays that QR payment, and the POS
-//! waiting on it gets its answer; one that cannot (closed, another amount, another partner
-//! holds it) is kept as a refund-required exception.
+//! an inbound credit, must-deliver. Recorded first, then 202. Redeliveries change nothing;
+//! only the first APPROVED credits. An approved credit to a QR's proxy pays that QR payment,
+//! and the POS waiting on it gets its answer.
+//!
+//! Nothing authentic is lost: a completion that cannot be read, or whose money cannot be
+//! applied (unknown proxy, a QR payment it cannot pay), is held as it came before the
+//! answer, and shows up in the back office with the raw message.
 
 use actix_web::{web, HttpResponse};
-use aggregates::payshap_transfer::{Completion, CompletionOutcome, PayShapCommand};
+use aggregates::payshap_transfer::{Completion, PayShapCommand};
 use aggregates::values::{PartyId, ProxyKey};
 use aggregates::PaymentCommand;
 use chrono::Utc;
@@ -13,67 +16,84 @@ use cqrs_es::AggregateError;
 use projections::proxy_registry;
 use tracing_actix_web::RequestId;
 
-use super::wire::{self, required, CreditorAccount, FailureResponse, PaymentStatusReport};
+use super::held;
+use super::inbound::SchemeMessage;
+use super::report::{self, CompletionReport};
+use super::wire::FailureResponse;
 use crate::app::App;
 use crate::commands::CommandMetadata;
-use crate::security::{Party, Role};
 
 pub async fn credit_transfer_completion(
     app: web::Data<App>,
-    party: Party,
+    message: SchemeMessage,
     request_id: RequestId,
-    body: web::Bytes,
 ) -> Result<HttpResponse, FailureResponse> {
-    party.require(&[Role::Scheme])?;
-    let report: PaymentStatusReport = wire::parse(&body)?;
-    let message_id = required(
-        report
-            .message_identifiers
-            .as_ref()
-            .and_then(|m| m.message_identification.as_ref()),
-        "messageIdentifiers.messageIdentification",
-    )?
-    .to_owned();
-    let identifiers = report
-        .transaction_identifiers
-        .as_ref()
-        .ok_or_else(|| FailureResponse::missing("transactionIdentifiers"))?;
-    let uetr = required(identifiers.uetr.as_ref(), "transactionIdentifiers.uetr")?.to_owned();
-    uuid::Uuid::parse_str(&uetr).map_err(|_| FailureResponse::syntax("uetr is not a UUID"))?;
-    let outcome = match required(
-        report.status.as_ref().and_then(|s| s.outcome.as_ref()),
-        "status.outcome",
-    )? {
-        "APPROVED" => CompletionOutcome::Approved,
-        "CANCELLED" => CompletionOutcome::Cancelled,
-        "PENDING" => CompletionOutcome::Pending,
-        "REJECTED" => CompletionOutcome::Rejected,
-        _ => {
-            return Err(FailureResponse::syntax(
-                "status.outcome must be APPROVED, CANCELLED, PENDING or REJECTED",
-            ))
+    let request_id = request_id.to_string();
+    let completion = match report::read(&message.body) {
+        Ok(completion) => completion,
+        Err(failure) => {
+            held::hold(&app, &message, &request_id, &failure.to_string()).await?;
+            return Err(failure);
         }
     };
-    let original = report
-        .original_transaction
-        .as_ref()
-        .ok_or_else(|| FailureResponse::missing("originalTransaction"))?;
-    let amount = wire::zar_minor_units(
-        original
-            .amount
-            .as_ref()
-            .ok_or_else(|| FailureResponse::missing("originalTransaction.amount"))?,
-    )?;
-    let key = original.creditor_account.as_ref().and_then(creditor_key);
-    let tran_id = match &key {
+    tracing::info!(
+        uetr = completion.uetr,
+        trace_id = message.trace_id.as_deref().unwrap_or(""),
+        outcome = completion.outcome.as_str(),
+        "credit transfer completion received"
+    );
+    let uetr = completion.uetr.clone();
+    let tran_id = qr_tran_id(&app, completion.creditor.as_ref());
+    let proxy_known = is_known(&app, completion.creditor.as_ref(), tran_id.as_deref()).await?;
+    let metadata = CommandMetadata {
+        party: message.party.clone(),
+        request_id: request_id.clone(),
+        message_id: Some(completion.message_id.clone()),
+        received_at: Utc::now(),
+    };
+    let amount = completion.amount;
+    let command = PayShapCommand::RecordCompletion {
+        completion: to_completion(completion, proxy_known, tran_id.clone()),
+    };
+    app.payshap
+        .execute(&uetr, command, &metadata)
+        .await
+        .map_err(|e| FailureResponse::unavailable("recording a PayShap completion", &e))?;
+    if !proxy_known {
+        held::hold(&app, &message, &request_id, "credit for an unknown proxy").await?;
+    }
+    let transfer = app
+        .payshap
+        .load(&uetr)
+        .await
+        .map_err(|e| FailureResponse::unavailable("loading a PayShap transfer", &e))?;
+    if let (true, Some(tran_id)) = (transfer.is_credited(), tran_id) {
+        // Also on redelivery: if applying failed last time, it is tried again (idempotent).
+        if let Some(refusal) = apply_to_payment(&app, &uetr, &tran_id, amount, &metadata).await? {
+            held::hold(&app, &message, &request_id, &refusal).await?;
+        }
+    }
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// The tranId a credit to one of our QR proxies names.
+fn qr_tran_id(app: &App, creditor: Option<&ProxyKey>) -> Option<String> {
+    match creditor {
         Some(ProxyKey::Custom { namespace, value })
             if namespace == &app.config.payshap.qr_namespace =>
         {
             Some(value.clone())
         }
         _ => None,
-    };
-    let proxy_known = match (&key, &tran_id) {
+    }
+}
+
+async fn is_known(
+    app: &App,
+    creditor: Option<&ProxyKey>,
+    tran_id: Option<&str>,
+) -> Result<bool, FailureResponse> {
+    Ok(match (creditor, tran_id) {
         (_, Some(tran_id)) => app
             .payments
             .load(tran_id)
@@ -86,88 +106,38 @@ pub async fn credit_transfer_completion(
             .map_err(|e| FailureResponse::unavailable("reading the proxy registry", &e))?
             .is_some_and(|row| row.retired == 0),
         (None, None) => false,
-    };
-    let reasons = report
-        .status
-        .as_ref()
-        .and_then(|s| s.reasons.as_ref())
-        .map(|reasons| {
-            reasons
-                .iter()
-                .map(|r| {
-                    format!(
-                        "{} {}",
-                        r.reason_code.as_deref().unwrap_or(""),
-                        r.description.as_deref().unwrap_or("")
-                    )
-                    .trim()
-                    .to_owned()
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let completion = Completion {
-        message_id: message_id.clone(),
-        uetr: uetr.clone(),
-        end_to_end_id: identifiers.end_to_end_identification.clone(),
-        outcome,
-        reasons,
-        amount,
-        proxy_id: key.as_ref().map(ProxyKey::id),
+    })
+}
+
+fn to_completion(
+    report: CompletionReport,
+    proxy_known: bool,
+    tran_id: Option<String>,
+) -> Completion {
+    Completion {
+        message_id: report.message_id,
+        uetr: report.uetr,
+        end_to_end_id: report.end_to_end_id,
+        outcome: report.outcome,
+        reasons: report.reasons,
+        amount: report.amount,
+        proxy_id: report.creditor.as_ref().map(ProxyKey::id),
         proxy_known,
-        tran_id: tran_id.clone(),
-        debtor_name: original.debtor.as_ref().and_then(|d| d.name.clone()),
+        tran_id,
+        debtor_name: report.debtor_name,
         received_at: Utc::now(),
-    };
-    let metadata = CommandMetadata {
-        party: party.label("scheme").to_owned(),
-        request_id: request_id.to_string(),
-        message_id: Some(message_id),
-        received_at: Utc::now(),
-    };
-    app.payshap
-        .execute(
-            &uetr,
-            PayShapCommand::RecordCompletion { completion },
-            &metadata,
-        )
-        .await
-        .map_err(|e| FailureResponse::unavailable("recording a PayShap completion", &e))?;
-
-    let transfer = app
-        .payshap
-        .load(&uetr)
-        .await
-        .map_err(|e| FailureResponse::unavailable("loading a PayShap transfer", &e))?;
-    if let (true, Some(tran_id)) = (transfer.is_credited(), tran_id) {
-        // Also on redelivery: if applying failed last time, it is tried again (idempotent).
-        apply_to_payment(&app, &uetr, &tran_id, amount, &metadata).await?;
     }
-    Ok(HttpResponse::Accepted().finish())
 }
 
-/// The proxy (or GENERIC account) the credit was paid to.
-fn creditor_key(account: &CreditorAccount) -> Option<ProxyKey> {
-    if let Some(proxy) = &account.proxy {
-        let schema = proxy.schema.as_deref()?;
-        return ProxyKey::parse(
-            schema,
-            proxy.namespace.as_deref().unwrap_or(""),
-            proxy.value.as_deref()?,
-        )
-        .ok();
-    }
-    let bicfi = account.agent.as_ref()?.bicfi.as_deref()?;
-    ProxyKey::parse("GENERIC", bicfi, account.identification.as_deref()?).ok()
-}
-
+/// Pays the QR payment; `Some(reason)` when the payment refused the credit (a refund is
+/// then owed, recorded on the transfer).
 async fn apply_to_payment(
     app: &App,
     uetr: &str,
     tran_id: &str,
     amount: aggregates::values::Amount,
     metadata: &CommandMetadata,
-) -> Result<(), FailureResponse> {
+) -> Result<Option<String>, FailureResponse> {
     let partner_id = PartyId::parse(&app.config.payshap.partner_id)
         .map_err(|e| FailureResponse::unavailable("payshap.partner_id is not a party id", &e))?;
     let command = PaymentCommand::ReceivePayShapCredit {
@@ -177,7 +147,7 @@ async fn apply_to_payment(
         at: Utc::now(),
     };
     match app.payments.execute(tran_id, command, metadata).await {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(None),
         Err(AggregateError::UserError(refusal)) => {
             tracing::warn!(uetr, tran_id, %refusal, "PayShap credit cannot pay its QR payment: refund required");
             let command = PayShapCommand::MarkUnapplied {
@@ -187,7 +157,8 @@ async fn apply_to_payment(
             app.payshap
                 .execute(uetr, command, metadata)
                 .await
-                .map_err(|e| FailureResponse::unavailable("recording an unapplied credit", &e))
+                .map_err(|e| FailureResponse::unavailable("recording an unapplied credit", &e))?;
+            Ok(Some(format!("credit not applied to {tran_id}: {refusal}")))
         }
         Err(other) => Err(FailureResponse::unavailable(
             "applying a PayShap credit",

@@ -1,7 +1,11 @@
 //! PayShap inbound with auto-authorisation, in the ISO 20022 shapes of the regulated
 //! payments API (ZA RPP):
 //!
-//! - [`wire`]: the request and report messages, and the failure response (FF02, CH21).
+//! - [`wire`]: the pieces both messages share, amounts, and the failure response.
+//! - [`report`]: the completion (`PaymentStatusReport`) as Electrum sends it.
+//! - [`signing`]: ES256 message signatures (`x-jwt-signature`) with the body's digest.
+//! - [`inbound`]: the signature check before a handler and the signing of its answer.
+//! - [`held`]: authentic messages that could not be applied, kept as they came.
 //! - [`resolve`]: `identifier-determination-sync`, answered from the proxy registry (or, for a
 //!   QR's CUSTOM proxy, from the pending payment) well inside the scheme's 1 s.
 //! - [`completion`]: `credit-transfer-completion`: recorded, credited once, 202; an approved
@@ -11,20 +15,32 @@
 
 pub mod admin;
 pub mod completion;
+pub mod held;
+pub mod inbound;
 pub mod markoff;
+pub mod report;
 pub mod resolve;
+pub mod signing;
 pub mod wire;
 
+use actix_web::middleware::from_fn;
 use actix_web::web;
 
+/// Synchronous identifier determination (answer within 1 s).
+pub const RESOLUTION_PATH: &str = "/identifiers/inbound/identifier-determination-sync";
+/// Must-deliver credit transfer completion (answer 202 once recorded).
+pub const COMPLETION_PATH: &str = "/transactions/inbound/credit-transfer-completion";
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/identifiers/inbound/identifier-determination-sync",
-        web::post().to(resolve::identifier_determination),
+    cfg.service(
+        web::resource(RESOLUTION_PATH)
+            .wrap(from_fn(inbound::sign_responses))
+            .route(web::post().to(resolve::identifier_determination)),
     )
-    .route(
-        "/transactions/inbound/credit-transfer-completion",
-        web::post().to(completion::credit_transfer_completion),
+    .service(
+        web::resource(COMPLETION_PATH)
+            .wrap(from_fn(inbound::sign_responses))
+            .route(web::post().to(completion::credit_transfer_completion)),
     )
     .service(
         web::scope("/admin/proxies")

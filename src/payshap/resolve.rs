@@ -13,21 +13,24 @@ use aggregates::Stage;
 use chrono::Utc;
 use cqrs_es::AggregateError;
 use projections::proxy_registry;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use tracing_actix_web::RequestId;
 
+use super::inbound::SchemeMessage;
 use super::wire::{self, description, required, FailureResponse, IdentifierDeterminationRequest};
 use crate::app::App;
 use crate::commands::CommandMetadata;
-use crate::security::{mask, Party, Role};
+use crate::security::mask;
 
 /// What the lookup found.
 enum Lookup {
     Positive {
         known_as_name: String,
         legal_name: String,
+        /// When the account was opened, as an RFC 3339 date-time.
         creation_date: String,
-        supplementary: Option<Value>,
+        /// Strings we add to the answer's `supplementaryData` (a QR's tranId and amount).
+        supplementary: Vec<(&'static str, String)>,
     },
     Negative {
         reason_code: &'static str,
@@ -67,93 +70,122 @@ fn describe(reason_code: &str) -> &'static str {
 
 pub async fn identifier_determination(
     app: web::Data<App>,
-    party: Party,
+    message: SchemeMessage,
     request_id: RequestId,
-    body: web::Bytes,
 ) -> Result<HttpResponse, FailureResponse> {
     let started = Instant::now();
-    party.require(&[Role::Scheme])?;
-    let message: IdentifierDeterminationRequest = wire::parse(&body)?;
-    let identifiers = message
-        .message_identifiers
-        .as_ref()
-        .ok_or_else(|| FailureResponse::missing("messageIdentifiers"))?;
-    let message_id = required(
-        identifiers.message_identification.as_ref(),
-        "messageIdentifiers.messageIdentification",
-    )?;
-    let created = required(
-        identifiers.creation_date_time.as_ref(),
-        "messageIdentifiers.creationDateTime",
-    )?;
-    chrono::DateTime::parse_from_rfc3339(created)
-        .map_err(|_| FailureResponse::syntax("creationDateTime is not an RFC 3339 date-time"))?;
-    let request = message
-        .request
-        .as_ref()
-        .ok_or_else(|| FailureResponse::missing("request"))?;
-    let uetr = required(request.uetr.as_ref(), "request.uetr")?;
-    uuid::Uuid::parse_str(uetr)
-        .map_err(|_| FailureResponse::syntax("request.uetr is not a UUID"))?;
-    let verification = required(
-        request.verification_identification.as_ref(),
-        "request.verificationIdentification",
-    )?;
-    let identifier = request
-        .identifier
-        .as_ref()
-        .ok_or_else(|| FailureResponse::missing("request.identifier"))?;
-    let schema = required(identifier.schema.as_ref(), "request.identifier.schema")?;
-    let value = required(identifier.value.as_ref(), "request.identifier.value")?;
-    let context = match schema {
-        "MOBILE" | "CUSTOM" => required(
-            identifier.namespace.as_ref(),
-            "request.identifier.namespace",
-        )?,
-        "GENERIC" => required(
-            request
-                .account_agent
-                .as_ref()
-                .and_then(|a| a.bicfi.as_ref()),
-            "request.accountAgent.bicfi",
-        )?,
-        _ => {
-            return Err(FailureResponse::syntax(
-                "identifier.schema must be MOBILE, CUSTOM or GENERIC",
-            ))
-        }
-    };
-
-    let key = ProxyKey::parse(schema, context, value);
+    let request_message: IdentifierDeterminationRequest = wire::parse(&message.body)?;
+    let asked = Asked::read(&request_message)?;
+    tracing::info!(
+        uetr = asked.uetr,
+        trace_id = message.trace_id.as_deref().unwrap_or(""),
+        "identifier determination"
+    );
+    let key = ProxyKey::parse(asked.schema, asked.context, asked.value);
     let lookup = match &key {
         Ok(key) => look_up(&app, key).await,
         Err(_) => negative("BE23", "proxy format invalid"),
     };
-    let proxy_id = key
-        .as_ref()
-        .map_or_else(|_| format!("{schema}|{context}|?"), ProxyKey::id);
-    let lookup = match record(
+    let proxy_id = key.as_ref().map_or_else(
+        |_| format!("{}|{}|?", asked.schema, asked.context),
+        ProxyKey::id,
+    );
+    let recorded = record(
         &app,
+        &message.party,
         &request_id,
-        uetr,
-        message_id,
-        verification,
+        &asked,
         &proxy_id,
         lookup.reason_code(),
     )
-    .await
-    {
+    .await;
+    let lookup = match recorded {
         Ok(()) => lookup,
         Err(error) => {
             tracing::error!(%error, "could not record a resolution; answering AB10");
             negative("AB10", "error at the receiving party")
         }
     };
-    tracing::debug!(uetr, proxy = %mask::token(value), reason = ?lookup.reason_code(), "identifier determined");
-    let answer = response(&message, request, schema, value, lookup);
+    tracing::debug!(uetr = asked.uetr, proxy = %mask::token(asked.value), reason = ?lookup.reason_code(), "identifier determined");
+    let answer = response(&app, &request_message, &asked, lookup);
     metrics::histogram!("qrswitch_payshap_resolution_seconds")
         .record(started.elapsed().as_secs_f64());
     Ok(HttpResponse::Ok().json(answer))
+}
+
+/// The checked parts of an identifier determination request.
+struct Asked<'a> {
+    message_id: &'a str,
+    uetr: &'a str,
+    verification: &'a str,
+    schema: &'a str,
+    value: &'a str,
+    /// The namespace of a proxy, or the bank (BICFI) of a GENERIC account.
+    context: &'a str,
+    request: &'a wire::DeterminationRequest,
+}
+
+impl<'a> Asked<'a> {
+    fn read(message: &'a IdentifierDeterminationRequest) -> Result<Self, FailureResponse> {
+        let identifiers = message
+            .message_identifiers
+            .as_ref()
+            .ok_or_else(|| FailureResponse::missing("messageIdentifiers"))?;
+        let message_id = required(
+            identifiers.message_identification.as_ref(),
+            "messageIdentifiers.messageIdentification",
+        )?;
+        let created = required(
+            identifiers.creation_date_time.as_ref(),
+            "messageIdentifiers.creationDateTime",
+        )?;
+        chrono::DateTime::parse_from_rfc3339(created).map_err(|_| {
+            FailureResponse::syntax("messageIdentifiers.creationDateTime is not RFC 3339")
+        })?;
+        let request = message
+            .request
+            .as_ref()
+            .ok_or_else(|| FailureResponse::missing("request"))?;
+        let uetr = wire::uetr(request.uetr.as_ref(), "request.uetr")?;
+        let verification = required(
+            request.verification_identification.as_ref(),
+            "request.verificationIdentification",
+        )?;
+        let identifier = request
+            .identifier
+            .as_ref()
+            .ok_or_else(|| FailureResponse::missing("request.identifier"))?;
+        let schema = required(identifier.schema.as_ref(), "request.identifier.schema")?;
+        let value = required(identifier.value.as_ref(), "request.identifier.value")?;
+        let context = match schema {
+            "MOBILE" | "CUSTOM" => required(
+                identifier.namespace.as_ref(),
+                "request.identifier.namespace",
+            )?,
+            "GENERIC" => required(
+                request
+                    .account_agent
+                    .as_ref()
+                    .or(identifier.account_agent.as_ref())
+                    .and_then(|a| a.bicfi.as_ref()),
+                "request.accountAgent.bicfi",
+            )?,
+            _ => {
+                return Err(FailureResponse::syntax(
+                    "request.identifier.schema must be MOBILE, CUSTOM or GENERIC",
+                ))
+            }
+        };
+        Ok(Self {
+            message_id,
+            uetr,
+            verification,
+            schema,
+            value,
+            context,
+            request,
+        })
+    }
 }
 
 async fn look_up(app: &App, key: &ProxyKey) -> Lookup {
@@ -172,8 +204,9 @@ async fn look_up(app: &App, key: &ProxyKey) -> Lookup {
                 None => Lookup::Positive {
                     known_as_name: row.known_as_name,
                     legal_name: row.legal_name,
-                    creation_date: row.account_created_on,
-                    supplementary: None,
+                    // The registry keeps the day the account was opened; midnight UTC.
+                    creation_date: format!("{}T00:00:00Z", row.account_created_on),
+                    supplementary: Vec::new(),
                 },
             }
         }
@@ -202,89 +235,105 @@ async fn look_up_qr(app: &App, tran_id: &str) -> Lookup {
         return negative("BE23", "QR expired or already paid");
     }
     let amount = qr.amount.or(payment.request().map(|r| r.amount));
+    let mut supplementary = vec![("tranId", tran_id.to_owned())];
+    if let Some(amount) = amount {
+        supplementary.push(("amountDue", crate::emv::payload::format_amount(amount)));
+        supplementary.push(("currency", "ZAR".to_owned()));
+    }
     Lookup::Positive {
         known_as_name: qr
             .merchant_name
             .clone()
             .unwrap_or_else(|| app.config.qr.default_merchant_name.clone()),
         legal_name: app.config.payshap.legal_name.clone(),
-        creation_date: qr.issued_at.date_naive().to_string(),
-        supplementary: Some(json!({
-            "tranId": tran_id,
-            "amount": amount.map(|a| json!({
-                "value": crate::emv::payload::format_amount(a),
-                "currency": "ZAR",
-            })),
-        })),
+        creation_date: qr
+            .issued_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        supplementary,
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn record(
     app: &App,
+    party: &str,
     request_id: &RequestId,
-    uetr: &str,
-    message_id: &str,
-    verification: &str,
+    asked: &Asked<'_>,
     proxy_id: &str,
     reason_code: Option<&str>,
 ) -> Result<(), AggregateError<ResolutionError>> {
     let command = ResolutionCommand::Record {
-        uetr: uetr.to_owned(),
-        message_id: message_id.to_owned(),
-        verification_id: verification.to_owned(),
+        uetr: asked.uetr.to_owned(),
+        message_id: asked.message_id.to_owned(),
+        verification_id: asked.verification.to_owned(),
         proxy_id: proxy_id.to_owned(),
         reason_code: reason_code.map(str::to_owned),
         at: Utc::now(),
     };
     let metadata = CommandMetadata {
-        party: "scheme".to_owned(),
+        party: party.to_owned(),
         request_id: request_id.to_string(),
-        message_id: Some(message_id.to_owned()),
+        message_id: Some(asked.message_id.to_owned()),
         received_at: Utc::now(),
     };
-    match app.resolutions.execute(uetr, command, &metadata).await {
+    match app
+        .resolutions
+        .execute(asked.uetr, command, &metadata)
+        .await
+    {
         // The same request again: it was recorded the first time.
         Ok(()) | Err(AggregateError::UserError(ResolutionError::AlreadyRecorded)) => Ok(()),
         Err(other) => Err(other),
     }
 }
 
+/// The `IdentifierDeterminationResponse`, with exactly the published fields: optional
+/// objects the request did not carry are left out, never written as `null`.
 fn response(
+    app: &App,
     message: &IdentifierDeterminationRequest,
-    request: &wire::DeterminationRequest,
-    schema: &str,
-    value: &str,
+    asked: &Asked<'_>,
     lookup: Lookup,
 ) -> Value {
-    let mut information = json!({
-        "accountInformation": { "proxy": { "value": value, "schema": schema } },
-    });
-    let mut supplementary = message.supplementary_data.clone();
-    match lookup {
+    let mut supplementary: Map<String, Value> =
+        wire::string_map(message.supplementary_data.as_ref());
+    let information = match lookup {
         Lookup::Positive {
             known_as_name,
             legal_name,
             creation_date,
             supplementary: ours,
         } => {
-            information["outcome"] = json!("SUCCESSFUL");
-            information["accountInformation"]["creationDate"] = json!(creation_date);
-            information["accountOwner"] = json!({
-                "knownAsName": known_as_name,
-                "legalName": legal_name,
-            });
-            if let Some(ours) = ours {
-                supplementary = Some(ours);
+            for (key, value) in ours {
+                supplementary.insert(key.to_owned(), Value::String(value));
             }
+            json!({
+                "outcome": "SUCCESSFUL",
+                "accountInformation": account_information(app, asked, creation_date),
+                "accountOwner": { "knownAsName": known_as_name, "legalName": legal_name },
+            })
         }
         Lookup::Negative {
             reason_code,
             description: text,
-        } => {
-            information["outcome"] = json!("UNSUCCESSFUL");
-            information["reasonCode"] = json!(reason_code);
-            information["description"] = json!(description(text));
+        } => json!({
+            "outcome": "FAILED",
+            "reasonCode": reason_code,
+            "reasonDescription": description(text),
+        }),
+    };
+    let mut report = json!({
+        "schema": asked.request.schema.as_deref().unwrap_or("ZA_RPP"),
+        "originalUetr": asked.uetr,
+        "originalVerificationIdentification": asked.verification,
+        "reportInformation": information,
+    });
+    for (field, value) in [
+        ("originalRequestor", &asked.request.requestor),
+        ("instructingAgent", &asked.request.instructing_agent),
+        ("instructedAgent", &asked.request.instructed_agent),
+    ] {
+        if let Some(value) = value.as_ref().filter(|v| !v.is_null()) {
+            report[field] = value.clone();
         }
     }
     let mut answer = json!({
@@ -294,18 +343,28 @@ fn response(
             "creationDateTime": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         },
         "originalMessageIdentifiers": message.message_identifiers,
-        "report": {
-            "originalUetr": request.uetr,
-            "originalVerificationIdentification": request.verification_identification,
-            "schema": request.schema.clone().unwrap_or_else(|| "ZA_RPP".to_owned()),
-            "reportInformation": information,
-            "instructedAgent": request.instructed_agent,
-            "instructingAgent": request.instructing_agent,
-            "originalRequestor": request.requestor,
-        },
+        "report": report,
     });
-    if let Some(supplementary) = supplementary {
-        answer["supplementaryData"] = supplementary;
+    if !supplementary.is_empty() {
+        answer["supplementaryData"] = Value::Object(supplementary);
     }
     answer
+}
+
+/// A proxy is answered with the proxy and the account it credits; a GENERIC account with
+/// itself as the `traditionalIdentifier`, never under `proxy`.
+fn account_information(app: &App, asked: &Asked<'_>, creation_date: String) -> Value {
+    let mut information = json!({ "creationDate": creation_date });
+    let account = if asked.schema == "GENERIC" {
+        asked.value.to_owned()
+    } else {
+        information["proxy"] = json!({
+            "schema": asked.schema, "value": asked.value, "namespace": asked.context,
+        });
+        app.config.payshap.collection_account.clone()
+    };
+    if !account.is_empty() {
+        information["traditionalIdentifier"] = json!({ "schema": "GENERIC", "value": account });
+    }
+    information
 }

@@ -1,28 +1,35 @@
-//! ISO 20022 (ZA RPP) message shapes, as far as the switch reads and writes them. Every
-//! field is optional in the parse so that a missing mandatory one is reported as CH21
-//! (mandatory element missing) rather than as a syntax error (FF02).
+//! The ISO 20022 (ZA RPP) pieces both PayShap messages share, in the shapes Electrum's EPC
+//! publishes, and the technical failure response. Every field is optional in the parse so
+//! that a missing mandatory one is named (400, CH21) rather than reported as a syntax error.
+//! Unknown fields are ignored: Electrum may add fields without breaking us.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
-/// Longest `reportInformation.description`: the scheme truncates beyond 35 characters.
+/// Longest negative `reasonDescription`: the scheme truncates beyond 35 characters.
 pub const DESCRIPTION_MAX_CHARS: usize = 35;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageIdentifiers {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message_identification: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub creation_date_time: Option<String>,
 }
 
+/// A proxy (`MOBILE`, `CUSTOM` with `namespace`) or an account (`GENERIC`).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Identifier {
     pub value: Option<String>,
     pub schema: Option<String>,
     pub namespace: Option<String>,
+    /// Some builds put the account's bank beside the GENERIC identifier.
+    pub account_agent: Option<Agent>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -31,6 +38,7 @@ pub struct Agent {
     pub bicfi: Option<String>,
 }
 
+/// The `request` of an identifier determination.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeterminationRequest {
@@ -47,120 +55,87 @@ pub struct DeterminationRequest {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IdentifierDeterminationRequest {
+    pub schema: Option<String>,
     pub message_identifiers: Option<MessageIdentifiers>,
     pub request: Option<DeterminationRequest>,
     pub supplementary_data: Option<Value>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TransactionIdentifiers {
-    pub end_to_end_identification: Option<String>,
-    pub instruction_identification: Option<String>,
-    pub transaction_identification: Option<String>,
-    pub uetr: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StatusReason {
-    pub reason_code: Option<String>,
-    pub description: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Status {
-    pub outcome: Option<String>,
-    pub reasons: Option<Vec<StatusReason>>,
-}
-
-/// An amount as the scheme writes it: a decimal (string or number) and an alphabetic
-/// currency (`ZAR`).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+/// An amount as Electrum writes it: `value` a JSON number in rand (`49.99`), kept as its
+/// exact text so that it becomes cents without floating point; `currency` ISO 4217.
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WireAmount {
-    pub value: Option<Value>,
+    pub value: Option<Box<RawValue>>,
     pub currency: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreditorAccount {
-    pub proxy: Option<Identifier>,
-    pub identification: Option<String>,
-    pub agent: Option<Agent>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PartyName {
-    pub name: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OriginalTransaction {
-    pub amount: Option<WireAmount>,
-    pub creditor_account: Option<CreditorAccount>,
-    pub debtor: Option<PartyName>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentStatusReport {
-    pub message_identifiers: Option<MessageIdentifiers>,
-    pub original_message_identifiers: Option<MessageIdentifiers>,
-    pub transaction_identifiers: Option<TransactionIdentifiers>,
-    pub status: Option<Status>,
-    pub original_transaction: Option<OriginalTransaction>,
-    pub scheme_data: Option<Value>,
-    pub supplementary_data: Option<Value>,
-}
-
-/// The failure response: a technical problem with the message itself. `code` is the ZA RPP
-/// reason code (FF02 syntax, CH21 mandatory element missing), or our own for auth.
+/// A technical failure: `{message, detail?}` with the status Electrum's contract lists
+/// (400 malformed, 401 unauthentic, 403, 422 breaks a rule, 503 try again).
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{code}: {message}")]
+#[error("{message}: {detail}")]
 pub struct FailureResponse {
     pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
+    pub message: &'static str,
+    pub detail: String,
 }
 
 impl FailureResponse {
-    pub fn syntax(message: impl Into<String>) -> Self {
+    fn new(status: StatusCode, message: &'static str, detail: impl Into<String>) -> Self {
         Self {
-            status: StatusCode::BAD_REQUEST,
-            code: "FF02",
-            message: message.into(),
+            status,
+            message,
+            detail: detail.into(),
         }
     }
 
+    /// Not JSON, or a field of the wrong type or form (ZA RPP FF02).
+    pub fn syntax(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed message",
+            format!("FF02 {}", detail.into()),
+        )
+    }
+
+    /// A mandatory element is missing (ZA RPP CH21).
     pub fn missing(element: &str) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            code: "CH21",
-            message: format!("mandatory element missing: {element}"),
-        }
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "mandatory element missing",
+            format!("CH21 {element}"),
+        )
+    }
+
+    /// Well formed, but it breaks a rule of the scheme or of ours.
+    pub fn rule(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "message breaks a rule",
+            detail,
+        )
+    }
+
+    pub fn unauthentic(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "not authenticated", detail)
     }
 
     pub fn forbidden() -> Self {
-        Self {
-            status: StatusCode::FORBIDDEN,
-            code: "FORBIDDEN",
-            message: "not allowed for this user".to_owned(),
-        }
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "not allowed for this party",
+        )
     }
 
     /// Our store failed: the sender will redeliver (completions) or resolve again.
     pub fn unavailable(context: &str, cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(%cause, "{context}");
-        Self {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            code: "AB10",
-            message: "error at the receiving party, try again".to_owned(),
-        }
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service unavailable",
+            "error at the receiving party, try again",
+        )
     }
 }
 
@@ -171,9 +146,8 @@ impl ResponseError for FailureResponse {
 
     fn error_response(&self) -> HttpResponse {
         HttpResponse::build(self.status).json(serde_json::json!({
-            "schema": "FailureResponse",
-            "code": self.code,
             "message": self.message,
+            "detail": self.detail,
         }))
     }
 }
@@ -186,8 +160,7 @@ impl From<crate::security::party::Forbidden> for FailureResponse {
 
 /// Parses `body` as `T`; a shape or type error is FF02.
 pub fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, FailureResponse> {
-    serde_json::from_slice(body)
-        .map_err(|e| FailureResponse::syntax(format!("malformed message: {e}")))
+    serde_json::from_slice(body).map_err(|e| FailureResponse::syntax(format!("{e}")))
 }
 
 /// A mandatory text element, non-empty.
@@ -198,99 +171,133 @@ pub fn required<'a>(value: Option<&'a String>, element: &str) -> Result<&'a str,
         .ok_or_else(|| FailureResponse::missing(element))
 }
 
-/// `description` cut to the scheme's 35 characters.
+/// A UETR: a UUID.
+pub fn uetr<'a>(value: Option<&'a String>, element: &str) -> Result<&'a str, FailureResponse> {
+    let text = required(value, element)?;
+    uuid::Uuid::parse_str(text)
+        .map_err(|_| FailureResponse::syntax(format!("{element} is not a UUID")))?;
+    Ok(text)
+}
+
+/// `reasonDescription` cut to the scheme's 35 characters.
 pub fn description(text: &str) -> String {
     text.chars().take(DESCRIPTION_MAX_CHARS).collect()
 }
 
-/// A decimal amount in ZAR as minor units, exactly (no float arithmetic): `"123.45"` or
-/// `123.45` → 12345. More than two decimals, a sign or a non-ZAR currency is FF02.
-pub fn zar_minor_units(amount: &WireAmount) -> Result<aggregates::values::Amount, FailureResponse> {
+/// `supplementaryData` as the contract has it: a flat map of strings. Anything else a
+/// sender put there is dropped rather than echoed in a shape the contract does not allow.
+pub fn string_map(value: Option<&Value>) -> serde_json::Map<String, Value> {
+    value
+        .and_then(Value::as_object)
+        .map(|map| {
+            map.iter()
+                .filter(|(_, v)| v.is_string())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A ZAR amount in rand (a JSON number, or a decimal string from lenient senders) as exact
+/// minor units: `49.99` → 4999. Read from the number's own text, never through a float.
+pub fn zar_minor_units(
+    amount: &WireAmount,
+    element: &str,
+) -> Result<aggregates::values::Amount, FailureResponse> {
     use aggregates::values::{Amount, Currency};
-    let currency = required(
-        amount.currency.as_ref(),
-        "originalTransaction.amount.currency",
-    )?;
-    if currency != "ZAR" && currency != "710" {
-        return Err(FailureResponse::syntax("only ZAR is carried by ZA RPP"));
+    let currency = required(amount.currency.as_ref(), &format!("{element}.currency"))?;
+    if currency != "ZAR" {
+        return Err(FailureResponse::rule(format!(
+            "{element}.currency {currency:?}: ZA RPP carries ZAR only"
+        )));
     }
-    let text = match amount.value.as_ref() {
-        Some(Value::String(s)) => s.trim().to_owned(),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(_) => return Err(FailureResponse::syntax("amount must be a decimal")),
-        None => return Err(FailureResponse::missing("originalTransaction.amount.value")),
-    };
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let raw = amount
+        .value
+        .as_ref()
+        .ok_or_else(|| FailureResponse::missing(&format!("{element}.value")))?;
+    let text = raw.get().trim();
+    let text = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text);
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(whole) || fraction.len() > 2 || (!fraction.is_empty() && !digits(fraction)) {
-        return Err(FailureResponse::syntax(
-            "amount must be a decimal with at most 2 places",
-        ));
+    if !digits(whole) || (!fraction.is_empty() && !digits(fraction)) {
+        return Err(FailureResponse::syntax(format!(
+            "{element}.value {text:?} is not a non-negative decimal number"
+        )));
     }
-    let cents = format!("{fraction:0<2}");
+    // Trailing zeros past the cent say nothing: 49.990 is 49.99.
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.len() > 2 {
+        return Err(FailureResponse::rule(format!(
+            "{element}.value {text} has fractions of a cent"
+        )));
+    }
+    let out_of_range = || FailureResponse::rule(format!("{element}.value {text} is out of range"));
+    let cents: i64 = format!("{fraction:0<2}")
+        .parse()
+        .map_err(|_| out_of_range())?;
     let minor = whole
         .parse::<i64>()
         .ok()
         .and_then(|w| w.checked_mul(100))
-        .and_then(|w| w.checked_add(cents.parse::<i64>().unwrap_or(0)))
-        .ok_or_else(|| FailureResponse::syntax("amount out of range"))?;
-    Amount::new(minor, Currency::ZAR).map_err(|_| FailureResponse::syntax("amount out of range"))
+        .and_then(|w| w.checked_add(cents))
+        .ok_or_else(out_of_range)?;
+    Amount::new(minor, Currency::ZAR).map_err(|_| out_of_range())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
-    fn amount(value: Value) -> WireAmount {
-        WireAmount {
-            value: Some(value),
-            currency: Some("ZAR".into()),
-        }
+    fn amount(json: &str) -> WireAmount {
+        serde_json::from_str(&format!(r#"{{"value": {json}, "currency": "ZAR"}}"#)).unwrap()
+    }
+
+    fn cents(json: &str) -> Result<i64, FailureResponse> {
+        zar_minor_units(&amount(json), "amounts").map(|a| a.minor_units())
     }
 
     #[test]
-    fn decimals_become_exact_minor_units() {
-        assert_eq!(
-            zar_minor_units(&amount(json!("123.45")))
-                .unwrap()
-                .minor_units(),
-            12_345
-        );
-        assert_eq!(
-            zar_minor_units(&amount(json!(123.4)))
-                .unwrap()
-                .minor_units(),
-            12_340
-        );
-        assert_eq!(
-            zar_minor_units(&amount(json!(7))).unwrap().minor_units(),
-            700
-        );
-        assert_eq!(
-            zar_minor_units(&amount(json!("0.10")))
-                .unwrap()
-                .minor_units(),
-            10
-        );
-        for bad in [
-            json!("1.234"),
-            json!("-1"),
-            json!("1e3"),
-            json!("abc"),
-            json!(true),
-        ] {
-            assert!(zar_minor_units(&amount(bad.clone())).is_err(), "{bad}");
-        }
-        let dollars = WireAmount {
-            value: Some(json!("1")),
-            currency: Some("USD".into()),
-        };
-        assert!(zar_minor_units(&dollars).is_err());
+    fn numbers_become_exact_minor_units() {
+        assert_eq!(cents("49.99").unwrap(), 4_999);
+        assert_eq!(cents("123.4").unwrap(), 12_340);
+        assert_eq!(cents("7").unwrap(), 700);
+        assert_eq!(cents("0.10").unwrap(), 10);
+        assert_eq!(cents("49.990").unwrap(), 4_999);
+        // Thirteen significant digits, read as text: exact to the cent.
+        assert_eq!(cents("99999999999.99").unwrap(), 9_999_999_999_999);
+        assert_eq!(cents("\"12.30\"").unwrap(), 1_230);
     }
 
     #[test]
-    fn descriptions_are_cut_to_35() {
+    fn bad_amounts_are_refused_with_their_status() {
+        for bad in ["1.234", "-1", "1e3", "\"abc\"", "true", "null"] {
+            let refusal = cents(bad).unwrap_err();
+            assert!(refusal.status.is_client_error(), "{bad}");
+        }
+        assert_eq!(cents("1.234").unwrap_err().status, 422);
+        assert_eq!(
+            cents("100000000000.01").unwrap_err().status,
+            422,
+            "over R100 bn"
+        );
+        assert_eq!(cents("-1").unwrap_err().status, 400);
+        let dollars: WireAmount =
+            serde_json::from_str(r#"{"value": 1, "currency": "USD"}"#).unwrap();
+        assert_eq!(
+            zar_minor_units(&dollars, "a").unwrap_err().status,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+
+    #[test]
+    fn descriptions_are_cut_to_35_and_supplementary_data_is_flat() {
         assert_eq!(description(&"x".repeat(50)).len(), 35);
+        let flat = string_map(Some(&serde_json::json!({
+            "a": "kept", "b": {"nested": 1}, "c": null, "d": 5
+        })));
+        assert_eq!(Value::Object(flat), serde_json::json!({"a": "kept"}));
     }
 }

@@ -94,6 +94,19 @@ pub async fn authenticate(
             .await
             .map(ServiceResponse::map_into_left_body);
     }
+    let signed_alone = app
+        .payshap_keys
+        .as_ref()
+        .is_some_and(|keys| !keys.require_basic)
+        && crate::payshap::inbound::is_signed_path(request.path())
+        && !request.headers().contains_key(header::AUTHORIZATION);
+    if signed_alone {
+        // The message signature authenticates it: the handler refuses it unless it verifies.
+        return next
+            .call(request)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
     let source = request.peer_addr().map(|a| a.ip());
     if let Some(source) = source {
         if app.auth_failures.blocked(source) {

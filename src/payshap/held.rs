@@ -1,0 +1,74 @@
+//! Keeping an authentic inbound message that could not be applied, exactly as it came,
+//! before it is answered: the back office sees it as an exception with the raw message, and
+//! nothing must-deliver is lost because we could not read it. Unauthentic messages never
+//! get here (the signature check refuses them first).
+
+use aggregates::held_message::{HeldMessageCommand, Received};
+use base64::Engine;
+use chrono::Utc;
+use cqrs_es::AggregateError;
+use sha2::{Digest, Sha256};
+
+use super::inbound::SchemeMessage;
+use super::report;
+use super::wire::FailureResponse;
+use crate::app::App;
+use crate::commands::CommandMetadata;
+
+/// Stores `message` with `reason`. The same bytes again are the same held message.
+pub async fn hold(
+    app: &App,
+    message: &SchemeMessage,
+    request_id: &str,
+    reason: &str,
+) -> Result<(), FailureResponse> {
+    if message.body.is_empty() {
+        return Ok(()); // nothing came, nothing to keep
+    }
+    let id: String = Sha256::digest(&message.body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let body = match std::str::from_utf8(&message.body) {
+        Ok(text) => text.to_owned(),
+        Err(_) => format!(
+            "base64:{}",
+            base64::engine::general_purpose::STANDARD.encode(&message.body)
+        ),
+    };
+    let (uetr, message_id) = report::identifiers_of(&message.body);
+    let received_at = Utc::now();
+    let metadata = CommandMetadata {
+        party: message.party.clone(),
+        request_id: request_id.to_owned(),
+        message_id: message_id.clone(),
+        received_at,
+    };
+    let command = HeldMessageCommand::Hold {
+        message: Received {
+            endpoint: message.endpoint.clone(),
+            body,
+            headers: message.headers.clone(),
+            party: message.party.clone(),
+            uetr: uetr.clone(),
+            message_id,
+            reason: reason.to_owned(),
+            received_at,
+        },
+    };
+    match app.held_messages.execute(&id, command, &metadata).await {
+        Ok(()) => {
+            tracing::warn!(uetr = uetr.as_deref().unwrap_or("?"), trace_id = message.trace_id.as_deref().unwrap_or(""), %reason, "inbound message held for the back office");
+            metrics::counter!("qrswitch_payshap_messages_held_total").increment(1);
+            Ok(())
+        }
+        Err(AggregateError::UserError(refusal)) => {
+            tracing::warn!(%refusal, "inbound message not held");
+            Ok(())
+        }
+        Err(other) => Err(FailureResponse::unavailable(
+            "holding an inbound message",
+            &other,
+        )),
+    }
+}

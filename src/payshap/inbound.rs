@@ -1,0 +1,180 @@
+//! What every inbound PayShap request goes through before its handler sees it, and every
+//! answer after: the message signature is checked against the scheme's public key (401 and
+//! a metric when it fails, and nothing stored), the caller's role where HTTP Basic is also
+//! used, the W3C trace context read; each answer with a body is signed with our key.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use actix_web::body::{self, BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use futures::future::LocalBoxFuture;
+
+use super::signing::{self, KeyError, SigningKey, VerifyingKey};
+use super::wire::FailureResponse;
+use crate::app::App;
+use crate::config::SigningConfig;
+use crate::security::{Party, Role};
+
+/// Headers kept with a held message: enough to re-check its signature and find its trace.
+const KEPT_HEADERS: [&str; 4] = [signing::HEADER, "traceparent", "tracestate", "content-type"];
+
+/// Our signing key and the scheme's verifying key, loaded once at start.
+pub struct SchemeKeys {
+    pub signer: SigningKey,
+    pub verifier: VerifyingKey,
+    pub scheme_party: String,
+    pub require_basic: bool,
+}
+
+impl SchemeKeys {
+    pub fn load(config: &SigningConfig) -> Result<Arc<Self>, KeyError> {
+        Ok(Arc::new(Self {
+            signer: SigningKey::from_file(&config.private_key, &config.issuer)?,
+            verifier: VerifyingKey::from_file(
+                &config.scheme_public_key,
+                config.clock_skew_ms,
+                config.max_token_age_ms,
+            )?,
+            scheme_party: config.scheme_party.clone(),
+            require_basic: config.require_basic,
+        }))
+    }
+}
+
+/// The paths whose messages are signed.
+pub fn is_signed_path(path: &str) -> bool {
+    path == super::RESOLUTION_PATH || path == super::COMPLETION_PATH
+}
+
+/// An inbound PayShap request whose sender is proven: by signature when signing is
+/// configured, else by HTTP Basic with the scheme role.
+pub struct SchemeMessage {
+    pub body: web::Bytes,
+    /// Who sent it, as recorded on events.
+    pub party: String,
+    pub endpoint: String,
+    pub headers: BTreeMap<String, String>,
+    /// The W3C trace id from `traceparent`, logged with the UETR.
+    pub trace_id: Option<String>,
+}
+
+impl FromRequest for SchemeMessage {
+    type Error = FailureResponse;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Bytes::from_request(request, payload);
+        let request = request.clone();
+        Box::pin(async move {
+            let body = body
+                .await
+                .map_err(|e| FailureResponse::syntax(format!("body unreadable: {e}")))?;
+            let party = authenticate(&request, &body)?;
+            let headers = KEPT_HEADERS
+                .iter()
+                .filter_map(|name| {
+                    let value = request.headers().get(*name)?.to_str().ok()?;
+                    Some(((*name).to_owned(), value.to_owned()))
+                })
+                .collect::<BTreeMap<_, _>>();
+            let trace_id = headers.get("traceparent").and_then(|t| trace_id(t));
+            Ok(Self {
+                body,
+                party,
+                endpoint: request.path().to_owned(),
+                headers,
+                trace_id,
+            })
+        })
+    }
+}
+
+fn authenticate(request: &HttpRequest, body: &[u8]) -> Result<String, FailureResponse> {
+    let app = request
+        .app_data::<web::Data<App>>()
+        .ok_or_else(|| FailureResponse::unavailable("no application state", &"missing"))?;
+    let basic = request.extensions().get::<Party>().cloned();
+    let Some(keys) = app.payshap_keys.as_ref() else {
+        let party = basic.ok_or_else(|| FailureResponse::unauthentic("credentials required"))?;
+        party.require(&[Role::Scheme])?;
+        return Ok(party.label("scheme").to_owned());
+    };
+    let token = request
+        .headers()
+        .get(signing::HEADER)
+        .and_then(|v| v.to_str().ok());
+    if let Err(refusal) = keys
+        .verifier
+        .verify(token, body, chrono::Utc::now().timestamp())
+    {
+        metrics::counter!("qrswitch_payshap_signature_refused_total", "reason" => refusal.as_str())
+            .increment(1);
+        tracing::warn!(path = request.path(), %refusal, "PayShap message signature refused");
+        return Err(FailureResponse::unauthentic(refusal.to_string()));
+    }
+    match basic {
+        Some(party) => {
+            party.require(&[Role::Scheme])?;
+            Ok(party.label(&keys.scheme_party).to_owned())
+        }
+        None => Ok(keys.scheme_party.clone()),
+    }
+}
+
+/// `traceparent` is `version-traceid-parentid-flags`; the trace id is 32 hex digits.
+fn trace_id(traceparent: &str) -> Option<String> {
+    let mut parts = traceparent.trim().split('-');
+    let (_version, trace) = (parts.next()?, parts.next()?);
+    (trace.len() == 32 && trace.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| trace.to_ascii_lowercase())
+}
+
+/// Signs every answer that has a body (errors included) when signing is configured.
+pub async fn sign_responses(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let keys = request
+        .app_data::<web::Data<App>>()
+        .and_then(|app| app.payshap_keys.clone());
+    let response = next.call(request).await?;
+    let Some(keys) = keys else {
+        return Ok(response.map_into_boxed_body());
+    };
+    let (request, response) = response.into_parts();
+    let (mut head, payload) = response.into_parts();
+    let bytes = body::to_bytes(payload)
+        .await
+        .map_err(|_| actix_web::error::ErrorInternalServerError("response body unreadable"))?;
+    if !bytes.is_empty() {
+        let token = keys.signer.sign(&bytes).map_err(|e| {
+            tracing::error!(error = %e, "cannot sign a PayShap response");
+            actix_web::error::ErrorInternalServerError("cannot sign the response")
+        })?;
+        let value = HeaderValue::from_str(&token)
+            .map_err(|_| actix_web::error::ErrorInternalServerError("unsignable response"))?;
+        head.headers_mut()
+            .insert(HeaderName::from_static(signing::HEADER), value);
+    }
+    let response = head.set_body(bytes).map_into_boxed_body();
+    Ok(ServiceResponse::new(request, response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trace_id;
+
+    #[test]
+    fn the_trace_id_is_read_from_traceparent() {
+        assert_eq!(
+            trace_id("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01").as_deref(),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        assert_eq!(trace_id("garbage"), None);
+        assert_eq!(trace_id("00-abc-def-01"), None);
+    }
+}
