@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use chrono::{Timelike, Utc};
 use common::qr::*;
+use common::scheme::*;
 use common::*;
 use qrswitch::backoffice::calendar::BusinessCalendar;
 use qrswitch::config::FeeConfig;
@@ -86,6 +87,7 @@ impl Day {
             Duration::from_millis(3_000),
         );
         config.payshap.qr_enabled = true;
+        with_demo_signing(&mut config);
         config.saf.backoff_base_ms = 100;
         config.saf.backoff_cap_ms = 500;
         // A cut-off twelve hours ahead of the local clock: the whole test runs well inside
@@ -170,17 +172,11 @@ impl Day {
 
     async fn payshap_completion(&self, uetr: &str, outcome: &str, amount: &str, proxy: Value) {
         let report = completion_report(uetr, &new_id(), outcome, amount, proxy);
-        let response = self
-            .http
-            .post(format!(
-                "{}/transactions/inbound/credit-transfer-completion",
-                self.server.base_url
-            ))
-            .json(&report)
-            .send()
+        let answer = scheme_client(&self.server.base_url)
+            .complete(report.as_bytes())
             .await
             .unwrap();
-        assert_eq!(response.status(), 202);
+        assert_eq!((answer.status, answer.attempts), (202, 1));
     }
 
     async fn get(&self, path: &str) -> (u16, String) {

@@ -7,6 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::qr::*;
+use common::scheme::*;
 use common::*;
 use serde_json::{json, Value};
 
@@ -24,6 +25,7 @@ impl PayShap {
         let mut config = db.config();
         config.payshap.qr_enabled = true;
         config.payments.pay_timeout_ms = 10_000;
+        with_demo_signing(&mut config);
         let server = TestServer::start(config).await;
         Self {
             _db: db,
@@ -32,7 +34,12 @@ impl PayShap {
         }
     }
 
+    /// Posts `body`; to a PayShap inbound path as the scheme simulator, signed, with the
+    /// answer's signature checked.
     async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        if qrswitch::payshap::inbound::is_signed_path(path) {
+            return self.send_signed(path, body.to_string().as_bytes()).await;
+        }
         let response = self
             .http
             .post(format!("{}{path}", self.server.base_url))
@@ -43,6 +50,17 @@ impl PayShap {
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn send_signed(&self, path: &str, body: &[u8]) -> (u16, Value) {
+        let answer = scheme_client(&self.server.base_url)
+            .send(path, body, None, None)
+            .await
+            .unwrap();
+        if !answer.raw.is_empty() {
+            assert_eq!(answer.signature, Some(Ok(())), "every answer is signed");
+        }
+        (answer.status, answer.body)
     }
 
     async fn register(
@@ -87,9 +105,10 @@ impl PayShap {
             request["accountAgent"] = json!({ "bicfi": bicfi });
         }
         let body = json!({
+            "schema": "IdentifierDeterminationRequest",
             "messageIdentifiers": { "messageIdentification": new_id(), "creationDateTime": now_text() },
             "request": request,
-            "supplementaryData": { "customData1": "kept" },
+            "supplementaryData": { "customData1": "kept", "nested": { "dropped": true } },
         });
         let (status, answer) = self
             .post("/identifiers/inbound/identifier-determination-sync", &body)
@@ -106,7 +125,7 @@ impl PayShap {
         proxy: Value,
     ) -> u16 {
         let body = completion_report(uetr, message_id, outcome, amount, proxy);
-        self.post("/transactions/inbound/credit-transfer-completion", &body)
+        self.send_signed(qrswitch::payshap::COMPLETION_PATH, body.as_bytes())
             .await
             .0
     }
@@ -168,17 +187,30 @@ async fn every_reason_code_scenario(backend: Backend) {
         match reason {
             None => {
                 assert_eq!(info["outcome"], "SUCCESSFUL", "{status}: {answer}");
-                assert_eq!(info["accountInformation"]["creationDate"], "2019-03-14");
+                assert_eq!(
+                    info["accountInformation"]["creationDate"],
+                    "2019-03-14T00:00:00Z"
+                );
+                assert_eq!(info["accountInformation"]["proxy"]["namespace"], "shop");
+                assert_eq!(
+                    info["accountInformation"]["traditionalIdentifier"],
+                    json!({ "schema": "GENERIC", "value": COLLECTION_ACCOUNT })
+                );
                 assert_eq!(info["accountInformation"]["proxy"]["value"], number);
                 assert_eq!(info["accountInformation"]["proxy"]["schema"], "MOBILE");
                 assert_eq!(info["accountOwner"]["knownAsName"], "Corner Shop");
                 assert_eq!(info["accountOwner"]["legalName"], "Corner Shop (Pty) Ltd");
-                assert_eq!(answer["supplementaryData"]["customData1"], "kept");
+                assert_eq!(
+                    answer["supplementaryData"],
+                    json!({ "customData1": "kept" })
+                );
             }
             Some(code) => {
-                assert_eq!(info["outcome"], "UNSUCCESSFUL", "{status}");
+                assert_eq!(info["outcome"], "FAILED", "{status}");
                 assert_eq!(info["reasonCode"], code, "{status}");
-                assert!(info["description"].as_str().unwrap().chars().count() <= 35);
+                let text = info["reasonDescription"].as_str().unwrap();
+                assert!(!text.is_empty() && text.chars().count() <= 35);
+                assert!(info.get("accountInformation").is_none());
                 assert!(
                     info.get("accountOwner").is_none(),
                     "no owner on a negative answer"
@@ -210,7 +242,16 @@ async fn every_reason_code_scenario(backend: Backend) {
             Some(BANK_BIC),
         )
         .await;
-    assert_eq!(information(&answer)["outcome"], "SUCCESSFUL", "{answer}");
+    let info = information(&answer);
+    assert_eq!(info["outcome"], "SUCCESSFUL", "{answer}");
+    assert!(
+        info["accountInformation"].get("proxy").is_none(),
+        "{answer}"
+    );
+    assert_eq!(
+        info["accountInformation"]["traditionalIdentifier"]["value"],
+        "62001234567"
+    );
     ps.server.stop().await;
 }
 on_both_backends!(
@@ -222,13 +263,13 @@ async fn malformed_requests_get_the_failure_response(backend: Backend) {
     let ps = PayShap::start(backend).await;
     let path = "/identifiers/inbound/identifier-determination-sync";
     let (status, answer) = ps.post(path, &json!("not an object")).await;
-    assert_eq!((status, answer["code"].as_str()), (400, Some("FF02")));
+    assert_eq!((status, code_of(&answer)), (400, Some("FF02")));
     let (status, answer) = ps
         .resolve(json!({ "schema": "MOBILE", "value": "0821234567" }), None)
         .await
         .into_pair();
     assert_eq!(
-        (status, answer["code"].as_str()),
+        (status, code_of(&answer)),
         (400, Some("CH21")),
         "namespace required"
     );
@@ -237,7 +278,7 @@ async fn malformed_requests_get_the_failure_response(backend: Backend) {
         .await
         .into_pair();
     assert_eq!(
-        (status, answer["code"].as_str()),
+        (status, code_of(&answer)),
         (400, Some("CH21")),
         "bicfi required"
     );
@@ -248,45 +289,66 @@ async fn malformed_requests_get_the_failure_response(backend: Backend) {
         )
         .await
         .into_pair();
-    assert_eq!((status, answer["code"].as_str()), (400, Some("FF02")));
+    assert_eq!((status, code_of(&answer)), (400, Some("FF02")));
     let no_uetr = json!({
         "messageIdentifiers": { "messageIdentification": "m", "creationDateTime": now_text() },
         "request": { "verificationIdentification": "1", "identifier": mobile("0821234567") },
     });
     let (status, answer) = ps.post(path, &no_uetr).await;
-    assert_eq!((status, answer["code"].as_str()), (400, Some("CH21")));
+    assert_eq!((status, code_of(&answer)), (400, Some("CH21")));
     let mut bad_uetr = no_uetr.clone();
     bad_uetr["request"]["uetr"] = "not-a-uuid".into();
     let (status, answer) = ps.post(path, &bad_uetr).await;
-    assert_eq!((status, answer["code"].as_str()), (400, Some("FF02")));
+    assert_eq!((status, code_of(&answer)), (400, Some("FF02")));
     let completion = "/transactions/inbound/credit-transfer-completion";
     let (status, answer) = ps
         .post(completion, &json!({ "status": { "outcome": "APPROVED" } }))
         .await;
-    assert_eq!((status, answer["code"].as_str()), (400, Some("CH21")));
+    assert_eq!((status, code_of(&answer)), (400, Some("CH21")));
     let uetr = uuid::Uuid::new_v4().to_string();
     assert_eq!(
         ps.complete(&uetr, "m1", "APPROVED", "12.345", mobile("0821234567"))
             .await,
-        400
+        422,
+        "fractions of a cent break a rule"
     );
     assert_eq!(
         ps.complete(&uetr, "m1", "MAYBE", "12.34", mobile("0821234567"))
             .await,
         400
     );
-    let stored: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE aggregate_type <> 'Proxy'")
-            .fetch_one(ps.server.app().store.views().pool())
-            .await
-            .unwrap();
-    assert_eq!(stored, 0, "malformed messages store nothing");
+    let count = |sql: &'static str| {
+        let pool = ps.server.app().store.views().pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM events WHERE aggregate_type NOT IN ('Proxy', 'HeldMessage')")
+            .await,
+        0,
+        "malformed messages change nothing"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM events WHERE aggregate_type = 'HeldMessage'").await,
+        3,
+        "each authentic but unreadable completion is held as it came"
+    );
     ps.server.stop().await;
 }
 on_both_backends!(
     malformed_requests_get_the_failure_response,
     super::malformed_requests_get_the_failure_response
 );
+
+/// The ZA RPP code a failure response's `detail` starts with.
+fn code_of(answer: &Value) -> Option<&str> {
+    assert!(answer["message"].is_string(), "{answer}");
+    answer["detail"].as_str()?.split(' ').next()
+}
 
 trait IntoPair {
     fn into_pair(self) -> (u16, Value);
@@ -485,7 +547,10 @@ async fn qr_linked_payshap_payment(backend: Backend) {
     let info = information(&answer);
     assert_eq!(info["outcome"], "SUCCESSFUL", "{answer}");
     assert_eq!(info["accountOwner"]["knownAsName"], "Demo Store Rosebank");
-    assert_eq!(answer["supplementaryData"]["amount"]["value"], "49.99");
+    assert_eq!(
+        answer["supplementaryData"],
+        json!({ "customData1": "kept", "tranId": tran_id, "amountDue": "49.99", "currency": "ZAR" })
+    );
 
     let uetr = uuid::Uuid::new_v4().to_string();
     assert_eq!(

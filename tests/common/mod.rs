@@ -5,6 +5,7 @@
 pub mod contract;
 pub mod process;
 pub mod qr;
+pub mod scheme;
 
 use std::sync::Arc;
 

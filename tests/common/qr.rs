@@ -227,25 +227,3 @@ pub fn with_partners(
     config.payments.sweep_grace_ms = 500;
     config
 }
-
-/// A PayShap `PaymentStatusReport` (credit transfer completion) for a credit to `proxy`.
-pub fn completion_report(
-    uetr: &str,
-    message_id: &str,
-    outcome: &str,
-    amount: &str,
-    proxy: Value,
-) -> Value {
-    json!({
-        "messageIdentifiers": { "messageIdentification": message_id, "creationDateTime": now_text() },
-        "transactionIdentifiers": { "endToEndIdentification": format!("E2E-{}", &uetr[..8]),
-                                    "transactionIdentification": "TX1", "uetr": uetr },
-        "status": { "outcome": outcome, "reasons": [] },
-        "originalTransaction": {
-            "amount": { "value": amount, "currency": "ZAR" },
-            "creditorAccount": { "proxy": proxy },
-            "debtor": { "name": "Payer Person" },
-        },
-        "schemeData": { "clearingSystem": "ZA_RPP" },
-    })
-}
