@@ -105,14 +105,15 @@ impl App {
         if config.payshap.signing.is_some() && config.payshap.collection_account.is_empty() {
             tracing::warn!("payshap.collection_account is not set: proxy answers carry no traditionalIdentifier");
         }
+        let cache = config.database.aggregate_cache_entries;
         Ok(Arc::new(Self {
-            payments: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
-            proxies: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
-            resolutions: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
-            payshap: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
-            fee_schedules: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
-            statements: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
-            held_messages: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), ()),
+            payments: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), (), cache),
+            proxies: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), (), cache),
+            resolutions: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), (), cache),
+            payshap: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), (), cache),
+            fee_schedules: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), (), cache),
+            statements: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), (), cache),
+            held_messages: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), (), cache),
             config,
             store,
             projectors,

@@ -1,13 +1,17 @@
-//! Executing commands: load the aggregate, decide, append with optimistic concurrency, and
-//! wake the projectors. Every event carries who asked, on which request, and when.
+//! Executing commands: take the aggregate (from memory when it is there), decide, append
+//! with optimistic concurrency, and wake the projectors and the local waiters. Every event
+//! carries who asked, on which request, and when.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use cqrs_es::persist::PersistedEventStore;
-use cqrs_es::{Aggregate, AggregateError, CqrsFramework, EventEnvelope, EventStore, Query};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventRepository, PersistedEventStore};
+use cqrs_es::{Aggregate, AggregateError, EventEnvelope, EventStore, Query};
+use lru::LruCache;
 use projections::runner::Wakeup;
 
 use crate::store::{EventRepository, Store};
@@ -44,14 +48,32 @@ impl CommandMetadata {
 }
 
 /// Runs commands for one aggregate type.
+///
+/// Recently used aggregates stay in memory (at most `cache_entries`). A command decides on
+/// the cached state and appends with the sequence it expects; when another writer (another
+/// instance, or a concurrent request here) got there first the append conflicts, and the
+/// command is decided again on the state refreshed from the store. A refusal, or a command
+/// that changes nothing, is never answered from a cached state alone: the state is refreshed
+/// first, because an event it has not seen may change the answer.
 pub struct CommandBus<A: Aggregate + 'static> {
-    cqrs: CqrsFramework<A, PersistedEventStore<EventRepository, A>>,
-    reader: PersistedEventStore<EventRepository, A>,
+    store: PersistedEventStore<EventRepository, A>,
+    /// For reading only the events after the cached sequence.
+    repo: EventRepository,
+    services: A::Services,
+    cache: Mutex<LruCache<String, Cached<A>>>,
+    announce: AnnounceCommits,
+}
+
+/// An aggregate as of its `sequence`-th event.
+#[derive(Clone)]
+struct Cached<A> {
+    aggregate: A,
+    sequence: usize,
 }
 
 impl<A> CommandBus<A>
 where
-    A: Aggregate + 'static,
+    A: Aggregate + Clone + 'static,
     A::Command: Clone,
 {
     pub fn new(
@@ -59,40 +81,132 @@ where
         wakeup: Wakeup,
         waiters: Arc<CommitWaiters>,
         services: A::Services,
+        cache_entries: usize,
     ) -> Self {
-        let event_store = PersistedEventStore::new_event_store(store.event_repository());
-        let announce: Box<dyn Query<A>> = Box::new(AnnounceCommits { wakeup, waiters });
+        let capacity = NonZeroUsize::new(cache_entries).unwrap_or(NonZeroUsize::MIN);
         Self {
-            cqrs: CqrsFramework::new(event_store, vec![announce], services),
-            reader: PersistedEventStore::new_event_store(store.event_repository()),
+            store: PersistedEventStore::new_event_store(store.event_repository()),
+            repo: store.event_repository(),
+            services,
+            cache: Mutex::new(LruCache::new(capacity)),
+            announce: AnnounceCommits { wakeup, waiters },
         }
+    }
+
+    fn cached(&self, aggregate_id: &str) -> Option<Cached<A>> {
+        self.lock().get(aggregate_id).cloned()
+    }
+
+    fn remember(&self, aggregate_id: &str, aggregate: A, sequence: usize) {
+        self.lock().put(
+            aggregate_id.to_owned(),
+            Cached {
+                aggregate,
+                sequence,
+            },
+        );
+    }
+
+    fn forget(&self, aggregate_id: &str) {
+        self.lock().pop(aggregate_id);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, Cached<A>>> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The aggregate as the store has it now: the cached state brought up to date with the
+    /// events committed after it (one small read), or loaded whole.
+    async fn refresh(&self, aggregate_id: &str) -> Result<Cached<A>, AggregateError<A::Error>> {
+        let Some(mut cached) = self.cached(aggregate_id) else {
+            let context = self.store.load_aggregate(aggregate_id).await?;
+            let fresh = Cached {
+                aggregate: context.aggregate,
+                sequence: context.current_sequence,
+            };
+            self.remember(aggregate_id, fresh.aggregate.clone(), fresh.sequence);
+            return Ok(fresh);
+        };
+        let newer = self
+            .repo
+            .get_last_events::<A>(aggregate_id, cached.sequence)
+            .await?;
+        if newer.is_empty() {
+            return Ok(cached);
+        }
+        for serialized in newer {
+            let sequence = serialized.sequence;
+            let envelope = EventEnvelope::<A>::try_from(serialized)?;
+            cached.aggregate.apply(envelope.payload);
+            cached.sequence = sequence;
+        }
+        self.remember(aggregate_id, cached.aggregate.clone(), cached.sequence);
+        Ok(cached)
     }
 
     /// The aggregate as its events say now (empty if it has none).
     pub async fn load(&self, aggregate_id: &str) -> Result<A, AggregateError<A::Error>> {
-        Ok(self.reader.load_aggregate(aggregate_id).await?.aggregate)
+        Ok(self.refresh(aggregate_id).await?.aggregate)
     }
 
-    /// Executes `command`, retrying on an optimistic-concurrency conflict. After
-    /// [`CONFLICT_ATTEMPTS`] the conflict is returned to the caller.
+    /// Executes `command` and returns the aggregate as it stands after it, retrying on an
+    /// optimistic-concurrency conflict. After [`CONFLICT_ATTEMPTS`] the conflict is returned
+    /// to the caller.
     pub async fn execute(
         &self,
         aggregate_id: &str,
         command: A::Command,
         metadata: &CommandMetadata,
-    ) -> Result<(), AggregateError<A::Error>> {
+    ) -> Result<A, AggregateError<A::Error>> {
         let mut attempt = 1;
+        let mut fresh = false;
         loop {
-            let result = self
-                .cqrs
-                .execute_with_metadata(aggregate_id, command.clone(), metadata.to_map())
+            let state = match self.cached(aggregate_id) {
+                Some(cached) if !fresh => cached,
+                _ => {
+                    fresh = true;
+                    self.refresh(aggregate_id).await?
+                }
+            };
+            let mut context = EventStoreAggregateContext {
+                aggregate_id: aggregate_id.to_owned(),
+                aggregate: state.aggregate,
+                current_sequence: state.sequence,
+                current_snapshot: None,
+            };
+            let sink = EventSink::default();
+            let decided = context
+                .aggregate
+                .handle(command.clone(), &self.services, &sink)
                 .await;
-            match result {
+            let events = sink.collect().await;
+            if !fresh && (decided.is_err() || events.is_empty()) {
+                fresh = true; // check against the store before refusing or doing nothing
+                continue;
+            }
+            decided.map_err(AggregateError::UserError)?;
+            if events.is_empty() {
+                return Ok(context.aggregate);
+            }
+            let after = context.aggregate.clone();
+            let sequence = context.current_sequence + events.len();
+            match self.store.commit(events, context, metadata.to_map()).await {
+                Ok(committed) => {
+                    self.remember(aggregate_id, after.clone(), sequence);
+                    self.announce.dispatch(aggregate_id, &committed).await;
+                    return Ok(after);
+                }
                 Err(AggregateError::AggregateConflict) if attempt < CONFLICT_ATTEMPTS => {
                     tracing::debug!(aggregate_id, attempt, "aggregate conflict; retrying");
+                    fresh = true;
                     attempt += 1;
+                    self.forget(aggregate_id);
                 }
-                other => return other,
+                Err(other) => {
+                    // Whether it committed is unknown: the next use reads the store.
+                    self.forget(aggregate_id);
+                    return Err(other);
+                }
             }
         }
     }

@@ -327,6 +327,10 @@ pub struct DatabaseConfig {
     pub acquire_timeout_ms: u64,
     /// Apply pending migrations when `serve` starts.
     pub migrate_on_start: bool,
+    /// Aggregates kept in memory per aggregate type (entries), so that a command decides
+    /// without reading the store first. A payment with its request message is a few KiB:
+    /// 4,096 entries of each type stay well within tens of MiB.
+    pub aggregate_cache_entries: usize,
 }
 
 impl Default for DatabaseConfig {
@@ -336,6 +340,7 @@ impl Default for DatabaseConfig {
             max_connections: 16,
             acquire_timeout_ms: 5_000,
             migrate_on_start: true,
+            aggregate_cache_entries: 4_096,
         }
     }
 }

@@ -128,7 +128,7 @@ async fn execute(app: &App, tran_id: &str, command: PaymentCommand) -> Result<()
         .execute(tran_id, command, &system_metadata())
         .await
     {
-        Ok(()) => Ok(()),
+        Ok(_) => Ok(()),
         Err(AggregateError::UserError(PaymentError::DeliveryNotInState(_))) => Err(
             ApiError::conflict("the delivery is not in a state that allows this"),
         ),

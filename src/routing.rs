@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aggregates::{AuthorisationOutcome, PaymentCommand, PaymentError, Stage};
+use aggregates::{AuthorisationOutcome, Payment, PaymentCommand, PaymentError, Stage};
 use chrono::Utc;
 use cqrs_es::AggregateError;
 use serde_json::Value;
@@ -22,20 +22,21 @@ use crate::qr_api::wire::{ErrorDetail, ErrorType, Institution};
 /// Party recorded on events the switch causes by itself.
 pub const SYSTEM_PARTY: &str = "qrswitch";
 
-/// Sends the authorisation of `tran_id` if it is matched and nobody has yet.
-pub async fn drive(app: Arc<App>, tran_id: String) {
+/// Sends the authorisation of `tran_id` if it is matched and nobody has yet. `payment` is
+/// its state as the caller just left it, so that an unmatched payment costs nothing here.
+pub async fn drive(app: Arc<App>, tran_id: String, payment: Payment) {
+    if payment.stage() != Stage::Matched {
+        return;
+    }
     if let Err(error) = try_drive(&app, &tran_id).await {
         tracing::error!(tran_id, %error, "authorisation routing failed; the payment will time out");
     }
 }
 
 async fn try_drive(app: &App, tran_id: &str) -> Result<(), AggregateError<PaymentError>> {
-    let payment = app.payments.load(tran_id).await?;
-    if payment.stage() != Stage::Matched {
-        return Ok(());
-    }
     let metadata = system_metadata();
-    match app
+    // The claim is decided on the store's latest state: only one caller wins it.
+    let payment = match app
         .payments
         .execute(
             tran_id,
@@ -44,12 +45,11 @@ async fn try_drive(app: &App, tran_id: &str) -> Result<(), AggregateError<Paymen
         )
         .await
     {
-        Ok(()) => {}
+        Ok(payment) => payment,
         // Another caller claimed it first; it will send.
         Err(AggregateError::UserError(PaymentError::NotAwaitingAuthorisation)) => return Ok(()),
         Err(other) => return Err(other),
-    }
-    let payment = app.payments.load(tran_id).await?;
+    };
     let (Some(request), Some(scan)) = (payment.request(), payment.scan()) else {
         return Ok(());
     };
@@ -89,7 +89,7 @@ async fn try_drive(app: &App, tran_id: &str) -> Result<(), AggregateError<Paymen
         )
         .await
     {
-        Ok(()) => Ok(()),
+        Ok(_) => Ok(()),
         Err(AggregateError::UserError(PaymentError::AlreadyFinal)) => {
             // The POS already has its answer (timed out); a reversal is queued.
             tracing::warn!(

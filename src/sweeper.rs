@@ -44,7 +44,7 @@ pub async fn sweep(app: &App) -> Result<usize, sqlx::Error> {
             .execute(&tran_id, command, &system_metadata())
             .await
         {
-            Ok(()) => {
+            Ok(_) => {
                 timed_out += 1;
                 tracing::warn!(tran_id, "payment timed out by the deadline sweeper");
             }

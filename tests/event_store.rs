@@ -86,7 +86,7 @@ async fn concurrent_scans_on_one_payment_record_exactly_one(backend: Backend) {
         let mut refused = 0;
         for racer in racers {
             match racer.await.unwrap() {
-                Ok(()) => accepted += 1,
+                Ok(_) => accepted += 1,
                 Err(AggregateError::UserError(PaymentError::AlreadyScanned {
                     by_same_partner: false,
                 })) => refused += 1,

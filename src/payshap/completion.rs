@@ -147,7 +147,7 @@ async fn apply_to_payment(
         at: Utc::now(),
     };
     match app.payments.execute(tran_id, command, metadata).await {
-        Ok(()) => Ok(None),
+        Ok(_) => Ok(None),
         Err(AggregateError::UserError(refusal)) => {
             tracing::warn!(uetr, tran_id, %refusal, "PayShap credit cannot pay its QR payment: refund required");
             let command = PayShapCommand::MarkUnapplied {

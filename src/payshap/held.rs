@@ -57,7 +57,7 @@ pub async fn hold(
         },
     };
     match app.held_messages.execute(&id, command, &metadata).await {
-        Ok(()) => {
+        Ok(_) => {
             tracing::warn!(uetr = uetr.as_deref().unwrap_or("?"), trace_id = message.trace_id.as_deref().unwrap_or(""), %reason, "inbound message held for the back office");
             metrics::counter!("qrswitch_payshap_messages_held_total").increment(1);
             Ok(())

@@ -281,7 +281,7 @@ async fn record(
         .await
     {
         // The same request again: it was recorded the first time.
-        Ok(()) | Err(AggregateError::UserError(ResolutionError::AlreadyRecorded)) => Ok(()),
+        Ok(_) | Err(AggregateError::UserError(ResolutionError::AlreadyRecorded)) => Ok(()),
         Err(other) => Err(other),
     }
 }

@@ -113,6 +113,7 @@ async fn record(
     app.payments
         .execute(&tran_id, command, &metadata)
         .await
+        .map(drop)
         .map_err(|error| about(advice_error(error)))
 }
 

@@ -273,7 +273,8 @@ pub async fn notify_scan(
         received_at: now,
         hold_until: now + chrono::Duration::milliseconds(app.config.payments.scan_hold_ms as i64),
     };
-    app.payments
+    let payment = app
+        .payments
         .execute(
             tran_id.as_str(),
             command,
@@ -283,14 +284,14 @@ pub async fn notify_scan(
         .map_err(|e| about(e.into()))?;
     // The partner gets its 202 now; the authorisation (which may wait for the customer's
     // consent) goes out in the background.
-    spawn_routing(&app, tran_id.as_str());
+    spawn_routing(&app, tran_id.as_str(), payment);
     Ok(HttpResponse::Accepted().finish())
 }
 
-fn spawn_routing(app: &web::Data<App>, tran_id: &str) {
+fn spawn_routing(app: &web::Data<App>, tran_id: &str, payment: Payment) {
     let app: Arc<App> = app.clone().into_inner();
     let runtime = app.runtime.clone();
-    runtime.spawn(routing::drive(app, tran_id.to_owned()));
+    runtime.spawn(routing::drive(app, tran_id.to_owned(), payment));
 }
 
 pub async fn pay(
@@ -325,7 +326,8 @@ pub async fn pay(
         received_at: now,
         respond_by,
     };
-    app.payments
+    let payment = app
+        .payments
         .execute(
             tran_id.as_str(),
             command,
@@ -333,10 +335,15 @@ pub async fn pay(
         )
         .await
         .map_err(|e| about(e.into()))?;
-    spawn_routing(&app, tran_id.as_str());
-    let payment = wait_for_outcome(&app, tran_id.as_str(), respond_by)
-        .await
-        .map_err(about)?;
+    let payment = match payment.outcome() {
+        Some(_) => payment, // already answered (a PayShap credit came first)
+        None => {
+            spawn_routing(&app, tran_id.as_str(), payment);
+            wait_for_outcome(&app, tran_id.as_str(), respond_by)
+                .await
+                .map_err(about)?
+        }
+    };
     answer(&app, &request, &payment).map_err(about)
 }
 
@@ -364,7 +371,7 @@ async fn wait_for_outcome(
                 .await
             {
                 // Either we timed it out, or an outcome landed first: reload and answer.
-                Ok(()) | Err(AggregateError::UserError(PaymentError::AlreadyFinal)) => continue,
+                Ok(_) | Err(AggregateError::UserError(PaymentError::AlreadyFinal)) => continue,
                 Err(other) => return Err(other.into()),
             }
         }

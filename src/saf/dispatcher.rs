@@ -203,7 +203,7 @@ async fn park(app: &App, tran_id: &str, delivery_id: &str, reason: &str) -> anyh
         .execute(tran_id, command, &system_metadata())
         .await
     {
-        Ok(()) => {
+        Ok(_) => {
             tracing::warn!(
                 tran_id,
                 delivery_id,
