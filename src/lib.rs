@@ -5,7 +5,8 @@
 //! - [`config`]: TOML file plus environment; every limit with its unit.
 //! - [`store`]: the event store (postgres-es or sqlite-es behind one seam), migrations and
 //!   readiness.
-//! - [`commands`]: executing commands on aggregates with metadata and conflict retries.
+//! - [`commands`]: executing commands on aggregates (cached, with metadata and conflict
+//!   retries); [`append`]: a command's events in one statement.
 //! - [`app`]: shared state, the HTTP server and background tasks of one instance.
 //! - [`http`]: the HTTP surface; [`qr_api`] is its `/qr/v1` part.
 //! - [`emv`]: EMV merchant-presented QR payloads (encode, decode, validate).
@@ -25,6 +26,7 @@
 //! The domain lives in the `aggregates` crate (no I/O) and the read models in `projections`.
 
 pub mod app;
+pub mod append;
 pub mod backoffice;
 pub mod bench;
 pub mod cli;

@@ -117,11 +117,13 @@ impl Store {
     pub fn event_repository(&self) -> EventRepository {
         match &self.pools {
             Pools::Postgres(pool) => {
-                EventRepository::Postgres(PostgresEventRepository::new(pool.clone()))
+                EventRepository::Postgres(PostgresEventRepository::new(pool.clone()), pool.clone())
             }
-            Pools::Sqlite(pool, gate) => {
-                EventRepository::Sqlite(SqliteEventRepository::new(pool.clone()), gate.clone())
-            }
+            Pools::Sqlite(pool, gate) => EventRepository::Sqlite(
+                SqliteEventRepository::new(pool.clone()),
+                pool.clone(),
+                gate.clone(),
+            ),
         }
     }
 
@@ -196,11 +198,12 @@ pub struct StoreStatus {
     pub head_position: i64,
 }
 
-/// The cqrs-es repository for whichever backend is configured.
+/// The cqrs-es repository for whichever backend is configured. Reads go through postgres-es
+/// and sqlite-es; appends are our own single statement (`crate::append`).
 pub enum EventRepository {
-    Postgres(PostgresEventRepository),
+    Postgres(PostgresEventRepository, PgPool),
     /// With the store's write gate, held around each append (see `projections::db`).
-    Sqlite(SqliteEventRepository, WriteGate),
+    Sqlite(SqliteEventRepository, SqlitePool, WriteGate),
 }
 
 impl PersistedEventRepository for EventRepository {
@@ -209,8 +212,8 @@ impl PersistedEventRepository for EventRepository {
         aggregate_id: &str,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
         match self {
-            Self::Postgres(repo) => repo.get_events::<A>(aggregate_id).await,
-            Self::Sqlite(repo, _) => repo.get_events::<A>(aggregate_id).await,
+            Self::Postgres(repo, _) => repo.get_events::<A>(aggregate_id).await,
+            Self::Sqlite(repo, _, _) => repo.get_events::<A>(aggregate_id).await,
         }
     }
 
@@ -220,8 +223,10 @@ impl PersistedEventRepository for EventRepository {
         last_sequence: usize,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
         match self {
-            Self::Postgres(repo) => repo.get_last_events::<A>(aggregate_id, last_sequence).await,
-            Self::Sqlite(repo, _) => repo.get_last_events::<A>(aggregate_id, last_sequence).await,
+            Self::Postgres(repo, _) => repo.get_last_events::<A>(aggregate_id, last_sequence).await,
+            Self::Sqlite(repo, _, _) => {
+                repo.get_last_events::<A>(aggregate_id, last_sequence).await
+            }
         }
     }
 
@@ -230,8 +235,8 @@ impl PersistedEventRepository for EventRepository {
         aggregate_id: &str,
     ) -> Result<Option<SerializedSnapshot>, PersistenceError> {
         match self {
-            Self::Postgres(repo) => repo.get_snapshot::<A>(aggregate_id).await,
-            Self::Sqlite(repo, _) => repo.get_snapshot::<A>(aggregate_id).await,
+            Self::Postgres(repo, _) => repo.get_snapshot::<A>(aggregate_id).await,
+            Self::Sqlite(repo, _, _) => repo.get_snapshot::<A>(aggregate_id).await,
         }
     }
 
@@ -240,11 +245,17 @@ impl PersistedEventRepository for EventRepository {
         events: &[SerializedEvent],
         snapshot_update: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
-        match self {
-            Self::Postgres(repo) => repo.persist::<A>(events, snapshot_update).await,
-            Self::Sqlite(repo, gate) => {
+        match (self, snapshot_update) {
+            (Self::Postgres(_, pool), None) => crate::append::postgres(pool, A::TYPE, events).await,
+            (Self::Sqlite(_, pool, gate), None) => {
                 let _gate = gate.lock().await;
-                repo.persist::<A>(events, snapshot_update).await
+                crate::append::sqlite(pool, A::TYPE, events).await
+            }
+            // Snapshots are not used; should they be, the crates' own path keeps them right.
+            (Self::Postgres(repo, _), snapshot) => repo.persist::<A>(events, snapshot).await,
+            (Self::Sqlite(repo, _, gate), snapshot) => {
+                let _gate = gate.lock().await;
+                repo.persist::<A>(events, snapshot).await
             }
         }
     }
@@ -254,15 +265,15 @@ impl PersistedEventRepository for EventRepository {
         aggregate_id: &str,
     ) -> Result<ReplayStream, PersistenceError> {
         match self {
-            Self::Postgres(repo) => repo.stream_events::<A>(aggregate_id).await,
-            Self::Sqlite(repo, _) => repo.stream_events::<A>(aggregate_id).await,
+            Self::Postgres(repo, _) => repo.stream_events::<A>(aggregate_id).await,
+            Self::Sqlite(repo, _, _) => repo.stream_events::<A>(aggregate_id).await,
         }
     }
 
     async fn stream_all_events<A: Aggregate>(&self) -> Result<ReplayStream, PersistenceError> {
         match self {
-            Self::Postgres(repo) => repo.stream_all_events::<A>().await,
-            Self::Sqlite(repo, _) => repo.stream_all_events::<A>().await,
+            Self::Postgres(repo, _) => repo.stream_all_events::<A>().await,
+            Self::Sqlite(repo, _, _) => repo.stream_all_events::<A>().await,
         }
     }
 }
