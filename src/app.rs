@@ -214,7 +214,9 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
         poll_interval: Duration::from_millis(app.config.projections.poll_interval_ms),
         gather_interval: Duration::from_millis(app.config.projections.gather_interval_ms),
     };
-    let mut background = runner::spawn_all(&app.projectors, &app.wakeup, cadence, cancel.clone());
+    let group =
+        projections::group::ProjectorGroup::new(app.store.views().clone(), app.projectors.clone());
+    let mut background = runner::spawn_all(group, &app.wakeup, cadence, cancel.clone());
     if let Some(pool) = app.store.postgres_pool() {
         let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
         app.waiters.announce_to(sender);

@@ -5,7 +5,8 @@
 //! - [`projection`]: the trait a read model implements and its error type.
 //! - [`projector`]: runs one projection: catch-up from a checkpoint kept in the same
 //!   transaction as the view rows, rebuild from scratch, health for `/ready`.
-//! - [`runner`]: keeps every projector caught up in the background (woken and polling).
+//! - [`group`]: one pass (one transaction, one feed read) for every projection.
+//! - [`runner`]: keeps the projections caught up in the background (woken and polling).
 //! - [`payment_status`]: where each payment stands.
 //! - [`saf_outbox`]: what the switch still owes each partner (store-and-forward).
 //! - [`proxy_registry`] and [`payshap_transfers`]: PayShap proxies and inbound credits.
@@ -17,6 +18,7 @@
 
 pub mod db;
 pub mod feed;
+pub mod group;
 pub mod payment_status;
 pub mod payshap_transfers;
 pub mod projection;

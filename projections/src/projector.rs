@@ -23,7 +23,7 @@ pub const BATCH_SIZE_EVENTS: i64 = 500;
 
 /// First key of the PostgreSQL advisory locks held by projectors; the second key is a hash
 /// of the projection name. Keeps our locks apart from any other user of the database.
-const ADVISORY_LOCK_NAMESPACE: i32 = 0x7172_7377; // "qrsw"
+pub(crate) const ADVISORY_LOCK_NAMESPACE: i32 = 0x7172_7377; // "qrsw"
 
 /// What `/ready` and the metrics know about a projection.
 #[derive(Debug, Default)]
@@ -102,6 +102,16 @@ impl Projector {
                 }
             }
         }
+        self.note_success(applied);
+        Ok(applied)
+    }
+
+    pub(crate) fn projection(&self) -> &dyn Projection {
+        self.projection.as_ref()
+    }
+
+    /// A pass succeeded having applied `applied` events: healthy again, and counted.
+    pub(crate) fn note_success(&self, applied: u64) {
         self.health.set_failure(None);
         if applied > 0 {
             self.health
@@ -110,7 +120,6 @@ impl Projector {
             metrics::counter!("qrswitch_projection_events_applied_total", "projection" => self.name())
                 .increment(applied);
         }
-        Ok(applied)
     }
 
     /// Applies at least every event committed before this call. On PostgreSQL the feed
@@ -254,7 +263,7 @@ pub async fn load_checkpoint(
     )
 }
 
-async fn save_checkpoint(
+pub(crate) async fn save_checkpoint(
     conn: &mut AnyConnection,
     projection: &str,
     at: FeedPosition,

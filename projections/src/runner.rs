@@ -1,4 +1,4 @@
-//! Keeps every projector caught up in the background.
+//! Keeps every projection caught up in the background.
 //!
 //! A projector runs when woken (an in-process commit, or a PostgreSQL notification from
 //! another instance) and at least every poll interval, which bounds the delay if a wake-up
@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::projector::Projector;
+use crate::group::ProjectorGroup;
 
 /// Longest wait between retries of a failing projection: long enough not to flood the logs,
 /// short enough that a fixed database is noticed within half a minute.
@@ -55,25 +55,22 @@ pub struct Cadence {
     pub gather_interval: Duration,
 }
 
-/// Spawns one task per projector. They stop when `cancel` fires.
+/// Spawns the task that keeps every projection caught up, in one pass for all of them. It
+/// stops when `cancel` fires.
 pub fn spawn_all(
-    projectors: &[Arc<Projector>],
+    group: ProjectorGroup,
     wakeup: &Wakeup,
     cadence: Cadence,
     cancel: CancellationToken,
 ) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
-    for projector in projectors {
-        let projector = Arc::clone(projector);
-        let notify = wakeup.subscribe();
-        let cancel = cancel.clone();
-        tasks.spawn(async move { run(projector, notify, cadence, cancel).await });
-    }
+    let notify = wakeup.subscribe();
+    tasks.spawn(async move { run(group, notify, cadence, cancel).await });
     tasks
 }
 
 async fn run(
-    projector: Arc<Projector>,
+    projector: ProjectorGroup,
     notify: Arc<Notify>,
     cadence: Cadence,
     cancel: CancellationToken,
