@@ -43,6 +43,28 @@ pub fn all_projections() -> Vec<Arc<dyn Projection>> {
     ]
 }
 
+/// The views a waiting POS and the store-and-forward queue read.
+const PAYMENT_PATH_PROJECTIONS: [&str; 2] = [
+    projections::payment_status::NAME,
+    projections::saf_outbox::NAME,
+];
+
+/// Projections caught up together, one pass per group: the payment path's views in one
+/// group, the back office's in another, so that a burst of recon work never delays what a
+/// POS or the store-and-forward queue waits on (measured in docs/benchmarks.md).
+fn projection_groups(app: &App) -> Vec<projections::group::ProjectorGroup> {
+    let (payment_path, back_office): (Vec<_>, Vec<_>) = app
+        .projectors
+        .iter()
+        .cloned()
+        .partition(|p| PAYMENT_PATH_PROJECTIONS.contains(&p.name()));
+    [payment_path, back_office]
+        .into_iter()
+        .filter(|members| !members.is_empty())
+        .map(|members| projections::group::ProjectorGroup::new(app.store.views().clone(), members))
+        .collect()
+}
+
 /// State shared by every handler and background task of one instance.
 pub struct App {
     pub config: Config,
@@ -214,9 +236,12 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
         poll_interval: Duration::from_millis(app.config.projections.poll_interval_ms),
         gather_interval: Duration::from_millis(app.config.projections.gather_interval_ms),
     };
-    let group =
-        projections::group::ProjectorGroup::new(app.store.views().clone(), app.projectors.clone());
-    let mut background = runner::spawn_all(group, &app.wakeup, cadence, cancel.clone());
+    let mut background = runner::spawn_all(
+        projection_groups(&app),
+        &app.wakeup,
+        cadence,
+        cancel.clone(),
+    );
     if let Some(pool) = app.store.postgres_pool() {
         let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
         app.waiters.announce_to(sender);

@@ -23,6 +23,8 @@ use serde_json::{json, Value};
 use crate::partner_sim::{self, Mode, SimConfig, SimRunning};
 use crate::scheme_sim::SchemeClient;
 
+mod usage;
+
 /// Longest the switch child gets to report its address.
 const STARTUP_LIMIT: Duration = Duration::from_secs(60);
 /// Longest the store-and-forward queue gets to drain after the load stops.
@@ -100,7 +102,12 @@ impl Drop for Switch {
 }
 
 impl Switch {
-    fn start(database_url: &str, sim: &SimRunning, keys: &BenchKeys) -> anyhow::Result<Self> {
+    fn start(
+        database_url: &str,
+        sim: &SimRunning,
+        keys: &BenchKeys,
+        users: &str,
+    ) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let config = dir.path().join("bench.toml");
         std::fs::write(
@@ -114,7 +121,7 @@ impl Switch {
                  [payshap.signing]\nscheme_public_key = \"{}\"\nprivate_key = \"{}\"\n\n\
                  [[partners]]\nid = \"bench-partner\"\nname = \"Bench Partner\"\n\
                  qr_guid = \"za.co.bench\"\ntemplate_tag = 27\nbase_url = \"{}/qr/v1\"\n\
-                 timeout_ms = 10000\n",
+                 timeout_ms = 10000\n\n{users}",
                 keys.scheme_public.display(),
                 keys.switch_private.display(),
                 sim.base_url()
@@ -195,9 +202,34 @@ fn originator(lane: usize) -> Value {
     })
 }
 
-async fn post(http: &reqwest::Client, url: &str, body: &Value) -> Result<(u16, Value), String> {
+/// Bench-only parties, authenticated as in production (HTTP Basic; the switch remembers a
+/// verified password, so argon2 is paid once per user).
+const RETAILER: (&str, &str) = ("bench-retailer", "bench-retailer-pw");
+const PARTNER: (&str, &str) = ("bench-partner", "bench-partner-pw");
+const OPS: (&str, &str) = ("bench-ops", "bench-ops-pw");
+
+/// `[[users]]` entries for the bench parties.
+fn users_toml() -> anyhow::Result<String> {
+    let mut toml = String::new();
+    for ((name, password), role) in [(RETAILER, "retailer"), (PARTNER, "partner"), (OPS, "ops")] {
+        let hash = crate::security::credentials::hash_password(password)
+            .map_err(|e| anyhow::anyhow!("hashing a bench password: {e}"))?;
+        toml.push_str(&format!(
+            "[[users]]\nname = \"{name}\"\nrole = \"{role}\"\npassword_hash = \"{hash}\"\n\n"
+        ));
+    }
+    Ok(toml)
+}
+
+async fn post(
+    http: &reqwest::Client,
+    url: &str,
+    body: &Value,
+    (user, password): (&str, &str),
+) -> Result<(u16, Value), String> {
     let response = http
         .post(url)
+        .basic_auth(user, Some(password))
         .json(body)
         .send()
         .await
@@ -219,7 +251,7 @@ async fn one_payment(
     let (status, created) = post(http, &format!("{switch}/qr/v1/qrCodes"), &json!({
         "id": id(), "time": now_text(), "originator": originator(lane), "client": client,
         "qrProperties": { "scheme": "EMVCO_MERCHANT", "value": { "amount": 1234, "currency": "710" } },
-    })).await?;
+    }), RETAILER).await?;
     if status != 201 {
         return Err(format!("createQrCode {status}: {created}"));
     }
@@ -236,14 +268,14 @@ async fn one_payment(
         let url = format!("{switch}/qr/v1/payments");
         tokio::spawn(async move {
             let started = Instant::now();
-            (post(&http, &url, &pay_body).await, started)
+            (post(&http, &url, &pay_body, RETAILER).await, started)
         })
     };
     let started = Instant::now();
     let (status, answer) = post(http, &format!("{switch}/qr/v1/scans"), &json!({
         "id": id(), "time": now_text(), "partner": { "id": "bench-partner", "name": "Bench Partner" },
         "tranId": tran_id, "partnerPaymentToken": format!("tok-{lane}"),
-    })).await?;
+    }), PARTNER).await?;
     if status != 202 {
         return Err(format!("notifyScan {status}: {answer}"));
     }
@@ -257,7 +289,7 @@ async fn one_payment(
     let started = Instant::now();
     let (status, answer) = post(http, &format!("{switch}/qr/v1/payments/confirmations"), &json!({
         "id": id(), "requestId": pay_id, "time": now_text(), "thirdPartyIdentifiers": [], "tranId": tran_id,
-    })).await?;
+    }), RETAILER).await?;
     if status != 202 {
         return Err(format!("confirmPayment {status}: {answer}"));
     }
@@ -341,7 +373,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         switch_password: None,
     })?;
     let keys = BenchKeys::make(scratch.path())?;
-    let switch = Switch::start(&database_url, &sim, &keys)?;
+    let switch = Switch::start(&database_url, &sim, &keys, &users_toml()?)?;
     let base = format!("http://{}", switch.addr);
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(options.lanes * 2 + 16)
@@ -354,6 +386,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
             "schema": "MOBILE", "namespace": "bench", "value": "0821234567", "knownAsName": "Bench",
             "legalName": "Bench (Pty) Ltd", "accountCreationDate": "2020-01-01", "status": "active",
         }),
+        OPS,
     )
     .await
     .map_err(anyhow::Error::msg)?;
@@ -363,6 +396,8 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(500)).await; // the registry view catches up
 
     let m = Arc::new(Measurements::default());
+    let switch_pid = switch.child.id();
+    let usage_before = usage::Usage::now(switch_pid, &database_url).await;
     let started = Instant::now();
     let deadline = started + options.duration;
     let mut lanes = tokio::task::JoinSet::new();
@@ -408,6 +443,9 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         ));
     }
     let peak_mib = switch.peak_memory_mib();
+    let usage_after = usage::Usage::after_flush(switch_pid, &database_url).await;
+    let (switch_cpu_ms, database_cpu_ms, commits) =
+        usage::per_payment(&usage_before, &usage_after, completed);
     drop(switch);
     sim.stop().await;
 
@@ -443,6 +481,10 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         "baseline insert tx/s     {baseline_tps:.1} ({BASELINE_CONNECTIONS} connections, {} s)",
         options.baseline.as_secs()
     );
+    let commits_text = commits.map_or("n/a".to_owned(), |c| format!("{c:.1}"));
+    println!(
+        "per completed payment    switch CPU {switch_cpu_ms:.2} ms, database CPU {database_cpu_ms:.2} ms, database commits {commits_text}"
+    );
     let errors = m.errors.load(Ordering::Relaxed);
     if let Some(first) = m
         .first_error
@@ -455,7 +497,8 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     let (_, _, _, pay_p99) = m.pay.summary();
     let (_, _, _, resolve_p99) = m.resolve.summary();
     println!(
-        "summary: backend={backend} payments_per_s={per_second:.1} baseline_tx_per_s={baseline_tps:.1} ratio={ratio:.3} pay_p99_ms={pay_p99:.1} resolve_p99_ms={resolve_p99:.2} errors={errors}"
+        "summary: backend={backend} payments_per_s={per_second:.1} baseline_tx_per_s={baseline_tps:.1} ratio={ratio:.3} pay_p99_ms={pay_p99:.1} resolve_p99_ms={resolve_p99:.2} switch_cpu_ms_per_payment={switch_cpu_ms:.2} db_cpu_ms_per_payment={database_cpu_ms:.2} db_commits_per_payment={commits_text} peak_mib={:.1} errors={errors}",
+        peak_mib.unwrap_or(0.0)
     );
     if errors > 0 {
         bail!("{errors} errors");

@@ -328,8 +328,8 @@ pub struct DatabaseConfig {
     /// Apply pending migrations when `serve` starts.
     pub migrate_on_start: bool,
     /// Aggregates kept in memory per aggregate type (entries), so that a command decides
-    /// without reading the store first. A payment with its request message is a few KiB:
-    /// 4,096 entries of each type stay well within tens of MiB.
+    /// without reading the store first. A payment with its messages is a few KiB; a payment
+    /// is hot for seconds, so 1,024 covers hundreds of payments a second within a few MiB.
     pub aggregate_cache_entries: usize,
 }
 
@@ -340,7 +340,7 @@ impl Default for DatabaseConfig {
             max_connections: 16,
             acquire_timeout_ms: 5_000,
             migrate_on_start: true,
-            aggregate_cache_entries: 4_096,
+            aggregate_cache_entries: 1_024,
         }
     }
 }

@@ -55,17 +55,20 @@ pub struct Cadence {
     pub gather_interval: Duration,
 }
 
-/// Spawns the task that keeps every projection caught up, in one pass for all of them. It
-/// stops when `cancel` fires.
+/// Spawns one task per group of projections, each keeping its members caught up in one
+/// pass for all of them. They stop when `cancel` fires.
 pub fn spawn_all(
-    group: ProjectorGroup,
+    groups: Vec<ProjectorGroup>,
     wakeup: &Wakeup,
     cadence: Cadence,
     cancel: CancellationToken,
 ) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
-    let notify = wakeup.subscribe();
-    tasks.spawn(async move { run(group, notify, cadence, cancel).await });
+    for group in groups {
+        let notify = wakeup.subscribe();
+        let cancel = cancel.clone();
+        tasks.spawn(async move { run(group, notify, cadence, cancel).await });
+    }
     tasks
 }
 
