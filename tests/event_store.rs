@@ -177,3 +177,91 @@ on_both_backends!(
     refused_command_changes_nothing,
     super::refused_command_changes_nothing
 );
+
+/// Group commit: many appends at once share statements, yet each gets its own answer. Of two
+/// appends to the same stream from the same sequence exactly one wins, whole; the loser gets
+/// a conflict; every uncontested append succeeds; no stream is ever written in part.
+async fn concurrent_appends_each_get_their_own_answer(backend: Backend) {
+    use cqrs_es::persist::{PersistenceError, SerializedEvent};
+    const STREAMS: usize = 24;
+    let db = TestDb::new(backend).await;
+    let app = build_app(&db).await;
+    let events = |stream: usize, writer: &str, count: usize| -> Vec<SerializedEvent> {
+        (1..=count)
+            .map(|sequence| SerializedEvent {
+                aggregate_id: format!("group-{stream}"),
+                sequence,
+                aggregate_type: "Payment".to_owned(),
+                event_type: format!("Written{writer}"),
+                event_version: "1.0".to_owned(),
+                payload: serde_json::json!({ "writer": writer }),
+                metadata: serde_json::json!({}),
+            })
+            .collect()
+    };
+    let barrier = Arc::new(Barrier::new(STREAMS + STREAMS / 2));
+    let mut writers = Vec::new();
+    for stream in 0..STREAMS {
+        // Every other stream has a rival writing three events from the same sequence.
+        let rivals: &[(&str, usize)] = if stream % 2 == 0 {
+            &[("A", 2), ("B", 3)]
+        } else {
+            &[("A", 2)]
+        };
+        for &(writer, count) in rivals {
+            let (app, barrier, batch) = (
+                Arc::clone(&app),
+                Arc::clone(&barrier),
+                events(stream, writer, count),
+            );
+            writers.push(tokio::spawn(async move {
+                barrier.wait().await;
+                let result = app
+                    .store
+                    .event_repository()
+                    .persist::<Payment>(&batch, None)
+                    .await;
+                (stream, writer, result)
+            }));
+        }
+    }
+    let mut winners = std::collections::HashMap::new();
+    for writer in writers {
+        let (stream, name, result) = writer.await.unwrap();
+        match result {
+            Ok(()) => assert!(
+                winners.insert(stream, name).is_none(),
+                "two winners on {stream}"
+            ),
+            Err(PersistenceError::OptimisticLockError) => {
+                assert_eq!(stream % 2, 0, "uncontested {stream} refused")
+            }
+            Err(other) => panic!("stream {stream} writer {name}: {other:?}"),
+        }
+    }
+    assert_eq!(
+        winners.len(),
+        STREAMS,
+        "every stream has exactly one winner"
+    );
+    for (stream, winner) in winners {
+        let stored = app
+            .store
+            .event_repository()
+            .get_events::<Payment>(&format!("group-{stream}"))
+            .await
+            .unwrap();
+        let expected = if winner == "A" { 2 } else { 3 };
+        assert_eq!(stored.len(), expected, "stream {stream}");
+        assert!(
+            stored
+                .iter()
+                .all(|e| e.event_type == format!("Written{winner}")),
+            "stream {stream} mixed"
+        );
+    }
+}
+on_both_backends!(
+    concurrent_appends_each_get_their_own_answer,
+    super::concurrent_appends_each_get_their_own_answer
+);
