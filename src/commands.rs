@@ -149,6 +149,12 @@ where
         Ok(self.refresh(aggregate_id).await?.aggregate)
     }
 
+    /// The aggregate as this instance last saw it, without reading the store: it may be
+    /// behind. For waiters that act only on what it shows and read the store otherwise.
+    pub fn peek(&self, aggregate_id: &str) -> Option<A> {
+        self.cached(aggregate_id).map(|cached| cached.aggregate)
+    }
+
     /// Executes `command` and returns the aggregate as it stands after it, retrying on an
     /// optimistic-concurrency conflict. After [`CONFLICT_ATTEMPTS`] the conflict is returned
     /// to the caller.
@@ -158,11 +164,37 @@ where
         command: A::Command,
         metadata: &CommandMetadata,
     ) -> Result<A, AggregateError<A::Error>> {
+        self.run(aggregate_id, command, metadata, false).await
+    }
+
+    /// As [`Self::execute`], for an id the caller has just minted (a tranId) or that is new
+    /// as a rule (a UETR): the aggregate is taken as empty without reading the store. Were it
+    /// not, the append conflicts and the command is decided again on the stored state.
+    pub async fn execute_new(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        metadata: &CommandMetadata,
+    ) -> Result<A, AggregateError<A::Error>> {
+        self.run(aggregate_id, command, metadata, true).await
+    }
+
+    async fn run(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        metadata: &CommandMetadata,
+        assume_new: bool,
+    ) -> Result<A, AggregateError<A::Error>> {
         let mut attempt = 1;
         let mut fresh = false;
         loop {
             let state = match self.cached(aggregate_id) {
                 Some(cached) if !fresh => cached,
+                None if !fresh && assume_new => Cached {
+                    aggregate: A::default(),
+                    sequence: 0,
+                },
                 _ => {
                     fresh = true;
                     self.refresh(aggregate_id).await?

@@ -56,7 +56,7 @@ pub async fn hold(
             received_at,
         },
     };
-    match app.held_messages.execute(&id, command, &metadata).await {
+    match app.held_messages.execute_new(&id, command, &metadata).await {
         Ok(_) => {
             tracing::warn!(uetr = uetr.as_deref().unwrap_or("?"), trace_id = message.trace_id.as_deref().unwrap_or(""), %reason, "inbound message held for the back office");
             metrics::counter!("qrswitch_payshap_messages_held_total").increment(1);

@@ -277,7 +277,7 @@ async fn record(
     };
     match app
         .resolutions
-        .execute(asked.uetr, command, &metadata)
+        .execute_new(asked.uetr, command, &metadata)
         .await
     {
         // The same request again: it was recorded the first time.

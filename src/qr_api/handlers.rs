@@ -102,8 +102,9 @@ pub async fn create_qr_code(
         issued_at: now,
         expires_at,
     };
+    // The tranId was minted just now: nothing to read first.
     app.payments
-        .execute(
+        .execute_new(
             tran_id.as_str(),
             command,
             &metadata(&request.client.id, &request_id, &request.id),
@@ -355,6 +356,11 @@ async fn wait_for_outcome(
 ) -> Result<Payment, QrApiError> {
     let waiter = app.waiters.wait_for(tran_id);
     loop {
+        // An outcome recorded here is in the cache already; only otherwise read the store
+        // (another instance may have recorded it).
+        if let Some(payment) = app.payments.peek(tran_id).filter(|p| p.outcome().is_some()) {
+            return Ok(payment);
+        }
         let payment = app.payments.load(tran_id).await?;
         if payment.outcome().is_some() {
             return Ok(payment);
