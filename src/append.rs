@@ -50,18 +50,25 @@ fn classify(error: sqlx::Error) -> PersistenceError {
     PersistenceError::ConnectionError(Box::new(error))
 }
 
+/// The stream the events belong to (a command appends to one), and their rows.
+fn prepare(events: &[SerializedEvent]) -> Result<Option<(&str, Vec<Row>)>, PersistenceError> {
+    match events.first() {
+        Some(first) => Ok(Some((first.aggregate_id.as_str(), rows(events)?))),
+        None => Ok(None),
+    }
+}
+
 pub async fn postgres(
     pool: &PgPool,
     aggregate_type: &str,
     events: &[SerializedEvent],
 ) -> Result<(), PersistenceError> {
-    let Some(first) = events.first() else {
+    let Some((aggregate_id, rows)) = prepare(events)? else {
         return Ok(());
     };
-    let rows = rows(events)?;
     sqlx::query(POSTGRES_APPEND)
         .bind(aggregate_type)
-        .bind(&first.aggregate_id)
+        .bind(aggregate_id)
         .bind(rows.iter().map(|r| r.sequence).collect::<Vec<_>>())
         .bind(
             rows.iter()
@@ -86,10 +93,9 @@ pub async fn sqlite(
     aggregate_type: &str,
     events: &[SerializedEvent],
 ) -> Result<(), PersistenceError> {
-    let Some(first) = events.first() else {
+    let Some((aggregate_id, rows)) = prepare(events)? else {
         return Ok(());
     };
-    let rows = rows(events)?;
     let mut builder = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
          payload, metadata) ",
@@ -97,7 +103,7 @@ pub async fn sqlite(
     builder.push_values(&rows, |mut values, row| {
         values
             .push_bind(aggregate_type)
-            .push_bind(&first.aggregate_id)
+            .push_bind(aggregate_id)
             .push_bind(row.sequence)
             .push_bind(&row.event_type)
             .push_bind(&row.event_version)

@@ -32,6 +32,7 @@ pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod digest;
 pub mod emv;
 pub mod http;
 pub mod ops;

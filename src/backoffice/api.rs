@@ -9,7 +9,6 @@ use aggregates::partner_statement::{statement_id, PartnerStatementCommand, Partn
 use aggregates::values::PartyId;
 use chrono::{DateTime, NaiveDate, Utc};
 use cqrs_es::AggregateError;
-use sha2::{Digest, Sha256};
 use tracing_actix_web::RequestId;
 
 use super::day::DayData;
@@ -378,10 +377,7 @@ pub async fn import_statement(
         .filter(|_| known)
         .ok_or_else(|| ApiError::bad_request(format!("{partner:?} is not a configured partner")))?;
     let lines = statement::parse(&body).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let sha256: String = Sha256::digest(&body)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha256 = crate::digest::sha256_hex(&body);
     let file_name = params
         .get("fileName")
         .cloned()

@@ -7,7 +7,6 @@ use aggregates::held_message::{HeldMessageCommand, Received};
 use base64::Engine;
 use chrono::Utc;
 use cqrs_es::AggregateError;
-use sha2::{Digest, Sha256};
 
 use super::inbound::SchemeMessage;
 use super::report;
@@ -25,10 +24,7 @@ pub async fn hold(
     if message.body.is_empty() {
         return Ok(()); // nothing came, nothing to keep
     }
-    let id: String = Sha256::digest(&message.body)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let id = crate::digest::sha256_hex(&message.body);
     let body = match std::str::from_utf8(&message.body) {
         Ok(text) => text.to_owned(),
         Err(_) => format!(
