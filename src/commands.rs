@@ -97,8 +97,17 @@ where
         self.lock().get(aggregate_id).cloned()
     }
 
+    /// Keeps `aggregate` as of `sequence`, unless a newer state is cached already (two
+    /// readers may finish out of order; an older state would only cost a conflict later).
     fn remember(&self, aggregate_id: &str, aggregate: A, sequence: usize) {
-        self.lock().put(
+        let mut cache = self.lock();
+        if cache
+            .peek(aggregate_id)
+            .is_some_and(|c| c.sequence > sequence)
+        {
+            return;
+        }
+        cache.put(
             aggregate_id.to_owned(),
             Cached {
                 aggregate,
