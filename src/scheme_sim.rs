@@ -41,6 +41,8 @@ pub struct SchemeClient {
     signer: Option<SigningKey>,
     switch_key: Option<VerifyingKey>,
     basic: Option<(String, String)>,
+    /// W3C trace context sent with every message, as Electrum sends it.
+    traceparent: Option<String>,
 }
 
 impl SchemeClient {
@@ -58,7 +60,14 @@ impl SchemeClient {
             signer,
             switch_key,
             basic: None,
+            traceparent: None,
         }
+    }
+
+    /// Sends `traceparent` with every message.
+    pub fn with_traceparent(mut self, traceparent: &str) -> Self {
+        self.traceparent = Some(traceparent.to_owned());
+        self
     }
 
     /// Also present HTTP Basic credentials (for a switch that requires both).
@@ -88,7 +97,7 @@ impl SchemeClient {
         if let Some(token) = token {
             request = request.header(signing::HEADER, token);
         }
-        if let Some(traceparent) = traceparent {
+        if let Some(traceparent) = traceparent.or(self.traceparent.as_deref()) {
             request = request.header("traceparent", traceparent);
         }
         if let Some((user, password)) = &self.basic {

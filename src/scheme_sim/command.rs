@@ -27,6 +27,10 @@ pub struct SchemeSimArgs {
     /// The switch's public key, to check its answers; demo key by default.
     #[arg(long, default_value = "examples/keys/demo-switch.pub.pem")]
     pub switch_public_key: PathBuf,
+    /// W3C trace context to send (`00-<trace id>-<span id>-01`); the switch logs the trace
+    /// id with the UETR.
+    #[arg(long)]
+    pub traceparent: Option<String>,
     #[command(subcommand)]
     pub action: SchemeAction,
 }
@@ -71,7 +75,10 @@ pub async fn run(args: SchemeSimArgs) -> anyhow::Result<()> {
     let signer = SigningKey::from_file(&args.key, &args.issuer)?;
     let switch_key =
         VerifyingKey::from_file(&args.switch_public_key, ANSWER_SKEW_MS, ANSWER_MAX_AGE_MS)?;
-    let client = SchemeClient::new(&args.switch_url, Some(signer), Some(switch_key));
+    let mut client = SchemeClient::new(&args.switch_url, Some(signer), Some(switch_key));
+    if let Some(traceparent) = &args.traceparent {
+        client = client.with_traceparent(traceparent);
+    }
     let answer = match args.action {
         SchemeAction::Resolve(target) => {
             let uetr = uuid::Uuid::new_v4().to_string();
