@@ -23,14 +23,18 @@ use serde_json::{json, Value};
 use crate::partner_sim::{self, Mode, SimConfig, SimRunning};
 use crate::scheme_sim::SchemeClient;
 
+mod baseline;
+mod parties;
 mod usage;
+
+use baseline::{baseline, BASELINE_CONNECTIONS};
+
+use parties::{BenchKeys, OPS, PARTNER, RETAILER};
 
 /// Longest the switch child gets to report its address.
 const STARTUP_LIMIT: Duration = Duration::from_secs(60);
 /// Longest the store-and-forward queue gets to drain after the load stops.
 const DRAIN_LIMIT: Duration = Duration::from_secs(60);
-/// Connections the baseline uses: as many as the switch's pool may.
-const BASELINE_CONNECTIONS: u32 = 16;
 
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
@@ -202,25 +206,6 @@ fn originator(lane: usize) -> Value {
     })
 }
 
-/// Bench-only parties, authenticated as in production (HTTP Basic; the switch remembers a
-/// verified password, so argon2 is paid once per user).
-const RETAILER: (&str, &str) = ("bench-retailer", "bench-retailer-pw");
-const PARTNER: (&str, &str) = ("bench-partner", "bench-partner-pw");
-const OPS: (&str, &str) = ("bench-ops", "bench-ops-pw");
-
-/// `[[users]]` entries for the bench parties.
-fn users_toml() -> anyhow::Result<String> {
-    let mut toml = String::new();
-    for ((name, password), role) in [(RETAILER, "retailer"), (PARTNER, "partner"), (OPS, "ops")] {
-        let hash = crate::security::credentials::hash_password(password)
-            .map_err(|e| anyhow::anyhow!("hashing a bench password: {e}"))?;
-        toml.push_str(&format!(
-            "[[users]]\nname = \"{name}\"\nrole = \"{role}\"\npassword_hash = \"{hash}\"\n\n"
-        ));
-    }
-    Ok(toml)
-}
-
 async fn post(
     http: &reqwest::Client,
     url: &str,
@@ -298,39 +283,6 @@ async fn one_payment(
     Ok(())
 }
 
-/// Key pairs made for one run: the switch verifies the simulated scheme's signatures and
-/// signs its answers, as in production.
-struct BenchKeys {
-    scheme_private: String,
-    scheme_public: std::path::PathBuf,
-    switch_private: std::path::PathBuf,
-    switch_public: String,
-}
-
-impl BenchKeys {
-    fn make(dir: &std::path::Path) -> anyhow::Result<Self> {
-        use crate::payshap::signing::generate_pair;
-        let (scheme_private, scheme_public) = generate_pair()?;
-        let (switch_private, switch_public) = generate_pair()?;
-        let keys = Self {
-            scheme_private,
-            scheme_public: dir.join("scheme.pub.pem"),
-            switch_private: dir.join("switch.pem"),
-            switch_public,
-        };
-        std::fs::write(&keys.scheme_public, scheme_public)?;
-        std::fs::write(&keys.switch_private, switch_private)?;
-        Ok(keys)
-    }
-
-    fn client(&self, base_url: &str) -> anyhow::Result<SchemeClient> {
-        use crate::payshap::signing::{SigningKey, VerifyingKey};
-        let signer = SigningKey::from_pem(self.scheme_private.as_bytes(), "bench-scheme")?;
-        let verifier = VerifyingKey::from_pem(self.switch_public.as_bytes(), 60_000, 300_000)?;
-        Ok(SchemeClient::new(base_url, Some(signer), Some(verifier)))
-    }
-}
-
 /// One signed resolution, its answer's signature checked.
 async fn resolve_once(scheme: &SchemeClient, m: &Measurements) {
     let started = Instant::now();
@@ -373,7 +325,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         switch_password: None,
     })?;
     let keys = BenchKeys::make(scratch.path())?;
-    let switch = Switch::start(&database_url, &sim, &keys, &users_toml()?)?;
+    let switch = Switch::start(&database_url, &sim, &keys, &parties::users_toml()?)?;
     let base = format!("http://{}", switch.addr);
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(options.lanes * 2 + 16)
@@ -504,57 +456,4 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         bail!("{errors} errors");
     }
     Ok(())
-}
-
-/// Single-row insert transactions per second into an events-shaped table on the same store,
-/// from as many connections as the switch may use.
-async fn baseline(database_url: &str, duration: Duration) -> anyhow::Result<f64> {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::any::AnyPoolOptions::new()
-        .max_connections(BASELINE_CONNECTIONS)
-        .connect(database_url)
-        .await?;
-    let table = format!("bench_baseline_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!(
-        "CREATE TABLE {table} (aggregate_type text NOT NULL, aggregate_id text NOT NULL,
-            sequence bigint NOT NULL, event_type text NOT NULL, event_version text NOT NULL,
-            payload text NOT NULL, metadata text NOT NULL,
-            PRIMARY KEY (aggregate_type, aggregate_id, sequence))"
-    ))
-    .execute(&pool)
-    .await?;
-    let inserted = Arc::new(AtomicU64::new(0));
-    let deadline = Instant::now() + duration;
-    let payload =
-        json!({ "PaymentRequested": { "amount": { "minor_units": 1234, "currency": "710" },
-        "message": { "id": id(), "tranId": "0123456789abcdef0123456789abcdef" } } })
-        .to_string();
-    let mut workers = tokio::task::JoinSet::new();
-    for worker in 0..BASELINE_CONNECTIONS {
-        let (pool, table, inserted, payload) = (
-            pool.clone(),
-            table.clone(),
-            Arc::clone(&inserted),
-            payload.clone(),
-        );
-        workers.spawn(async move {
-            let sql = format!("INSERT INTO {table} VALUES ('Payment', $1, 1, 'PaymentRequested', '1.0', $2, '{{}}')");
-            let mut n = 0u64;
-            while Instant::now() < deadline {
-                let key = format!("{worker}-{n}");
-                if sqlx::query(&sql).bind(key).bind(&payload).execute(&pool).await.is_ok() {
-                    inserted.fetch_add(1, Ordering::Relaxed);
-                }
-                n += 1;
-            }
-        });
-    }
-    let started = Instant::now();
-    while workers.join_next().await.is_some() {}
-    let elapsed = started.elapsed().as_secs_f64();
-    sqlx::query(&format!("DROP TABLE {table}"))
-        .execute(&pool)
-        .await?;
-    pool.close().await;
-    Ok(inserted.load(Ordering::Relaxed) as f64 / elapsed)
 }
