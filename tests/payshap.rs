@@ -131,14 +131,7 @@ impl PayShap {
     }
 
     async fn event_types(&self, aggregate_type: &str, id: &str) -> Vec<String> {
-        sqlx::query_scalar(
-            "SELECT event_type FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence",
-        )
-        .bind(aggregate_type)
-        .bind(id)
-        .fetch_all(self.server.app().store.views().pool())
-        .await
-        .unwrap()
+        stored_event_types(&self.server.app(), aggregate_type, id).await
     }
 }
 

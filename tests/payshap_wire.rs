@@ -68,14 +68,7 @@ impl Scheme {
     }
 
     async fn event_types(&self, aggregate_type: &str, id: &str) -> Vec<String> {
-        sqlx::query_scalar(
-            "SELECT event_type FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence",
-        )
-        .bind(aggregate_type)
-        .bind(id)
-        .fetch_all(self.server.app().store.views().pool())
-        .await
-        .unwrap()
+        stored_event_types(&self.server.app(), aggregate_type, id).await
     }
 
     async fn exceptions_today(&self) -> Vec<Value> {
@@ -560,13 +553,7 @@ async fn a_completion_is_delivered_until_answered() {
     let answer = sender.await.unwrap();
     assert_eq!(answer.status, 202);
     assert!(answer.attempts > 1, "delivered {} time(s)", answer.attempts);
-    let types: Vec<String> = sqlx::query_scalar(
-        "SELECT event_type FROM events WHERE aggregate_type = 'PayShapTransfer' AND aggregate_id = $1 ORDER BY sequence",
-    )
-    .bind(&id)
-    .fetch_all(server.app().store.views().pool())
-    .await
-    .unwrap();
+    let types = stored_event_types(&server.app(), "PayShapTransfer", &id).await;
     assert_eq!(types, ["CompletionReceived", "Credited"]);
     server.stop().await;
 }

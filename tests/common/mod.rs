@@ -267,3 +267,15 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// The types of one aggregate's stored events, in sequence order.
+pub async fn stored_event_types(app: &App, aggregate_type: &str, id: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT event_type FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence",
+    )
+    .bind(aggregate_type)
+    .bind(id)
+    .fetch_all(app.store.views().pool())
+    .await
+    .unwrap()
+}
