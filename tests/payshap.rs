@@ -131,7 +131,7 @@ impl PayShap {
     }
 
     async fn event_types(&self, aggregate_type: &str, id: &str) -> Vec<String> {
-        stored_event_types(&self.server.app(), aggregate_type, id).await
+        stored_event_types(self.server.app(), aggregate_type, id).await
     }
 }
 

@@ -68,7 +68,7 @@ impl Scheme {
     }
 
     async fn event_types(&self, aggregate_type: &str, id: &str) -> Vec<String> {
-        stored_event_types(&self.server.app(), aggregate_type, id).await
+        stored_event_types(self.server.app(), aggregate_type, id).await
     }
 
     async fn exceptions_today(&self) -> Vec<Value> {
@@ -553,7 +553,7 @@ async fn a_completion_is_delivered_until_answered() {
     let answer = sender.await.unwrap();
     assert_eq!(answer.status, 202);
     assert!(answer.attempts > 1, "delivered {} time(s)", answer.attempts);
-    let types = stored_event_types(&server.app(), "PayShapTransfer", &id).await;
+    let types = stored_event_types(server.app(), "PayShapTransfer", &id).await;
     assert_eq!(types, ["CompletionReceived", "Credited"]);
     server.stop().await;
 }
