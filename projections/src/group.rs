@@ -16,9 +16,7 @@ use sqlx::AnyConnection;
 use crate::db::{Backend, ViewDb};
 use crate::feed::{self, FeedPosition};
 use crate::projection::ProjectionError;
-use crate::projector::{
-    load_checkpoint, save_checkpoint, Projector, ADVISORY_LOCK_NAMESPACE, BATCH_SIZE_EVENTS,
-};
+use crate::projector::{save_checkpoint, Projector, ADVISORY_LOCK_NAMESPACE, BATCH_SIZE_EVENTS};
 
 pub struct ProjectorGroup {
     db: ViewDb,
@@ -139,11 +137,6 @@ impl ProjectorGroup {
         &self,
         conn: &mut AnyConnection,
     ) -> Result<Vec<FeedPosition>, ProjectionError> {
-        if self.projectors.len() == 1 {
-            return Ok(vec![
-                load_checkpoint(conn, self.projectors[0].name()).await?,
-            ]);
-        }
         let rows: Vec<(String, i64, i64)> =
             sqlx::query_as("SELECT projection, commit_tx, position FROM projection_checkpoints")
                 .fetch_all(&mut *conn)

@@ -398,7 +398,8 @@ pub async fn import_statement(
         received_at: Utc::now(),
     };
     let id = statement_id(&partner, day);
-    app.statements
+    let version = app
+        .statements
         .execute(&id, command, &metadata)
         .await
         .map_err(|e| match e {
@@ -407,12 +408,7 @@ pub async fn import_statement(
                 | PartnerStatementError::MixedCurrencies { .. }),
             ) => ApiError::bad_request(refusal.to_string()),
             other => ApiError::internal("importing a partner statement", &other),
-        })?;
-    let version = app
-        .statements
-        .load(&id)
-        .await
-        .map_err(|e| ApiError::internal("reading a partner statement", &e))?
+        })?
         .version();
     // Matching right after an import sees the file.
     catch_up_recon(&app).await?;

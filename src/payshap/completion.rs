@@ -55,18 +55,14 @@ pub async fn credit_transfer_completion(
     let command = PayShapCommand::RecordCompletion {
         completion: to_completion(completion, proxy_known, tran_id.clone()),
     };
-    app.payshap
+    let transfer = app
+        .payshap
         .execute(&uetr, command, &metadata)
         .await
         .map_err(|e| FailureResponse::unavailable("recording a PayShap completion", &e))?;
     if !proxy_known {
         held::hold(&app, &message, &request_id, "credit for an unknown proxy").await?;
     }
-    let transfer = app
-        .payshap
-        .load(&uetr)
-        .await
-        .map_err(|e| FailureResponse::unavailable("loading a PayShap transfer", &e))?;
     if let (true, Some(tran_id)) = (transfer.is_credited(), tran_id) {
         // Also on redelivery: if applying failed last time, it is tried again (idempotent).
         if let Some(refusal) = apply_to_payment(&app, &uetr, &tran_id, amount, &metadata).await? {
