@@ -5,6 +5,10 @@ use qrswitch::config::Config;
 use qrswitch::store::Store;
 use qrswitch::{app, rebuild, telemetry};
 
+/// See the note on `mimalloc` in Cargo.toml: the switch allocates many small values per request.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
