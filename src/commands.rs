@@ -238,10 +238,11 @@ where
                     return Ok(after);
                 }
                 Err(AggregateError::AggregateConflict) if attempt < CONFLICT_ATTEMPTS => {
+                    // The cached state is still a true prefix of the stream (it only ever
+                    // holds committed states): the retry reads just the events after it.
                     tracing::debug!(aggregate_id, attempt, "aggregate conflict; retrying");
                     fresh = true;
                     attempt += 1;
-                    self.forget(aggregate_id);
                 }
                 Err(other) => {
                     // Whether it committed is unknown: the next use reads the store.

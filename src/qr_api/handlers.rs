@@ -24,6 +24,7 @@ use crate::commands::CommandMetadata;
 use crate::emv::{MerchantAccount, PayloadSpec, QrScheme};
 use crate::routing;
 use crate::security::{mask, Party, Role};
+use crate::waiters::{WaitGuard, Wake};
 
 /// Longest a waiting `pay` sleeps between looks at its payment, should a wake-up be lost.
 const PAY_RECHECK_MS: u64 = 1_000;
@@ -327,6 +328,9 @@ pub async fn pay(
         received_at: now,
         respond_by,
     };
+    // Registered before the command: every later commit on the payment wakes it, and the
+    // state the command returns is the store's as of its own commit.
+    let waiter = app.waiters.wait_for(tran_id.as_str());
     let payment = app
         .payments
         .execute(
@@ -340,7 +344,7 @@ pub async fn pay(
         Some(_) => payment, // already answered (a PayShap credit came first)
         None => {
             spawn_routing(&app, tran_id.as_str(), payment);
-            wait_for_outcome(&app, tran_id.as_str(), respond_by)
+            wait_for_outcome(&app, &waiter, tran_id.as_str(), respond_by)
                 .await
                 .map_err(about)?
         }
@@ -349,21 +353,26 @@ pub async fn pay(
 }
 
 /// Waits until the payment has its outcome, timing it out at `respond_by`.
+///
+/// An outcome recorded here is in the aggregate cache before the waiter wakes; the store is
+/// read only when another instance announced a commit, or when the re-check timer fires
+/// (a lost announcement costs at most [`PAY_RECHECK_MS`]).
 async fn wait_for_outcome(
     app: &App,
+    waiter: &WaitGuard<'_>,
     tran_id: &str,
     respond_by: DateTime<Utc>,
 ) -> Result<Payment, QrApiError> {
-    let waiter = app.waiters.wait_for(tran_id);
+    let mut wake = waiter.taken();
     loop {
-        // An outcome recorded here is in the cache already; only otherwise read the store
-        // (another instance may have recorded it).
         if let Some(payment) = app.payments.peek(tran_id).filter(|p| p.outcome().is_some()) {
             return Ok(payment);
         }
-        let payment = app.payments.load(tran_id).await?;
-        if payment.outcome().is_some() {
-            return Ok(payment);
+        if wake == Wake::ReadStore {
+            let payment = app.payments.load(tran_id).await?;
+            if payment.outcome().is_some() {
+                return Ok(payment);
+            }
         }
         let now = Utc::now();
         if now >= respond_by {
@@ -376,17 +385,21 @@ async fn wait_for_outcome(
                 )
                 .await
             {
-                // Either we timed it out, or an outcome landed first: reload and answer.
-                Ok(_) | Err(AggregateError::UserError(PaymentError::AlreadyFinal)) => continue,
+                // We timed it out (the cache has it), or an outcome landed first: look again.
+                Ok(_) => continue,
+                Err(AggregateError::UserError(PaymentError::AlreadyFinal)) => {
+                    wake = Wake::ReadStore;
+                    continue;
+                }
                 Err(other) => return Err(other.into()),
             }
         }
         let left = (respond_by - now).to_std().unwrap_or_default();
         let pause = left.min(Duration::from_millis(PAY_RECHECK_MS));
-        tokio::select! {
-            () = waiter.notified() => {}
-            () = tokio::time::sleep(pause) => {}
-        }
+        wake = tokio::select! {
+            woken = waiter.notified() => woken,
+            () = tokio::time::sleep(pause) => Wake::ReadStore,
+        };
     }
 }
 
