@@ -43,23 +43,26 @@ pub fn all_projections() -> Vec<Arc<dyn Projection>> {
     ]
 }
 
-/// The views a waiting POS and the store-and-forward queue read.
-const PAYMENT_PATH_PROJECTIONS: [&str; 2] = [
-    projections::payment_status::NAME,
+/// Projections that get a pass of their own: the outbox, which the store-and-forward queue
+/// waits on (a payment is complete only once its advice is delivered), and the status view,
+/// which the deadline sweeper reads. The back office's views share one pass.
+const OWN_PASS_PROJECTIONS: [&str; 2] = [
     projections::saf_outbox::NAME,
+    projections::payment_status::NAME,
 ];
 
-/// Projections caught up together, one pass per group: the payment path's views in one
-/// group, the back office's in another, so that a burst of recon work never delays what a
-/// POS or the store-and-forward queue waits on (measured in docs/benchmarks.md).
+/// Projections caught up in groups, one pass per group, each group on its own task: a burst
+/// of recon work never delays the outbox, and the outbox's pass (two statements per payment)
+/// does not wait behind the status view's (measured in docs/benchmarks.md).
 fn projection_groups(app: &App) -> Vec<projections::group::ProjectorGroup> {
-    let (payment_path, back_office): (Vec<_>, Vec<_>) = app
+    let (own, back_office): (Vec<_>, Vec<_>) = app
         .projectors
         .iter()
         .cloned()
-        .partition(|p| PAYMENT_PATH_PROJECTIONS.contains(&p.name()));
-    [payment_path, back_office]
-        .into_iter()
+        .partition(|p| OWN_PASS_PROJECTIONS.contains(&p.name()));
+    own.into_iter()
+        .map(|projector| vec![projector])
+        .chain([back_office])
         .filter(|members| !members.is_empty())
         .map(|members| projections::group::ProjectorGroup::new(app.store.views().clone(), members))
         .collect()
@@ -245,9 +248,18 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
     if let Some(pool) = app.store.postgres_pool() {
         let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
         app.waiters.announce_to(sender);
-        background.spawn(announce_commits(pool.clone(), receiver, cancel.clone()));
+        // Tags this instance's notifications so that it does not wake its own waiters (and
+        // their store reads) a second time for what it committed itself.
+        let instance = uuid::Uuid::new_v4().simple().to_string();
+        background.spawn(announce_commits(
+            pool.clone(),
+            instance.clone(),
+            receiver,
+            cancel.clone(),
+        ));
         background.spawn(wake_on_notifications(
             pool.clone(),
+            instance,
             app.wakeup.clone(),
             Arc::clone(&app.waiters),
             cancel.clone(),
@@ -290,7 +302,7 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
 }
 
 /// Aggregate ids per notification: a NOTIFY payload holds under 8000 bytes, and tranIds are
-/// 32 characters plus a comma.
+/// 32 characters plus a comma (after the 32-character instance tag and its colon).
 const NOTIFY_BATCH_IDS: usize = 200;
 
 /// Tells other instances which aggregates committed here, in batches: whatever has queued up
@@ -300,6 +312,7 @@ const NOTIFY_BATCH_IDS: usize = 200;
 /// lives as long as the app, so a closed channel cannot be what stops it).
 async fn announce_commits(
     pool: PgPool,
+    instance: String,
     mut receiver: tokio::sync::mpsc::UnboundedReceiver<String>,
     cancel: CancellationToken,
 ) {
@@ -320,23 +333,24 @@ async fn announce_commits(
         }
         batch.sort_unstable();
         batch.dedup();
-        if let Err(error) = notify(&pool, &batch.join(",")).await {
+        let payload = format!("{instance}:{}", batch.join(","));
+        if let Err(error) = notify(&pool, &payload).await {
             tracing::warn!(%error, "could not announce commits; other instances rely on polling");
         }
     }
 }
 
+/// One round trip: `synchronous_commit = off` and the NOTIFY go as one simple query, which
+/// PostgreSQL runs as one implicit transaction (rolled back whole on an error, so the pooled
+/// connection is never left inside a transaction). The payload is a literal there, quoted by
+/// doubling its single quotes (standard-conforming strings, PostgreSQL's default).
 async fn notify(pool: &PgPool, payload: &str) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SET LOCAL synchronous_commit = off")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(EVENTS_CHANNEL)
-        .bind(payload)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await
+    let literal = payload.replace('\'', "''");
+    let sql = format!(
+        "SET LOCAL synchronous_commit = off; SELECT pg_notify('{EVENTS_CHANNEL}', '{literal}')"
+    );
+    sqlx::raw_sql(&sql).execute(pool).await?;
+    Ok(())
 }
 
 /// Refuses to serve beyond this machine without users, or in plain HTTP unless allowed.
@@ -363,12 +377,13 @@ fn refuse_unsafe_exposure(app: &App) -> anyhow::Result<()> {
 
 async fn wake_on_notifications(
     pool: PgPool,
+    instance: String,
     wakeup: Wakeup,
     waiters: Arc<CommitWaiters>,
     cancel: CancellationToken,
 ) {
     loop {
-        match listen(&pool, &wakeup, &waiters, &cancel).await {
+        match listen(&pool, &instance, &wakeup, &waiters, &cancel).await {
             Ok(()) => return,
             Err(error) => {
                 tracing::warn!(%error, "event notifications lost; projectors poll until restored");
@@ -384,6 +399,7 @@ async fn wake_on_notifications(
 /// Returns `Ok` when cancelled, `Err` when the connection fails.
 async fn listen(
     pool: &PgPool,
+    instance: &str,
     wakeup: &Wakeup,
     waiters: &CommitWaiters,
     cancel: &CancellationToken,
@@ -395,9 +411,13 @@ async fn listen(
             () = cancel.cancelled() => return Ok(()),
             notification = listener.recv() => {
                 let notification = notification?;
+                let (from, ids) = notification.payload().split_once(':').unwrap_or(("", ""));
+                if from == instance {
+                    continue; // this instance woke its own projectors and waiters already
+                }
                 wakeup.wake_all();
-                for aggregate_id in notification.payload().split(',') {
-                    waiters.wake(aggregate_id);
+                for aggregate_id in ids.split(',').filter(|id| !id.is_empty()) {
+                    waiters.committed_elsewhere(aggregate_id);
                 }
             }
         }
