@@ -189,6 +189,75 @@ async fn projector_never_skips_an_event_committed_late_on_postgres() {
         .is_some());
 }
 
+/// A projection pass is a long transaction of view writes. Enlisted as a view writer, it
+/// must not hold back the feed other passes read (ADR 0008); any other transaction still
+/// does, since it might yet commit events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_pass_in_progress_does_not_hold_back_the_feed_on_postgres() {
+    use projections::feed::{read_after_passes, FeedPosition};
+    let db = TestDb::new(Backend::Postgres).await;
+    let app = build_app(&db).await;
+
+    // Given a transaction in progress that has written (so it has an id).
+    let mut pass = PgConnection::connect(&db.url).await.unwrap();
+    let mut pass_tx = pass.begin().await.unwrap();
+    let xid: i64 = sqlx::query_scalar("SELECT pg_current_xact_id()::text::bigint")
+        .fetch_one(&mut *pass_tx)
+        .await
+        .unwrap();
+    // When an event commits after it.
+    let tran = new_tran_id();
+    app.payments
+        .execute(tran.as_str(), issue_qr(&tran), &metadata("demo-retailer"))
+        .await
+        .unwrap();
+    let views = app.store.views();
+    let mut conn = views.pool().acquire().await.unwrap();
+    let feed_has_it = |events: Vec<projections::feed::StoredEvent>| {
+        events.iter().any(|e| e.aggregate_id == tran.as_str())
+    };
+
+    // Then, not enlisted, the transaction holds the event back.
+    let unlisted = read_after_passes(&mut conn, views.backend(), FeedPosition::START, 500, "")
+        .await
+        .unwrap();
+    assert!(
+        !feed_has_it(unlisted),
+        "an unknown transaction may still write events"
+    );
+
+    // And, enlisted as a view writer, it does not (other databases of the cluster may hold
+    // the horizon back for a moment, hence the bounded wait).
+    let enlisted = views.view_writers().enlist(xid);
+    let writers = views.view_writers().list();
+    assert_eq!(writers, xid.to_string());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut seen = false;
+    while !seen && tokio::time::Instant::now() < deadline {
+        let events = read_after_passes(
+            &mut conn,
+            views.backend(),
+            FeedPosition::START,
+            500,
+            &writers,
+        )
+        .await
+        .unwrap();
+        seen = feed_has_it(events);
+        if !seen {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    assert!(seen, "a view pass in progress held back the feed");
+    drop(enlisted);
+    assert_eq!(
+        views.view_writers().list(),
+        "",
+        "a finished pass is unlisted"
+    );
+    pass_tx.rollback().await.unwrap();
+}
+
 /// A rebuild from the events yields exactly the rows the live projection has, through the
 /// library and through `qrswitch rebuild`.
 async fn rebuild_yields_the_rows_of_the_live_projection(backend: Backend) {

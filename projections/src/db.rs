@@ -30,6 +30,55 @@ pub struct ViewDb {
     backend: Backend,
     pool: AnyPool,
     gate: Option<WriteGate>,
+    view_writers: ViewWriters,
+}
+
+/// Transaction ids (PostgreSQL) of this process's projection passes in progress.
+///
+/// The feed reads only below the oldest transaction still in progress, since any of them
+/// might yet commit events with a lower id. A projection pass writes views, never events, so
+/// its transaction need not hold the feed back; without this, every pass (hundreds of
+/// statements under load) stalled every other group's feed until it committed. Passes of
+/// other processes are not known here and still count, which only costs latency.
+#[derive(Debug, Clone, Default)]
+pub struct ViewWriters(std::sync::Arc<std::sync::Mutex<Vec<i64>>>);
+
+/// A registered pass; dropping it (after its commit or rollback) unregisters it.
+pub struct ViewWriter {
+    writers: ViewWriters,
+    xid: i64,
+}
+
+impl ViewWriters {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<i64>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Registers the transaction `xid` as one that writes views only.
+    pub fn enlist(&self, xid: i64) -> ViewWriter {
+        self.lock().push(xid);
+        ViewWriter {
+            writers: self.clone(),
+            xid,
+        }
+    }
+
+    /// The registered ids as the feed query takes them: comma-separated.
+    pub fn list(&self) -> String {
+        let ids = self.lock();
+        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+    }
+}
+
+impl Drop for ViewWriter {
+    fn drop(&mut self) {
+        let mut ids = self.writers.lock();
+        if let Some(at) = ids.iter().position(|id| *id == self.xid) {
+            ids.swap_remove(at);
+        }
+    }
 }
 
 impl ViewDb {
@@ -38,7 +87,12 @@ impl ViewDb {
             backend,
             pool,
             gate,
+            view_writers: ViewWriters::default(),
         }
+    }
+
+    pub fn view_writers(&self) -> &ViewWriters {
+        &self.view_writers
     }
 
     /// Held for the length of a write on SQLite; `None` (no waiting) on PostgreSQL.
@@ -67,12 +121,11 @@ impl ViewDb {
     pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
         match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            // One round trip: both go as one simple query.
             Backend::Postgres => {
-                let mut tx = self.pool.begin().await?;
-                sqlx::query("SET LOCAL synchronous_commit = off")
-                    .execute(&mut *tx)
-                    .await?;
-                Ok(tx)
+                self.pool
+                    .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
+                    .await
             }
         }
     }

@@ -48,7 +48,8 @@ pub struct StoredEvent {
 impl StoredEvent {
     /// Decodes the payload into the aggregate's event type.
     pub fn decode<E: serde::de::DeserializeOwned>(&self) -> Result<E, ProjectionError> {
-        serde_json::from_value(self.payload.clone()).map_err(|error| ProjectionError::Decode {
+        // Deserialised from the borrowed value: no copy of the whole payload per projection.
+        E::deserialize(&self.payload).map_err(|error| ProjectionError::Decode {
             position: self.feed_position,
             reason: error.to_string(),
         })
@@ -60,7 +61,10 @@ SELECT position, commit_tx, aggregate_type, aggregate_id, sequence, event_type, 
        payload::text AS payload, metadata::text AS metadata
   FROM events
  WHERE (commit_tx, position) > ($1, $2)
-   AND commit_tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+   AND commit_tx < COALESCE(
+         (SELECT MIN(x::text::bigint) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+           WHERE x::text::bigint <> ALL (string_to_array($4, ',')::bigint[])),
+         pg_snapshot_xmax(pg_current_snapshot())::text::bigint)
  ORDER BY commit_tx, position
  LIMIT $3";
 
@@ -79,12 +83,25 @@ pub async fn read_after(
     after: FeedPosition,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, ProjectionError> {
+    read_after_passes(conn, backend, after, limit, "").await
+}
+
+/// As [`read_after`], not held back by the transactions in `view_writers` (comma-separated
+/// ids of transactions that write views only; see [`crate::db::ViewWriters`]).
+pub async fn read_after_passes(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    after: FeedPosition,
+    limit: i64,
+    view_writers: &str,
+) -> Result<Vec<StoredEvent>, ProjectionError> {
     let rows = match backend {
         Backend::Postgres => {
             sqlx::query(POSTGRES_READ)
                 .bind(after.commit_tx)
                 .bind(after.position)
                 .bind(limit)
+                .bind(view_writers)
                 .fetch_all(&mut *conn)
                 .await?
         }

@@ -41,8 +41,10 @@ impl ProjectorGroup {
             .iter()
             .map(|p| format!("('{}')", p.name().replace('\'', "")))
             .collect();
+        // Also takes the pass's transaction id, to enlist it as a view writer.
         let lock_all = format!(
-            "SELECT bool_and(pg_try_advisory_xact_lock({ADVISORY_LOCK_NAMESPACE}, hashtext(n))) \
+            "SELECT bool_and(pg_try_advisory_xact_lock({ADVISORY_LOCK_NAMESPACE}, hashtext(n))), \
+                    pg_current_xact_id()::text::bigint \
              FROM (VALUES {}) AS v(n)",
             names.join(", ")
         );
@@ -96,18 +98,27 @@ impl ProjectorGroup {
     async fn pass(&self) -> Result<Pass, ProjectionError> {
         let _gate = self.db.write_gate().await;
         let mut tx = self.db.begin_write().await?;
+        let mut _enlisted = None;
         if self.db.backend() == Backend::Postgres {
-            let locked: Option<bool> = sqlx::query_scalar(&self.lock_all)
-                .fetch_one(&mut *tx)
-                .await?;
+            let (locked, xid): (Option<bool>, i64) =
+                sqlx::query_as(&self.lock_all).fetch_one(&mut *tx).await?;
             if locked != Some(true) {
                 tx.rollback().await?;
                 return Ok(Pass::HeldElsewhere);
             }
+            _enlisted = Some(self.db.view_writers().enlist(xid));
         }
         let checkpoints = self.checkpoints(&mut tx).await?;
         let from = checkpoints.iter().min().copied().unwrap_or_default();
-        let events = feed::read_after(&mut tx, self.db.backend(), from, BATCH_SIZE_EVENTS).await?;
+        let writers = self.db.view_writers().list();
+        let events = feed::read_after_passes(
+            &mut tx,
+            self.db.backend(),
+            from,
+            BATCH_SIZE_EVENTS,
+            &writers,
+        )
+        .await?;
         let Some(last) = events.last().map(|e| e.feed_position) else {
             tx.rollback().await?;
             return Ok(Pass::CaughtUp);

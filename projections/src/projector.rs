@@ -208,20 +208,33 @@ impl Projector {
     async fn apply_next_batch(&self) -> Result<BatchOutcome, ProjectionError> {
         let _gate = self.db.write_gate().await;
         let mut tx = self.db.begin_write().await?;
+        let mut _enlisted = None;
         if self.db.backend() == Backend::Postgres {
-            let locked: bool =
-                sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1, hashtext($2))")
-                    .bind(ADVISORY_LOCK_NAMESPACE)
-                    .bind(self.name())
-                    .fetch_one(&mut *tx)
-                    .await?;
+            // The transaction id enlists this pass as a view writer (see `ViewWriters`).
+            let (locked, xid): (bool, i64) = sqlx::query_as(
+                "SELECT pg_try_advisory_xact_lock($1, hashtext($2)),
+                        pg_current_xact_id()::text::bigint",
+            )
+            .bind(ADVISORY_LOCK_NAMESPACE)
+            .bind(self.name())
+            .fetch_one(&mut *tx)
+            .await?;
             if !locked {
                 tx.rollback().await?;
                 return Ok(BatchOutcome::HeldElsewhere);
             }
+            _enlisted = Some(self.db.view_writers().enlist(xid));
         }
         let after = load_checkpoint(&mut tx, self.name()).await?;
-        let events = feed::read_after(&mut tx, self.db.backend(), after, BATCH_SIZE_EVENTS).await?;
+        let writers = self.db.view_writers().list();
+        let events = feed::read_after_passes(
+            &mut tx,
+            self.db.backend(),
+            after,
+            BATCH_SIZE_EVENTS,
+            &writers,
+        )
+        .await?;
         let Some(last) = events.last() else {
             tx.rollback().await?;
             return Ok(BatchOutcome::CaughtUp);
