@@ -183,12 +183,45 @@ async fn partner_down_then_up_every_advice_arrives_once(backend: Backend) {
     let live = projections::saf_outbox::all(&views).await.unwrap();
     assert_eq!(live.len(), 3);
     assert!(live.iter().all(|row| row.status == "DELIVERED"));
+    // The final answer released each claim and counted its attempt: the bookkeeping shows
+    // every send the partner saw (failed ones and the acknowledged one), no claim, no error.
+    let bookkeeping = || async {
+        sqlx::query_as::<_, (String, i64, Option<String>, Option<String>)>(
+            "SELECT a.delivery_id, a.attempts, a.claimed_by, a.last_error
+               FROM saf_attempts a ORDER BY a.delivery_id",
+        )
+        .fetch_all(&views)
+        .await
+        .unwrap()
+    };
+    let attempts = bookkeeping().await;
+    assert_eq!(attempts.len(), 3);
+    for (row, (delivery_id, tried, claimed_by, last_error)) in live.iter().zip(&attempts) {
+        assert_eq!(&row.delivery_id, delivery_id);
+        let advice_id = serde_json::from_str::<Value>(&row.message).unwrap()["id"].clone();
+        let sent = received
+            .iter()
+            .filter(|r| r.message_id.as_deref() == advice_id.as_str())
+            .count();
+        assert_eq!(
+            *tried,
+            i64::try_from(sent).unwrap(),
+            "{delivery_id}: attempts"
+        );
+        assert_eq!(claimed_by, &None, "{delivery_id}: claim released");
+        assert_eq!(last_error, &None, "{delivery_id}: delivered");
+    }
     app.projector(projections::saf_outbox::NAME)
         .unwrap()
         .rebuild(&|_, _| {})
         .await
         .unwrap();
     assert_eq!(projections::saf_outbox::all(&views).await.unwrap(), live);
+    assert_eq!(
+        bookkeeping().await,
+        attempts,
+        "a rebuild leaves attempts alone"
+    );
     switch.stop().await;
     sim.stop().await;
 }

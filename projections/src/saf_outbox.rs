@@ -1,6 +1,14 @@
 //! The store-and-forward outbox: every delivery the switch owes a partner, from the payment
 //! events. The dispatcher reads it; its retry bookkeeping lives beside it in `saf_attempts`,
-//! which is not part of this projection (attempts are not events; see ADR 0004).
+//! which is not part of this projection (attempts are not events; see ADR 0004) and which a
+//! rebuild leaves alone.
+//!
+//! Two writes to `saf_attempts` ride along in this projection's transaction because they
+//! follow from events and would otherwise cost the dispatcher a statement and a commit of its
+//! own per delivery: a scheduled delivery gets its bookkeeping row (due at once; an existing
+//! row is kept), and a delivery's final answer releases the claim the dispatcher held while
+//! sending and counts that attempt. The release only touches a claimed row, so replaying the
+//! events (a rebuild) changes nothing there.
 
 use aggregates::{AdviceKind, Payment, PaymentEvent};
 use async_trait::async_trait;
@@ -75,7 +83,7 @@ impl Projection for SafOutboxProjection {
                      VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', $8, $9)
                      ON CONFLICT (delivery_id) DO NOTHING",
                 )
-                .bind(delivery_id)
+                .bind(delivery_id.clone())
                 .bind(&event.aggregate_id)
                 .bind(partner_id.as_str())
                 .bind(kind)
@@ -86,12 +94,21 @@ impl Projection for SafOutboxProjection {
                 .bind(sequence)
                 .execute(&mut *conn)
                 .await?;
+                sqlx::query(
+                    "INSERT INTO saf_attempts (delivery_id, attempts, next_attempt_at, age_from)
+                     VALUES ($1, 0, $2, $2) ON CONFLICT (delivery_id) DO NOTHING",
+                )
+                .bind(delivery_id)
+                .bind(to_view_text(scheduled_at))
+                .execute(&mut *conn)
+                .await?;
             }
             PaymentEvent::AdviceDelivered {
                 delivery_id,
                 status,
                 delivered_at,
             } => {
+                release_claim(conn, &delivery_id, &to_view_text(delivered_at)).await?;
                 finish(
                     conn,
                     &delivery_id,
@@ -109,6 +126,7 @@ impl Projection for SafOutboxProjection {
                 refused_at,
             } => {
                 let outcome = format!("{status}: {reason}");
+                release_claim(conn, &delivery_id, &to_view_text(refused_at)).await?;
                 finish(
                     conn,
                     &delivery_id,
@@ -154,6 +172,26 @@ async fn finish(
     .bind(finished_at)
     .bind(outcome)
     .bind(sequence)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The final answer of a claimed delivery: count the attempt that got it and drop the
+/// claim. Unclaimed rows (a replay, or a claim another instance let go) stay as they are.
+async fn release_claim(
+    conn: &mut AnyConnection,
+    delivery_id: &str,
+    answered_at: &str,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "UPDATE saf_attempts
+            SET attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL,
+                last_attempt_at = $2, last_error = NULL
+          WHERE delivery_id = $1 AND claimed_by IS NOT NULL",
+    )
+    .bind(delivery_id)
+    .bind(answered_at)
     .execute(&mut *conn)
     .await?;
     Ok(())

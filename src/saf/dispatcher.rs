@@ -10,7 +10,7 @@ use std::time::Duration;
 use aggregates::{DeliveryResult, DeliveryStatus, Payment, PaymentCommand, PaymentError};
 use chrono::Utc;
 use cqrs_es::AggregateError;
-use projections::saf_outbox::{self, OutboxRow};
+use projections::saf_outbox::OutboxRow;
 use serde_json::{json, Value};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
@@ -47,6 +47,9 @@ pub async fn run(app: Arc<App>, wake: Arc<Notify>, cancel: CancellationToken) {
         .collect();
     let poll = Duration::from_millis(app.config.saf.poll_interval_ms.max(MIN_ROUND_GAP_MS));
     let mut gauges_due = tokio::time::Instant::now();
+    if let Err(error) = queue::register_new(app.store.views()).await {
+        tracing::warn!(%error, "store-and-forward bookkeeping not caught up; retried next start");
+    }
     loop {
         if let Err(error) = round(&app, &slots, &claimant).await {
             tracing::warn!(%error, "store-and-forward round failed; retrying");
@@ -73,7 +76,6 @@ async fn round(
     claimant: &str,
 ) -> Result<(), sqlx::Error> {
     let db = app.store.views();
-    queue::register_new(db).await?;
     for partner in &app.config.partners {
         let Some(slots) = slots.get(&partner.id) else {
             continue;
@@ -85,15 +87,15 @@ async fn round(
         let lease = chrono::Duration::milliseconds(
             (partner.timeout_ms + app.config.saf.claim_margin_ms) as i64,
         );
-        for delivery_id in queue::claim(db, &partner.id, free, claimant, lease).await? {
+        for row in queue::claim(db, &partner.id, free, claimant, lease).await? {
             let Ok(permit) = Arc::clone(slots).try_acquire_owned() else {
-                queue::unclaim(db, &delivery_id).await?;
+                queue::unclaim(db, &row.delivery_id).await?;
                 continue;
             };
             let app = Arc::clone(app);
             let partner = partner.clone();
             app.runtime.clone().spawn(async move {
-                deliver(&app, &partner, &delivery_id, permit).await;
+                deliver(&app, &partner, &row, permit).await;
             });
         }
     }
@@ -115,22 +117,16 @@ async fn update_gauges(app: &App) -> Result<(), sqlx::Error> {
 }
 
 /// Sends one claimed delivery and records what came of it. Holds its partner slot throughout.
-async fn deliver(
-    app: &App,
-    partner: &PartnerConfig,
-    delivery_id: &str,
-    _slot: OwnedSemaphorePermit,
-) {
-    if let Err(error) = try_deliver(app, partner, delivery_id).await {
+async fn deliver(app: &App, partner: &PartnerConfig, row: &OutboxRow, _slot: OwnedSemaphorePermit) {
+    if let Err(error) = try_deliver(app, partner, row).await {
+        let delivery_id = &row.delivery_id;
         tracing::warn!(delivery_id, %error, "delivery bookkeeping failed; the claim will lapse and it is retried");
     }
 }
 
-async fn try_deliver(app: &App, partner: &PartnerConfig, delivery_id: &str) -> anyhow::Result<()> {
+async fn try_deliver(app: &App, partner: &PartnerConfig, row: &OutboxRow) -> anyhow::Result<()> {
     let db = app.store.views();
-    let Some(row) = saf_outbox::find(db.pool(), delivery_id).await? else {
-        return Ok(());
-    };
+    let delivery_id = row.delivery_id.as_str();
     // The aggregate, not the view, says whether this still needs sending: the view may lag
     // behind an answer recorded a moment ago.
     let payment = app.payments.load(&row.tran_id).await?;
@@ -138,7 +134,7 @@ async fn try_deliver(app: &App, partner: &PartnerConfig, delivery_id: &str) -> a
         queue::unclaim(db, delivery_id).await?;
         return Ok(());
     }
-    let message = wire_message(&row, &payment, partner);
+    let message = wire_message(row, &payment, partner);
     let outcome = send(app, partner, &row.kind, &message).await;
     let label = match &outcome {
         SendOutcome::Final(DeliveryResult::Acknowledged { .. }) => "acknowledged",
@@ -154,13 +150,11 @@ async fn try_deliver(app: &App, partner: &PartnerConfig, delivery_id: &str) -> a
                 result,
                 at: Utc::now(),
             };
+            // The outbox projection releases the claim and counts this attempt when it
+            // applies the answer; until then the claim keeps other rounds away.
             app.payments
                 .execute(&row.tran_id, command, &system_metadata())
                 .await?;
-            // Nothing more to send; far in the future until the outbox shows it finished.
-            let later =
-                Utc::now() + chrono::Duration::milliseconds(app.config.saf.backoff_cap_ms as i64);
-            queue::release(db, delivery_id, later, None).await?;
         }
         SendOutcome::Unknown(reason) => {
             let attempts = queue::attempts(db, delivery_id).await?;

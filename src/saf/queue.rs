@@ -8,12 +8,15 @@
 //! SQLite the claim runs under the single write lock.
 
 use chrono::{DateTime, Duration, Utc};
+use projections::saf_outbox::OutboxRow;
 use projections::time::to_view_text;
 use projections::{Backend, ViewDb};
 use serde::Serialize;
 use sqlx::FromRow;
 
-/// Gives every pending delivery its bookkeeping row (due at once).
+/// Gives every pending delivery without one its bookkeeping row (due at once). The outbox
+/// projection writes that row with the outbox row; this catches up rows written before it
+/// did, once when the dispatcher starts.
 pub async fn register_new(db: &ViewDb) -> Result<u64, sqlx::Error> {
     let _gate = db.write_gate().await;
     let done = sqlx::query(
@@ -28,16 +31,21 @@ pub async fn register_new(db: &ViewDb) -> Result<u64, sqlx::Error> {
     Ok(done.rows_affected())
 }
 
+/// Claims and returns the claimed outbox rows in one statement (one round trip per round,
+/// not one more per delivery).
 const CLAIM_POSTGRES: &str = "
-UPDATE saf_attempts SET claimed_by = $3, claimed_until = $4
- WHERE delivery_id IN (
-    SELECT a.delivery_id FROM saf_attempts a JOIN saf_outbox o ON o.delivery_id = a.delivery_id
-     WHERE o.status = 'PENDING' AND o.partner_id = $1 AND a.next_attempt_at <= $2
-       AND (a.claimed_until IS NULL OR a.claimed_until < $2)
-     ORDER BY a.next_attempt_at
-     LIMIT $5
-     FOR UPDATE OF a SKIP LOCKED)
-RETURNING delivery_id";
+WITH claimed AS (
+    UPDATE saf_attempts SET claimed_by = $3, claimed_until = $4
+     WHERE delivery_id IN (
+        SELECT a.delivery_id FROM saf_attempts a
+          JOIN saf_outbox o ON o.delivery_id = a.delivery_id
+         WHERE o.status = 'PENDING' AND o.partner_id = $1 AND a.next_attempt_at <= $2
+           AND (a.claimed_until IS NULL OR a.claimed_until < $2)
+         ORDER BY a.next_attempt_at
+         LIMIT $5
+         FOR UPDATE OF a SKIP LOCKED)
+    RETURNING delivery_id)
+SELECT o.* FROM saf_outbox o JOIN claimed c ON c.delivery_id = o.delivery_id";
 
 const CLAIM_SQLITE: &str = "
 UPDATE saf_attempts SET claimed_by = $3, claimed_until = $4
@@ -49,29 +57,50 @@ UPDATE saf_attempts SET claimed_by = $3, claimed_until = $4
      LIMIT $5)
 RETURNING delivery_id";
 
-/// Claims up to `limit` due deliveries to `partner_id` for `lease`.
+/// Claims up to `limit` due deliveries to `partner_id` for `lease`, with their outbox rows.
 pub async fn claim(
     db: &ViewDb,
     partner_id: &str,
     limit: usize,
     claimant: &str,
     lease: Duration,
-) -> Result<Vec<String>, sqlx::Error> {
+) -> Result<Vec<OutboxRow>, sqlx::Error> {
     let now = Utc::now();
-    let sql = match db.backend() {
-        Backend::Postgres => CLAIM_POSTGRES,
-        Backend::Sqlite => CLAIM_SQLITE,
-    };
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let _gate = db.write_gate().await;
     let mut tx = db.begin_write().await?;
-    let claimed: Vec<String> = sqlx::query_scalar(sql)
-        .bind(partner_id)
-        .bind(to_view_text(now))
-        .bind(claimant)
-        .bind(to_view_text(now + lease))
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&mut *tx)
-        .await?;
+    let claimed: Vec<OutboxRow> = match db.backend() {
+        Backend::Postgres => {
+            sqlx::query_as(CLAIM_POSTGRES)
+                .bind(partner_id)
+                .bind(to_view_text(now))
+                .bind(claimant)
+                .bind(to_view_text(now + lease))
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?
+        }
+        Backend::Sqlite => {
+            // SQLite has no UPDATE inside WITH: claim, then read the rows, under one lock.
+            let ids: Vec<String> = sqlx::query_scalar(CLAIM_SQLITE)
+                .bind(partner_id)
+                .bind(to_view_text(now))
+                .bind(claimant)
+                .bind(to_view_text(now + lease))
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut rows = Vec::with_capacity(ids.len());
+            for id in ids {
+                let row = sqlx::query_as("SELECT * FROM saf_outbox WHERE delivery_id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                rows.extend(row);
+            }
+            rows
+        }
+    };
     tx.commit().await?;
     Ok(claimed)
 }
