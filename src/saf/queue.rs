@@ -12,7 +12,8 @@ use projections::saf_outbox::OutboxRow;
 use projections::time::to_view_text;
 use projections::{Backend, ViewDb};
 use serde::Serialize;
-use sqlx::FromRow;
+use sqlx::any::AnyArguments;
+use sqlx::{Arguments, FromRow};
 
 /// Gives every pending delivery without one its bookkeeping row (due at once). The outbox
 /// projection writes that row with the outbox row; this catches up rows written before it
@@ -66,28 +67,29 @@ pub async fn claim(
     lease: Duration,
 ) -> Result<Vec<OutboxRow>, sqlx::Error> {
     let now = Utc::now();
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let args = || -> Result<AnyArguments<'static>, sqlx::Error> {
+        let mut args = AnyArguments::default();
+        args.add(partner_id.to_owned())
+            .map_err(sqlx::Error::Encode)?;
+        args.add(to_view_text(now)).map_err(sqlx::Error::Encode)?;
+        args.add(claimant.to_owned()).map_err(sqlx::Error::Encode)?;
+        args.add(to_view_text(now + lease))
+            .map_err(sqlx::Error::Encode)?;
+        args.add(i64::try_from(limit).unwrap_or(i64::MAX))
+            .map_err(sqlx::Error::Encode)?;
+        Ok(args)
+    };
     let _gate = db.write_gate().await;
     let mut tx = db.begin_write().await?;
     let claimed: Vec<OutboxRow> = match db.backend() {
         Backend::Postgres => {
-            sqlx::query_as(CLAIM_POSTGRES)
-                .bind(partner_id)
-                .bind(to_view_text(now))
-                .bind(claimant)
-                .bind(to_view_text(now + lease))
-                .bind(limit)
+            sqlx::query_as_with(CLAIM_POSTGRES, args()?)
                 .fetch_all(&mut *tx)
                 .await?
         }
         Backend::Sqlite => {
             // SQLite has no UPDATE inside WITH: claim, then read the rows, under one lock.
-            let ids: Vec<String> = sqlx::query_scalar(CLAIM_SQLITE)
-                .bind(partner_id)
-                .bind(to_view_text(now))
-                .bind(claimant)
-                .bind(to_view_text(now + lease))
-                .bind(limit)
+            let ids: Vec<String> = sqlx::query_scalar_with(CLAIM_SQLITE, args()?)
                 .fetch_all(&mut *tx)
                 .await?;
             let mut rows = Vec::with_capacity(ids.len());
