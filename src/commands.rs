@@ -15,6 +15,7 @@ use lru::LruCache;
 use projections::runner::Wakeup;
 
 use crate::store::{EventRepository, Store};
+use crate::turns::Turns;
 use crate::waiters::CommitWaiters;
 
 /// Attempts per command when another writer appended to the same aggregate first. Each
@@ -50,9 +51,9 @@ impl CommandMetadata {
 /// Runs commands for one aggregate type.
 ///
 /// Recently used aggregates stay in memory (at most `cache_entries`). A command decides on
-/// the cached state and appends with the sequence it expects; when another writer (another
-/// instance, or a concurrent request here) got there first the append conflicts, and the
-/// command is decided again on the state refreshed from the store. A refusal, or a command
+/// the cached state and appends with the sequence it expects. Commands on one aggregate take
+/// turns here ([`Turns`]); when another instance got there first the append conflicts, and
+/// the command is decided again on the state refreshed from the store. A refusal, or a command
 /// that changes nothing, is never answered from a cached state alone: the state is refreshed
 /// first, because an event it has not seen may change the answer.
 pub struct CommandBus<A: Aggregate + 'static> {
@@ -61,6 +62,7 @@ pub struct CommandBus<A: Aggregate + 'static> {
     repo: EventRepository,
     services: A::Services,
     cache: Mutex<LruCache<String, Cached<A>>>,
+    turns: Turns,
     announce: AnnounceCommits,
 }
 
@@ -89,6 +91,7 @@ where
             repo: store.event_repository(),
             services,
             cache: Mutex::new(LruCache::new(capacity)),
+            turns: Turns::default(),
             announce: AnnounceCommits { wakeup, waiters },
         }
     }
@@ -195,6 +198,7 @@ where
         metadata: &CommandMetadata,
         assume_new: bool,
     ) -> Result<A, AggregateError<A::Error>> {
+        let _turn = self.turns.enter(aggregate_id).await;
         let mut attempt = 1;
         let mut fresh = false;
         loop {

@@ -331,7 +331,19 @@ pub struct DatabaseConfig {
     /// without reading the store first. A payment with its messages is a few KiB; a payment
     /// is hot for seconds, so 1,024 covers hundreds of payments a second within a few MiB.
     pub aggregate_cache_entries: usize,
+    /// Tasks writing appended events (each one statement and one commit at a time). While
+    /// one writes, the next gathers what queued up; two keep the disk and the CPU busy.
+    pub append_writers: usize,
+    /// Most commands written by one statement (group commit). Under load a batch holds what
+    /// queued during the write before it; this bounds its size, not its wait (there is none).
+    pub append_batch_commands: usize,
 }
+
+/// More writers than this only queue for connections and the disk.
+const MAX_APPEND_WRITERS: usize = 16;
+/// Commands per statement at most: keeps a batch's bound values (seven per event) well under
+/// SQLite's limit of 32,766.
+const MAX_APPEND_BATCH_COMMANDS: usize = 512;
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
@@ -341,6 +353,8 @@ impl Default for DatabaseConfig {
             acquire_timeout_ms: 5_000,
             migrate_on_start: true,
             aggregate_cache_entries: 1_024,
+            append_writers: 2,
+            append_batch_commands: 64,
         }
     }
 }
@@ -438,6 +452,15 @@ impl Config {
             return invalid(
                 "saf.max_in_flight_per_partner and backoff_base_ms must be positive".to_owned(),
             );
+        }
+        let database = &self.database;
+        if !(1..=MAX_APPEND_WRITERS).contains(&database.append_writers)
+            || !(1..=MAX_APPEND_BATCH_COMMANDS).contains(&database.append_batch_commands)
+        {
+            return invalid(format!(
+                "database.append_writers must be 1 to {MAX_APPEND_WRITERS} and \
+                 database.append_batch_commands 1 to {MAX_APPEND_BATCH_COMMANDS}"
+            ));
         }
         if self.payments.pay_timeout_ms == 0 || self.qr.expiry_ms == 0 {
             return invalid("payments.pay_timeout_ms and qr.expiry_ms must be positive".to_owned());
@@ -643,6 +666,23 @@ mod tests {
         let inverted =
             "[[backoffice.fees]]\npartner_id = \"p\"\nminimum_minor = 5\nmaximum_minor = 1\n";
         assert!(refused(inverted).contains("maximum_minor"));
+    }
+
+    #[test]
+    fn append_writers_and_batch_size_must_be_in_range() {
+        for (writers, batch) in [(0, 64), (17, 64), (2, 0), (2, 513)] {
+            let mut config = Config::default();
+            config.database.append_writers = writers;
+            config.database.append_batch_commands = batch;
+            assert!(
+                config.validate().is_err(),
+                "{writers} writers, {batch} per batch"
+            );
+        }
+        let mut config = Config::default();
+        config.database.append_writers = 1;
+        config.database.append_batch_commands = 1;
+        assert!(config.validate().is_ok(), "one writer, no grouping");
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! - [`store`]: the event store (postgres-es or sqlite-es behind one seam), migrations and
 //!   readiness.
 //! - [`commands`]: executing commands on aggregates (cached, with metadata and conflict
-//!   retries); [`append`]: a command's events in one statement.
+//!   retries); [`turns`]: one command at a time per aggregate here; [`append`]: a
+//!   command's events in one statement.
 //! - [`app`]: shared state, the HTTP server and background tasks of one instance.
 //! - [`http`]: the HTTP surface; [`qr_api`] is its `/qr/v1` part.
 //! - [`emv`]: EMV merchant-presented QR payloads (encode, decode, validate).
@@ -47,4 +48,5 @@ pub mod security;
 pub mod store;
 pub mod sweeper;
 pub mod telemetry;
+pub mod turns;
 pub mod waiters;

@@ -6,6 +6,7 @@
 //! through a third pool on sqlx's `Any` driver (see `projections::db`).
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use cqrs_es::persist::{
@@ -22,6 +23,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+use crate::append::{GroupAppender, Target};
 use crate::config::DatabaseConfig;
 
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -46,11 +48,13 @@ enum Pools {
     Sqlite(SqlitePool, WriteGate),
 }
 
-/// Connections to one database: event store pool plus the view pool.
-#[derive(Debug, Clone)]
+/// Connections to one database: event store pool plus the view pool, and the writers that
+/// append events for every command of this instance.
+#[derive(Clone)]
 pub struct Store {
     pools: Pools,
     views: ViewDb,
+    appender: Arc<GroupAppender>,
 }
 
 impl Store {
@@ -88,13 +92,19 @@ impl Store {
             .acquire_timeout(acquire_timeout)
             .connect(url)
             .await?;
-        let gate = match &pools {
-            Pools::Sqlite(_, gate) => Some(gate.clone()),
-            Pools::Postgres(_) => None,
+        let (gate, target) = match &pools {
+            Pools::Sqlite(pool, gate) => (
+                Some(gate.clone()),
+                Target::Sqlite(pool.clone(), gate.clone()),
+            ),
+            Pools::Postgres(pool) => (None, Target::Postgres(pool.clone())),
         };
+        let appender =
+            GroupAppender::start(target, config.append_writers, config.append_batch_commands);
         Ok(Self {
             pools,
             views: ViewDb::new(backend, any_pool, gate),
+            appender: Arc::new(appender),
         })
     }
 
@@ -116,12 +126,13 @@ impl Store {
 
     pub fn event_repository(&self) -> EventRepository {
         match &self.pools {
-            Pools::Postgres(pool) => {
-                EventRepository::Postgres(PostgresEventRepository::new(pool.clone()), pool.clone())
-            }
+            Pools::Postgres(pool) => EventRepository::Postgres(
+                PostgresEventRepository::new(pool.clone()),
+                Arc::clone(&self.appender),
+            ),
             Pools::Sqlite(pool, gate) => EventRepository::Sqlite(
                 SqliteEventRepository::new(pool.clone()),
-                pool.clone(),
+                Arc::clone(&self.appender),
                 gate.clone(),
             ),
         }
@@ -199,11 +210,12 @@ pub struct StoreStatus {
 }
 
 /// The cqrs-es repository for whichever backend is configured. Reads go through postgres-es
-/// and sqlite-es; appends are our own single statement (`crate::append`).
+/// and sqlite-es; appends go through the store's group appender (`crate::append`).
 pub enum EventRepository {
-    Postgres(PostgresEventRepository, PgPool),
-    /// With the store's write gate, held around each append (see `projections::db`).
-    Sqlite(SqliteEventRepository, SqlitePool, WriteGate),
+    Postgres(PostgresEventRepository, Arc<GroupAppender>),
+    /// With the store's write gate, which the appender and the snapshot path hold around
+    /// each write (see `projections::db`).
+    Sqlite(SqliteEventRepository, Arc<GroupAppender>, WriteGate),
 }
 
 impl PersistedEventRepository for EventRepository {
@@ -246,10 +258,8 @@ impl PersistedEventRepository for EventRepository {
         snapshot_update: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
         match (self, snapshot_update) {
-            (Self::Postgres(_, pool), None) => crate::append::postgres(pool, A::TYPE, events).await,
-            (Self::Sqlite(_, pool, gate), None) => {
-                let _gate = gate.lock().await;
-                crate::append::sqlite(pool, A::TYPE, events).await
+            (Self::Postgres(_, appender) | Self::Sqlite(_, appender, _), None) => {
+                crate::append::append(appender, A::TYPE, events).await
             }
             // Snapshots are not used; should they be, the crates' own path keeps them right.
             (Self::Postgres(repo, _), snapshot) => repo.persist::<A>(events, snapshot).await,

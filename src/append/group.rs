@@ -1,0 +1,199 @@
+//! Group commit: appends of concurrent commands (on different aggregates) written by one
+//! statement in one transaction, one commit and one WAL flush for all of them.
+//!
+//! A few writer tasks share one queue. A writer takes what has queued up (at most
+//! `append_batch_commands` commands) and writes it; commands arriving meanwhile form the next
+//! batch. There is no timer: a batch waits at most for the write ahead of it, so a quiet
+//! switch writes each command on its own at once, and a busy one gathers more per commit.
+//!
+//! Each command still gets its own verdict. Commands on one aggregate never share a batch
+//! (they take turns in this instance, `crate::turns`), so a duplicate key in a batch means
+//! another instance appended to one of its streams first; the batch is then written again
+//! command by command, and only the commands that lost get the conflict.
+
+use std::sync::Arc;
+
+use cqrs_es::persist::PersistenceError;
+use sqlx::{PgPool, SqlitePool};
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+use super::{classify, Row};
+use projections::db::WriteGate;
+
+/// Where a batch goes.
+#[derive(Clone)]
+pub enum Target {
+    Postgres(PgPool),
+    /// With the store's write gate, held around each write (see `projections::db`).
+    Sqlite(SqlitePool, WriteGate),
+}
+
+/// One command's append, waiting for its batch.
+pub(super) struct Job {
+    pub aggregate_type: &'static str,
+    pub aggregate_id: String,
+    pub rows: Vec<Row>,
+    pub reply: oneshot::Sender<Result<(), PersistenceError>>,
+}
+
+/// The queue the writers take batches from. Dropping the last handle ends the writers once
+/// the queue is empty.
+pub struct GroupAppender {
+    sender: mpsc::UnboundedSender<Job>,
+}
+
+impl GroupAppender {
+    /// Starts `writers` writer tasks on the current runtime, each writing at most
+    /// `batch_commands` commands per statement.
+    pub fn start(target: Target, writers: usize, batch_commands: usize) -> Self {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for _ in 0..writers.max(1) {
+            tokio::spawn(write_batches(
+                target.clone(),
+                Arc::clone(&receiver),
+                batch_commands.max(1),
+            ));
+        }
+        Self { sender }
+    }
+
+    /// Appends one command's rows; returns once they are committed (or refused).
+    pub(super) async fn append(
+        &self,
+        aggregate_type: &'static str,
+        aggregate_id: &str,
+        rows: Vec<Row>,
+    ) -> Result<(), PersistenceError> {
+        let (reply, verdict) = oneshot::channel();
+        let job = Job {
+            aggregate_type,
+            aggregate_id: aggregate_id.to_owned(),
+            rows,
+            reply,
+        };
+        self.sender.send(job).map_err(|_| stopped())?;
+        verdict.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> PersistenceError {
+    PersistenceError::UnknownError("the event appender has stopped".into())
+}
+
+async fn write_batches(
+    target: Target,
+    receiver: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>,
+    batch_commands: usize,
+) {
+    loop {
+        let batch = {
+            let mut receiver = receiver.lock().await;
+            let Some(first) = receiver.recv().await else {
+                return;
+            };
+            let mut batch = vec![first];
+            while batch.len() < batch_commands {
+                match receiver.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            batch
+        };
+        write(&target, batch).await;
+    }
+}
+
+/// Writes a batch and answers each command in it.
+async fn write(target: &Target, batch: Vec<Job>) {
+    if batch.len() > 1 {
+        match insert(target, &batch).await {
+            Ok(()) => {
+                for job in batch {
+                    let _ = job.reply.send(Ok(()));
+                }
+                return;
+            }
+            Err(PersistenceError::OptimisticLockError) => {} // find who lost, one by one
+            Err(error) => {
+                // Nothing of the batch committed (one statement); each command fails alike.
+                let reason = error.to_string();
+                for job in batch {
+                    let _ = job.reply.send(Err(PersistenceError::ConnectionError(
+                        reason.clone().into(),
+                    )));
+                }
+                return;
+            }
+        }
+    }
+    for job in batch {
+        let verdict = insert(target, std::slice::from_ref(&job)).await;
+        let _ = job.reply.send(verdict);
+    }
+}
+
+/// PostgreSQL: every row of the batch as arrays, unnested by the server.
+const POSTGRES_APPEND: &str = "
+INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                    payload, metadata)
+SELECT e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, e.event_version,
+       e.payload::json, e.metadata::json
+  FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],
+              $7::text[])
+       AS e(aggregate_type, aggregate_id, sequence, event_type, event_version, payload,
+            metadata)";
+
+async fn insert(target: &Target, jobs: &[Job]) -> Result<(), PersistenceError> {
+    let rows = || {
+        jobs.iter()
+            .flat_map(|job| job.rows.iter().map(move |row| (job, row)))
+    };
+    match target {
+        Target::Postgres(pool) => {
+            sqlx::query(POSTGRES_APPEND)
+                .bind(rows().map(|(j, _)| j.aggregate_type).collect::<Vec<_>>())
+                .bind(
+                    rows()
+                        .map(|(j, _)| j.aggregate_id.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(rows().map(|(_, r)| r.sequence).collect::<Vec<_>>())
+                .bind(
+                    rows()
+                        .map(|(_, r)| r.event_type.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    rows()
+                        .map(|(_, r)| r.event_version.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(rows().map(|(_, r)| r.payload.as_str()).collect::<Vec<_>>())
+                .bind(rows().map(|(_, r)| r.metadata.as_str()).collect::<Vec<_>>())
+                .execute(pool)
+                .await
+                .map_err(classify)?;
+        }
+        Target::Sqlite(pool, gate) => {
+            let mut builder = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
+                 event_version, payload, metadata) ",
+            );
+            builder.push_values(rows(), |mut values, (job, row)| {
+                values
+                    .push_bind(job.aggregate_type)
+                    .push_bind(job.aggregate_id.as_str())
+                    .push_bind(row.sequence)
+                    .push_bind(row.event_type.as_str())
+                    .push_bind(row.event_version.as_str())
+                    .push_bind(row.payload.as_str())
+                    .push_bind(row.metadata.as_str());
+            });
+            let _gate = gate.lock().await;
+            builder.build().execute(pool).await.map_err(classify)?;
+        }
+    }
+    Ok(())
+}
