@@ -9,6 +9,7 @@ use actix_web::dev::ServerHandle;
 use actix_web::{web, HttpServer};
 use aggregates::Payment;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use projections::fresh_deliveries::FreshDeliveries;
 use projections::payment_status::PaymentStatusProjection;
 use projections::runner::{self, Wakeup};
 use projections::saf_outbox::SafOutboxProjection;
@@ -33,10 +34,13 @@ const LISTEN_RETRY_MS: u64 = 1_000;
 pub const CATCH_UP_LIMIT_MS: u64 = 10_000;
 
 /// Every read model the switch maintains, in no particular order.
-pub fn all_projections() -> Vec<Arc<dyn Projection>> {
+/// Every read model; the outbox hands the deliveries it writes to `fresh`.
+pub fn all_projections(fresh: &FreshDeliveries) -> Vec<Arc<dyn Projection>> {
     vec![
         Arc::new(PaymentStatusProjection),
-        Arc::new(SafOutboxProjection),
+        Arc::new(SafOutboxProjection {
+            fresh: fresh.clone(),
+        }),
         Arc::new(projections::proxy_registry::ProxyRegistryProjection),
         Arc::new(projections::payshap_transfers::PayShapTransfersProjection),
         Arc::new(projections::recon::ReconProjection),
@@ -80,6 +84,8 @@ pub struct App {
     pub statements: CommandBus<aggregates::partner_statement::PartnerStatement>,
     pub held_messages: CommandBus<aggregates::held_message::HeldMessage>,
     pub projectors: Vec<Arc<Projector>>,
+    /// Deliveries the outbox pass wrote, for this instance's dispatcher.
+    pub fresh_deliveries: FreshDeliveries,
     pub wakeup: Wakeup,
     pub waiters: Arc<CommitWaiters>,
     pub metrics: PrometheusHandle,
@@ -104,7 +110,8 @@ impl App {
         }
         let wakeup = Wakeup::default();
         let waiters = Arc::new(CommitWaiters::default());
-        let projectors = all_projections()
+        let fresh_deliveries = FreshDeliveries::default();
+        let projectors = all_projections(&fresh_deliveries)
             .into_iter()
             .map(|projection| Arc::new(Projector::new(store.views().clone(), projection)))
             .collect();
@@ -142,6 +149,7 @@ impl App {
             config,
             store,
             projectors,
+            fresh_deliveries,
             wakeup,
             waiters,
             metrics: metrics_handle(),

@@ -119,7 +119,7 @@ impl Switch {
             format!(
                 "[database]\nurl = \"{database_url}\"\nmax_connections = 40\n\n\
                  [payments]\npay_timeout_ms = 30000\n\n\
-                 [saf]\npoll_interval_ms = 20\nbackoff_base_ms = 100\n\
+                 [saf]\nbackoff_base_ms = 100\n\
                  max_in_flight_per_partner = 32\n\n\
                  [payshap]\nqr_enabled = false\ncollection_account = \"62000000001\"\n\n\
                  [payshap.signing]\nscheme_public_key = \"{}\"\nprivate_key = \"{}\"\n\n\

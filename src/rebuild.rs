@@ -13,7 +13,7 @@ use crate::store::Store;
 /// Rebuilds the named projection, or all of them. Prints one line per projection; draws a
 /// progress bar when stderr is a terminal.
 pub async fn run(store: &Store, only: Option<&str>) -> anyhow::Result<()> {
-    let projections = all_projections();
+    let projections = all_projections(&Default::default());
     let selected: Vec<_> = match only {
         Some(name) => {
             let found: Vec<_> = projections
@@ -21,7 +21,10 @@ pub async fn run(store: &Store, only: Option<&str>) -> anyhow::Result<()> {
                 .filter(|p| p.name() == name)
                 .collect();
             if found.is_empty() {
-                let known: Vec<_> = all_projections().iter().map(|p| p.name()).collect();
+                let known: Vec<_> = all_projections(&Default::default())
+                    .iter()
+                    .map(|p| p.name())
+                    .collect();
                 bail!("no projection named {name:?}; known: {}", known.join(", "));
             }
             found

@@ -140,6 +140,9 @@ impl ProjectorGroup {
             }
         }
         tx.commit().await?;
+        for projector in &self.projectors {
+            projector.projection().committed();
+        }
         Ok(Pass::Applied(counts))
     }
 

@@ -18,6 +18,7 @@
 
 pub mod db;
 pub mod feed;
+pub mod fresh_deliveries;
 pub mod group;
 pub mod payment_status;
 pub mod payshap_transfers;

@@ -36,4 +36,8 @@ pub trait Projection: Send + Sync + 'static {
         conn: &mut AnyConnection,
         event: &StoredEvent,
     ) -> Result<(), ProjectionError>;
+
+    /// Called after the transaction that applied a batch committed: what a projection
+    /// wants to tell this process about its new rows (the outbox tells the dispatcher).
+    fn committed(&self) {}
 }

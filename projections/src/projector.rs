@@ -245,6 +245,7 @@ impl Projector {
         }
         save_checkpoint(&mut tx, self.name(), last_position).await?;
         tx.commit().await?;
+        self.projection.committed();
         Ok(BatchOutcome::Applied(events.len() as u64))
     }
 

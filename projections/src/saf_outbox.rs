@@ -17,10 +17,15 @@ use serde::Serialize;
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
 use crate::feed::StoredEvent;
+use crate::fresh_deliveries::FreshDeliveries;
 use crate::projection::{Projection, ProjectionError};
 use crate::time::to_view_text;
 
 pub const NAME: &str = "saf_outbox";
+
+/// `saf_attempts.next_attempt_at` of a delivery that got its final answer: after every time
+/// the view writes (RFC 3339 text sorts by time), so it is never due again.
+pub const NEVER: &str = "9999-12-31T23:59:59.999999Z";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
 pub struct OutboxRow {
@@ -43,7 +48,11 @@ pub struct OutboxRow {
     pub last_sequence: i64,
 }
 
-pub struct SafOutboxProjection;
+/// The outbox; `fresh` hears of each delivery it schedules, once the pass committed.
+#[derive(Default)]
+pub struct SafOutboxProjection {
+    pub fresh: FreshDeliveries,
+}
 
 #[async_trait]
 impl Projection for SafOutboxProjection {
@@ -94,6 +103,7 @@ impl Projection for SafOutboxProjection {
                 .bind(sequence)
                 .execute(&mut *conn)
                 .await?;
+                self.fresh.stage(partner_id.as_str(), &delivery_id);
                 sqlx::query(
                     "INSERT INTO saf_attempts (delivery_id, attempts, next_attempt_at, age_from)
                      VALUES ($1, 0, $2, $2) ON CONFLICT (delivery_id) DO NOTHING",
@@ -151,6 +161,10 @@ impl Projection for SafOutboxProjection {
         }
         Ok(())
     }
+
+    fn committed(&self) {
+        self.fresh.publish();
+    }
 }
 
 /// Moves a delivery to `status`. Guarded by the payment's sequence so that an event applied
@@ -177,8 +191,8 @@ async fn finish(
     Ok(())
 }
 
-/// The final answer of a claimed delivery: count the attempt that got it and drop the
-/// claim. Unclaimed rows (a replay, or a claim another instance let go) stay as they are.
+/// The final answer of a claimed delivery: count the attempt that got it, drop the claim,
+/// and never make it due again. Unclaimed rows (a replay, or a claim another instance let go) stay as they are.
 async fn release_claim(
     conn: &mut AnyConnection,
     delivery_id: &str,
@@ -187,11 +201,12 @@ async fn release_claim(
     sqlx::query(
         "UPDATE saf_attempts
             SET attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL,
-                last_attempt_at = $2, last_error = NULL
+                last_attempt_at = $2, last_error = NULL, next_attempt_at = $3
           WHERE delivery_id = $1 AND claimed_by IS NOT NULL",
     )
     .bind(delivery_id)
     .bind(answered_at)
+    .bind(NEVER)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
+use super::queue::Claim;
 use super::{backoff, queue};
 use crate::app::App;
 use crate::config::PartnerConfig;
@@ -47,11 +48,16 @@ pub async fn run(app: Arc<App>, wake: Arc<Notify>, cancel: CancellationToken) {
         .collect();
     let poll = Duration::from_millis(app.config.saf.poll_interval_ms.max(MIN_ROUND_GAP_MS));
     let mut gauges_due = tokio::time::Instant::now();
+    let mut scan_due = tokio::time::Instant::now();
     if let Err(error) = queue::register_new(app.store.views()).await {
         tracing::warn!(%error, "store-and-forward bookkeeping not caught up; retried next start");
     }
     loop {
-        if let Err(error) = round(&app, &slots, &claimant).await {
+        let scan = tokio::time::Instant::now() >= scan_due;
+        if scan {
+            scan_due = tokio::time::Instant::now() + poll;
+        }
+        if let Err(error) = round(&app, &slots, &claimant, scan).await {
             tracing::warn!(%error, "store-and-forward round failed; retrying");
         }
         if tokio::time::Instant::now() >= gauges_due {
@@ -60,20 +66,26 @@ pub async fn run(app: Arc<App>, wake: Arc<Notify>, cancel: CancellationToken) {
             }
             gauges_due = tokio::time::Instant::now() + GAUGE_INTERVAL;
         }
+        // New deliveries come from the outbox pass; commits (a delivery answered, so a slot
+        // is free) start a round on the keys in hand; the scan runs on its timer.
         tokio::select! {
             () = cancel.cancelled() => return,
+            () = app.fresh_deliveries.published() => {}
             () = wake.notified() => {}
-            () = tokio::time::sleep(poll) => {}
+            () = tokio::time::sleep_until(scan_due) => {}
         }
         tokio::time::sleep(Duration::from_millis(MIN_ROUND_GAP_MS)).await;
     }
 }
 
-/// One pass: register new deliveries, then claim and start what each partner has room for.
+/// One pass: per partner, as many deliveries as it has free slots for: first those the
+/// outbox just handed over (claimed by key), then, when `scan` is set, the oldest due ones
+/// (retries, deliveries of other instances' passes, anything not handed over).
 async fn round(
     app: &Arc<App>,
     slots: &HashMap<String, Arc<Semaphore>>,
     claimant: &str,
+    scan: bool,
 ) -> Result<(), sqlx::Error> {
     let db = app.store.views();
     for partner in &app.config.partners {
@@ -87,7 +99,20 @@ async fn round(
         let lease = chrono::Duration::milliseconds(
             (partner.timeout_ms + app.config.saf.claim_margin_ms) as i64,
         );
-        for row in queue::claim(db, &partner.id, free, claimant, lease).await? {
+        let keys = app.fresh_deliveries.take(&partner.id, free);
+        let mut rows = Vec::new();
+        if !keys.is_empty() {
+            rows = queue::claim(db, Claim::Keys(&keys), claimant, lease).await?;
+        }
+        let room = free.saturating_sub(rows.len());
+        if scan && room > 0 {
+            let due = Claim::Due {
+                partner_id: &partner.id,
+                limit: room,
+            };
+            rows.extend(queue::claim(db, due, claimant, lease).await?);
+        }
+        for row in rows {
             let Ok(permit) = Arc::clone(slots).try_acquire_owned() else {
                 queue::unclaim(db, &row.delivery_id).await?;
                 continue;

@@ -32,11 +32,25 @@ pub async fn register_new(db: &ViewDb) -> Result<u64, sqlx::Error> {
     Ok(done.rows_affected())
 }
 
-/// Claims and returns the claimed outbox rows in one statement (one round trip per round,
-/// not one more per delivery).
-const CLAIM_POSTGRES: &str = "
+/// Which deliveries a claim takes.
+#[derive(Debug, Clone, Copy)]
+pub enum Claim<'a> {
+    /// The oldest due deliveries to `partner_id`, at most `limit` (the scan).
+    Due { partner_id: &'a str, limit: usize },
+    /// These deliveries, where still due and pending (handed over by the outbox pass that
+    /// wrote them, so no scan is needed to find them).
+    Keys(&'a [String]),
+}
+
+/// PostgreSQL: claims and returns the claimed outbox rows in one statement (one round trip
+/// per round, not one more per delivery). `$1` is the partner, or the keys as a JSON array.
+///
+/// A claim also moves the row's `next_attempt_at` to the end of its lease, and a final
+/// answer moves it to [`projections::saf_outbox::NEVER`]: the rows due are the claimable
+/// ones, so a scan that walks the `next_attempt_at` index stops at its limit.
+const CLAIM_DUE_POSTGRES: &str = "
 WITH claimed AS (
-    UPDATE saf_attempts SET claimed_by = $3, claimed_until = $4
+    UPDATE saf_attempts SET claimed_by = $3, claimed_until = $4, next_attempt_at = $4
      WHERE delivery_id IN (
         SELECT a.delivery_id FROM saf_attempts a
           JOIN saf_outbox o ON o.delivery_id = a.delivery_id
@@ -48,8 +62,24 @@ WITH claimed AS (
     RETURNING delivery_id)
 SELECT o.* FROM saf_outbox o JOIN claimed c ON c.delivery_id = o.delivery_id";
 
-const CLAIM_SQLITE: &str = "
-UPDATE saf_attempts SET claimed_by = $3, claimed_until = $4
+const CLAIM_KEYS_POSTGRES: &str = "
+WITH claimed AS (
+    UPDATE saf_attempts SET claimed_by = $3, claimed_until = $4, next_attempt_at = $4
+     WHERE delivery_id IN (
+        SELECT a.delivery_id FROM saf_attempts a
+          JOIN saf_outbox o ON o.delivery_id = a.delivery_id
+         WHERE a.delivery_id IN (SELECT json_array_elements_text($1::json))
+           AND o.status = 'PENDING' AND a.next_attempt_at <= $2
+           AND (a.claimed_until IS NULL OR a.claimed_until < $2)
+         LIMIT $5
+         FOR UPDATE OF a SKIP LOCKED)
+    RETURNING delivery_id)
+SELECT o.* FROM saf_outbox o JOIN claimed c ON c.delivery_id = o.delivery_id";
+
+/// SQLite has no `UPDATE` inside `WITH`: these claim and return the ids, and the rows are
+/// read in the same transaction.
+const CLAIM_DUE_SQLITE: &str = "
+UPDATE saf_attempts SET claimed_by = $3, claimed_until = $4, next_attempt_at = $4
  WHERE delivery_id IN (
     SELECT a.delivery_id FROM saf_attempts a JOIN saf_outbox o ON o.delivery_id = a.delivery_id
      WHERE o.status = 'PENDING' AND o.partner_id = $1 AND a.next_attempt_at <= $2
@@ -58,19 +88,41 @@ UPDATE saf_attempts SET claimed_by = $3, claimed_until = $4
      LIMIT $5)
 RETURNING delivery_id";
 
-/// Claims up to `limit` due deliveries to `partner_id` for `lease`, with their outbox rows.
+const CLAIM_KEYS_SQLITE: &str = "
+UPDATE saf_attempts SET claimed_by = $3, claimed_until = $4, next_attempt_at = $4
+ WHERE delivery_id IN (
+    SELECT a.delivery_id FROM saf_attempts a JOIN saf_outbox o ON o.delivery_id = a.delivery_id
+     WHERE a.delivery_id IN (SELECT value FROM json_each($1))
+       AND o.status = 'PENDING' AND a.next_attempt_at <= $2
+       AND (a.claimed_until IS NULL OR a.claimed_until < $2)
+     LIMIT $5)
+RETURNING delivery_id";
+
+/// Claims deliveries for `lease` and returns their outbox rows.
 pub async fn claim(
     db: &ViewDb,
-    partner_id: &str,
-    limit: usize,
+    which: Claim<'_>,
     claimant: &str,
     lease: Duration,
 ) -> Result<Vec<OutboxRow>, sqlx::Error> {
+    let (first, limit, postgres, sqlite) = match which {
+        Claim::Due { partner_id, limit } => (
+            partner_id.to_owned(),
+            limit,
+            CLAIM_DUE_POSTGRES,
+            CLAIM_DUE_SQLITE,
+        ),
+        Claim::Keys(keys) => (
+            serde_json::to_string(keys).unwrap_or_else(|_| "[]".to_owned()),
+            keys.len(),
+            CLAIM_KEYS_POSTGRES,
+            CLAIM_KEYS_SQLITE,
+        ),
+    };
     let now = Utc::now();
     let args = || -> Result<AnyArguments<'static>, sqlx::Error> {
         let mut args = AnyArguments::default();
-        args.add(partner_id.to_owned())
-            .map_err(sqlx::Error::Encode)?;
+        args.add(first.clone()).map_err(sqlx::Error::Encode)?;
         args.add(to_view_text(now)).map_err(sqlx::Error::Encode)?;
         args.add(claimant.to_owned()).map_err(sqlx::Error::Encode)?;
         args.add(to_view_text(now + lease))
@@ -83,13 +135,12 @@ pub async fn claim(
     let mut tx = db.begin_write().await?;
     let claimed: Vec<OutboxRow> = match db.backend() {
         Backend::Postgres => {
-            sqlx::query_as_with(CLAIM_POSTGRES, args()?)
+            sqlx::query_as_with(postgres, args()?)
                 .fetch_all(&mut *tx)
                 .await?
         }
         Backend::Sqlite => {
-            // SQLite has no UPDATE inside WITH: claim, then read the rows, under one lock.
-            let ids: Vec<String> = sqlx::query_scalar_with(CLAIM_SQLITE, args()?)
+            let ids: Vec<String> = sqlx::query_scalar_with(sqlite, args()?)
                 .fetch_all(&mut *tx)
                 .await?;
             let mut rows = Vec::with_capacity(ids.len());
@@ -144,13 +195,16 @@ pub async fn release(
     Ok(())
 }
 
-/// Releases a claim without counting an attempt (nothing was sent).
+/// Releases a claim without counting an attempt (nothing was sent): due again now.
 pub async fn unclaim(db: &ViewDb, delivery_id: &str) -> Result<(), sqlx::Error> {
+    let now = to_view_text(Utc::now());
     let _gate = db.write_gate().await;
     sqlx::query(
-        "UPDATE saf_attempts SET claimed_by = NULL, claimed_until = NULL WHERE delivery_id = $1",
+        "UPDATE saf_attempts SET claimed_by = NULL, claimed_until = NULL, next_attempt_at = $2
+          WHERE delivery_id = $1",
     )
     .bind(delivery_id)
+    .bind(now)
     .execute(db.pool())
     .await?;
     Ok(())
