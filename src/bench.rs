@@ -433,9 +433,13 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         "baseline insert tx/s     {baseline_tps:.1} ({BASELINE_CONNECTIONS} connections, {} s)",
         options.baseline.as_secs()
     );
-    let commits_text = commits.map_or("n/a".to_owned(), |c| format!("{c:.1}"));
+    let commits_text = usage::figure(commits, 1);
+    let (switch_cpu_ms, database_cpu_ms) = (
+        usage::figure(switch_cpu_ms, 2),
+        usage::figure(database_cpu_ms, 2),
+    );
     println!(
-        "per completed payment    switch CPU {switch_cpu_ms:.2} ms, database CPU {database_cpu_ms:.2} ms, database commits {commits_text}"
+        "per completed payment    switch CPU {switch_cpu_ms} ms, database CPU {database_cpu_ms} ms, database commits {commits_text}"
     );
     let errors = m.errors.load(Ordering::Relaxed);
     if let Some(first) = m
@@ -449,7 +453,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     let (_, _, _, pay_p99) = m.pay.summary();
     let (_, _, _, resolve_p99) = m.resolve.summary();
     println!(
-        "summary: backend={backend} payments_per_s={per_second:.1} baseline_tx_per_s={baseline_tps:.1} ratio={ratio:.3} pay_p99_ms={pay_p99:.1} resolve_p99_ms={resolve_p99:.2} switch_cpu_ms_per_payment={switch_cpu_ms:.2} db_cpu_ms_per_payment={database_cpu_ms:.2} db_commits_per_payment={commits_text} peak_mib={:.1} errors={errors}",
+        "summary: backend={backend} payments_per_s={per_second:.1} baseline_tx_per_s={baseline_tps:.1} ratio={ratio:.3} pay_p99_ms={pay_p99:.1} resolve_p99_ms={resolve_p99:.2} switch_cpu_ms_per_payment={switch_cpu_ms} db_cpu_ms_per_payment={database_cpu_ms} db_commits_per_payment={commits_text} peak_mib={:.1} errors={errors}",
         peak_mib.unwrap_or(0.0)
     );
     if errors > 0 {

@@ -79,17 +79,32 @@ impl Usage {
     }
 }
 
-/// Per completed payment: (switch CPU ms, database CPU ms, database commits).
-pub fn per_payment(before: &Usage, after: &Usage, payments: usize) -> (f64, f64, Option<f64>) {
-    let n = payments.max(1) as f64;
+/// Per completed payment: switch CPU ms, database CPU ms and database commits; `None` where
+/// there is nothing to divide by (no completed payment) or nothing measured (the embedded
+/// store runs inside the switch, so its CPU is the switch's, and it has no commit counter).
+pub fn per_payment(
+    before: &Usage,
+    after: &Usage,
+    payments: usize,
+) -> (Option<f64>, Option<f64>, Option<f64>) {
+    if payments == 0 {
+        return (None, None, None);
+    }
+    let n = payments as f64;
     let ms = |ticks: u64| ticks as f64 / TICKS_PER_SECOND * 1000.0 / n;
     let commits = match (before.commits, after.commits) {
         (Some(b), Some(a)) => Some((a - b) as f64 / n),
         _ => None,
     };
+    let database = commits.map(|_| ms(after.database_ticks.saturating_sub(before.database_ticks)));
     (
-        ms(after.switch_ticks.saturating_sub(before.switch_ticks)),
-        ms(after.database_ticks.saturating_sub(before.database_ticks)),
+        Some(ms(after.switch_ticks.saturating_sub(before.switch_ticks))),
+        database,
         commits,
     )
+}
+
+/// A per-payment figure as the report prints it.
+pub fn figure(value: Option<f64>, decimals: usize) -> String {
+    value.map_or("n/a".to_owned(), |v| format!("{v:.decimals$}"))
 }
