@@ -55,7 +55,7 @@ async fn try_drive(app: &App, tran_id: &str) -> Result<(), AggregateError<Paymen
     };
     let outcome = match app.config.partner(scan.partner_id.as_str()) {
         Some(partner) => {
-            let mut message = request.message.clone();
+            let mut message = Value::clone(&request.message);
             message["partner"] = serde_json::json!({ "id": partner.id, "name": partner.name });
             match &scan.partner_payment_token {
                 Some(token) => message["partnerPaymentToken"] = Value::String(token.clone()),

@@ -11,6 +11,7 @@ mod error;
 mod event;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
@@ -39,7 +40,7 @@ pub struct Payment {
     /// What must reach, or has reached, the partner.
     deliveries: BTreeMap<String, Delivery>,
     /// The first advice as the POS sent it, forwarded once the partner approved.
-    advice_message: Option<serde_json::Value>,
+    advice_message: Option<Arc<serde_json::Value>>,
     /// A PayShap credit received for this QR (it authorises the payment by itself).
     payshap_credit: Option<PayShapCredit>,
     refund_recorded: bool,
@@ -92,8 +93,8 @@ pub enum Stage {
 /// The final answer of a payment, as the POS receives it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Outcome {
-    Authorised { response: serde_json::Value },
-    Declined { error: serde_json::Value },
+    Authorised { response: Arc<serde_json::Value> },
+    Declined { error: Arc<serde_json::Value> },
     TimedOut { waiting_for: WaitingFor },
 }
 
@@ -114,7 +115,7 @@ pub struct IssuedQr {
 pub struct Request {
     pub message_id: String,
     pub amount: Amount,
-    pub message: serde_json::Value,
+    pub message: Arc<serde_json::Value>,
     pub respond_by: DateTime<Utc>,
 }
 
@@ -527,7 +528,8 @@ impl Payment {
                     request_id: request.message_id.clone(),
                     message: next
                         .advice_message
-                        .clone()
+                        .as_deref()
+                        .cloned()
                         .unwrap_or(serde_json::Value::Null),
                     scheduled_at: at,
                 };
@@ -849,7 +851,7 @@ impl Aggregate for Payment {
                 self.request = Some(Request {
                     message_id,
                     amount,
-                    message,
+                    message: Arc::new(message),
                     respond_by,
                 });
             }
@@ -872,11 +874,15 @@ impl Aggregate for Payment {
             PaymentEvent::AuthorisationRequested { .. } => self.stage = Stage::Authorising,
             PaymentEvent::Authorised { response, .. } => {
                 self.stage = Stage::Final;
-                self.outcome = Some(Outcome::Authorised { response });
+                self.outcome = Some(Outcome::Authorised {
+                    response: Arc::new(response),
+                });
             }
             PaymentEvent::Declined { error, .. } => {
                 self.stage = Stage::Final;
-                self.outcome = Some(Outcome::Declined { error });
+                self.outcome = Some(Outcome::Declined {
+                    error: Arc::new(error),
+                });
             }
             PaymentEvent::TimedOut { waiting_for, .. } => {
                 self.stage = Stage::Final;
@@ -895,7 +901,7 @@ impl Aggregate for Payment {
                         advice_id,
                         kind: advice,
                     });
-                    self.advice_message = Some(message);
+                    self.advice_message = Some(Arc::new(message));
                 }
             }
             PaymentEvent::DeliveryScheduled {

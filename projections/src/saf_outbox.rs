@@ -48,6 +48,15 @@ pub struct OutboxRow {
     pub last_sequence: i64,
 }
 
+/// The payment events that change the outbox (their `event_type`).
+const OUTBOX_EVENTS: [&str; 5] = [
+    "DeliveryScheduled",
+    "AdviceDelivered",
+    "AdviceRefused",
+    "DeliveryParked",
+    "DeliveryUnparked",
+];
+
 /// The outbox; `fresh` hears of each delivery it schedules, once the pass committed.
 #[derive(Default)]
 pub struct SafOutboxProjection {
@@ -69,7 +78,11 @@ impl Projection for SafOutboxProjection {
         conn: &mut AnyConnection,
         event: &StoredEvent,
     ) -> Result<(), ProjectionError> {
-        if event.aggregate_type != Payment::TYPE {
+        // Most payment events carry whole messages; only these five concern the outbox, so
+        // the others are not decoded at all.
+        if event.aggregate_type != Payment::TYPE
+            || !OUTBOX_EVENTS.contains(&event.event_type.as_str())
+        {
             return Ok(());
         }
         let sequence = event.sequence;

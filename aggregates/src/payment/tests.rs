@@ -587,7 +587,7 @@ fn state_after_an_approval_is_final_with_the_response() {
     assert_eq!(
         payment.outcome(),
         Some(&Outcome::Authorised {
-            response: json!({ "ok": true })
+            response: json!({ "ok": true }).into()
         })
     );
     assert!(payment.belongs_to(&retailer()));
