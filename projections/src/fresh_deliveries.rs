@@ -77,17 +77,6 @@ impl FreshDeliveries {
         taken
     }
 
-    /// Puts back deliveries taken but not claimed, first in line.
-    pub fn put_back(&self, partner_id: &str, delivery_ids: Vec<String>) {
-        if delivery_ids.is_empty() {
-            return;
-        }
-        let mut lists = self.lock();
-        lists.ready_count += delivery_ids.len();
-        let ready = lists.ready.entry(partner_id.to_owned()).or_default();
-        ready.splice(0..0, delivery_ids);
-    }
-
     /// Resolves when deliveries were published since the last wait.
     pub async fn published(&self) {
         self.notify.notified().await;
@@ -107,8 +96,7 @@ mod tests {
         assert!(fresh.take("a", 10).is_empty(), "staged, not committed");
         fresh.publish();
         assert_eq!(fresh.take("a", 1), ["d1"]);
-        fresh.put_back("a", vec!["d1".to_owned()]);
-        assert_eq!(fresh.take("a", 10), ["d1", "d3"]);
+        assert_eq!(fresh.take("a", 10), ["d3"]);
         assert_eq!(fresh.take("b", 10), ["d2"]);
         assert!(fresh.take("b", 10).is_empty());
         assert_eq!(fresh.lock().ready_count, 0);
