@@ -86,8 +86,20 @@ pub async fn read_after(
     read_after_passes(conn, backend, after, limit, "").await
 }
 
+/// The next events for a projection pass on `db`: as [`read_after`], not held back by this
+/// process's passes in progress (see [`crate::db::ViewWriters`]).
+pub async fn read_for_pass(
+    conn: &mut AnyConnection,
+    db: &crate::db::ViewDb,
+    after: FeedPosition,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, ProjectionError> {
+    let writers = db.view_writers().list();
+    read_after_passes(conn, db.backend(), after, limit, &writers).await
+}
+
 /// As [`read_after`], not held back by the transactions in `view_writers` (comma-separated
-/// ids of transactions that write views only; see [`crate::db::ViewWriters`]).
+/// ids of transactions that write views only).
 pub async fn read_after_passes(
     conn: &mut AnyConnection,
     backend: Backend,

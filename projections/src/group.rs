@@ -110,15 +110,7 @@ impl ProjectorGroup {
         }
         let checkpoints = self.checkpoints(&mut tx).await?;
         let from = checkpoints.iter().min().copied().unwrap_or_default();
-        let writers = self.db.view_writers().list();
-        let events = feed::read_after_passes(
-            &mut tx,
-            self.db.backend(),
-            from,
-            BATCH_SIZE_EVENTS,
-            &writers,
-        )
-        .await?;
+        let events = feed::read_for_pass(&mut tx, &self.db, from, BATCH_SIZE_EVENTS).await?;
         let Some(last) = events.last().map(|e| e.feed_position) else {
             tx.rollback().await?;
             return Ok(Pass::CaughtUp);

@@ -226,15 +226,7 @@ impl Projector {
             _enlisted = Some(self.db.view_writers().enlist(xid));
         }
         let after = load_checkpoint(&mut tx, self.name()).await?;
-        let writers = self.db.view_writers().list();
-        let events = feed::read_after_passes(
-            &mut tx,
-            self.db.backend(),
-            after,
-            BATCH_SIZE_EVENTS,
-            &writers,
-        )
-        .await?;
+        let events = feed::read_for_pass(&mut tx, &self.db, after, BATCH_SIZE_EVENTS).await?;
         let Some(last) = events.last() else {
             tx.rollback().await?;
             return Ok(BatchOutcome::CaughtUp);
