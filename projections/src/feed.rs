@@ -41,18 +41,29 @@ pub struct StoredEvent {
     pub sequence: i64,
     pub event_type: String,
     pub event_version: String,
-    pub payload: serde_json::Value,
-    pub metadata: HashMap<String, String>,
+    /// The event as stored: JSON text, parsed only by the views that decode this event
+    /// (most views skip most events, and a generic parse first would cost every view).
+    pub payload: String,
+    /// Who caused it and on which message, as stored (JSON text); see [`Self::metadata`].
+    pub metadata: String,
 }
 
 impl StoredEvent {
     /// Decodes the payload into the aggregate's event type.
     pub fn decode<E: serde::de::DeserializeOwned>(&self) -> Result<E, ProjectionError> {
-        // Deserialised from the borrowed value: no copy of the whole payload per projection.
-        E::deserialize(&self.payload).map_err(|error| ProjectionError::Decode {
+        serde_json::from_str(&self.payload).map_err(|error| self.corrupt(error))
+    }
+
+    /// The event's metadata (party, request id, message id, received time).
+    pub fn metadata(&self) -> Result<HashMap<String, String>, ProjectionError> {
+        serde_json::from_str(&self.metadata).map_err(|error| self.corrupt(error))
+    }
+
+    fn corrupt(&self, error: serde_json::Error) -> ProjectionError {
+        ProjectionError::Decode {
             position: self.feed_position,
             reason: error.to_string(),
-        })
+        }
     }
 }
 
@@ -195,24 +206,17 @@ pub async fn unapplied_up_to(
 }
 
 fn decode_row(row: &sqlx::any::AnyRow) -> Result<StoredEvent, ProjectionError> {
-    let feed_position = FeedPosition {
-        commit_tx: row.try_get("commit_tx")?,
-        position: row.try_get("position")?,
-    };
-    let corrupt = |reason: String| ProjectionError::Decode {
-        position: feed_position,
-        reason,
-    };
-    let payload: String = row.try_get("payload")?;
-    let metadata: String = row.try_get("metadata")?;
     Ok(StoredEvent {
-        feed_position,
+        feed_position: FeedPosition {
+            commit_tx: row.try_get("commit_tx")?,
+            position: row.try_get("position")?,
+        },
         aggregate_type: row.try_get("aggregate_type")?,
         aggregate_id: row.try_get("aggregate_id")?,
         sequence: row.try_get("sequence")?,
         event_type: row.try_get("event_type")?,
         event_version: row.try_get("event_version")?,
-        payload: serde_json::from_str(&payload).map_err(|e| corrupt(e.to_string()))?,
-        metadata: serde_json::from_str(&metadata).map_err(|e| corrupt(e.to_string()))?,
+        payload: row.try_get("payload")?,
+        metadata: row.try_get("metadata")?,
     })
 }

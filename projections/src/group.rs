@@ -14,7 +14,7 @@ use std::sync::Arc;
 use sqlx::AnyConnection;
 
 use crate::db::{Backend, ViewDb};
-use crate::feed::{self, FeedPosition};
+use crate::feed::{self, FeedPosition, StoredEvent};
 use crate::projection::ProjectionError;
 use crate::projector::{save_checkpoint, Projector, ADVISORY_LOCK_NAMESPACE, BATCH_SIZE_EVENTS};
 
@@ -115,16 +115,13 @@ impl ProjectorGroup {
             tx.rollback().await?;
             return Ok(Pass::CaughtUp);
         };
-        let mut counts = vec![0_u64; self.projectors.len()];
-        for event in &events {
-            for ((projector, at), count) in
-                self.projectors.iter().zip(&checkpoints).zip(&mut counts)
-            {
-                if event.feed_position > *at {
-                    projector.projection().apply(&mut tx, event).await?;
-                    *count += 1;
-                }
-            }
+        // Member by member: each owns its tables, so the order between members is free.
+        let mut counts = Vec::with_capacity(self.projectors.len());
+        for (projector, at) in self.projectors.iter().zip(&checkpoints) {
+            let batch: Vec<&StoredEvent> =
+                events.iter().filter(|e| e.feed_position > *at).collect();
+            projector.projection().apply_batch(&mut tx, &batch).await?;
+            counts.push(batch.len() as u64);
         }
         for (projector, at) in self.projectors.iter().zip(&checkpoints) {
             if *at < last {

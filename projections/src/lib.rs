@@ -10,6 +10,7 @@
 //! - [`payment_status`]: where each payment stands.
 //! - [`saf_outbox`]: what the switch still owes each partner (store-and-forward).
 //! - [`proxy_registry`] and [`payshap_transfers`]: PayShap proxies and inbound credits.
+//! - [`rows`]: a batch's view rows read and written by key, a few statements per batch.
 //! - [`recon`]: the back office's rows: payments, advice deliveries, fee terms and the
 //!   partners' settlement files.
 //!
@@ -26,6 +27,7 @@ pub mod projection;
 pub mod projector;
 pub mod proxy_registry;
 pub mod recon;
+pub mod rows;
 pub mod runner;
 pub mod saf_outbox;
 pub mod time;

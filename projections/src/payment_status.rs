@@ -4,10 +4,13 @@ use aggregates::{AdviceKind, Payment, PaymentEvent};
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
 use crate::feed::StoredEvent;
 use crate::projection::{Projection, ProjectionError};
+use crate::rows::{self, AnyQuery, Table};
 use crate::time::to_view_text;
 
 pub const NAME: &str = "payment_status";
@@ -34,6 +37,48 @@ pub struct PaymentStatusRow {
 
 pub struct PaymentStatusProjection;
 
+const TABLE: Table = Table {
+    name: "payment_status",
+    columns: &[
+        "tran_id",
+        "client_id",
+        "terminal_id",
+        "status",
+        "amount_minor",
+        "currency",
+        "partner_id",
+        "issued_at",
+        "expires_at",
+        "updated_at",
+        "last_sequence",
+        "respond_by",
+        "outcome_reason",
+        "request_message_id",
+        "advice",
+        "completed_at",
+    ],
+};
+
+fn bind_row<'q>(query: AnyQuery<'q>, row: &'q PaymentStatusRow) -> AnyQuery<'q> {
+    query
+        .bind(row.tran_id.as_str())
+        .bind(row.client_id.as_str())
+        .bind(row.terminal_id.as_str())
+        .bind(row.status.as_str())
+        .bind(row.amount_minor)
+        .bind(row.currency.as_deref())
+        .bind(row.partner_id.as_deref())
+        .bind(row.issued_at.as_str())
+        .bind(row.expires_at.as_str())
+        .bind(row.updated_at.as_str())
+        .bind(row.last_sequence)
+        .bind(row.respond_by.as_deref())
+        .bind(row.outcome_reason.as_deref())
+        .bind(row.request_message_id.as_deref())
+        .bind(row.advice.as_deref())
+        .bind(row.completed_at.as_deref())
+}
+
 #[async_trait]
 impl Projection for PaymentStatusProjection {
     fn name(&self) -> &'static str {
@@ -49,234 +94,191 @@ impl Projection for PaymentStatusProjection {
         conn: &mut AnyConnection,
         event: &StoredEvent,
     ) -> Result<(), ProjectionError> {
-        if event.aggregate_type != Payment::TYPE {
+        self.apply_batch(conn, &[event]).await
+    }
+
+    /// Reads the rows the batch touches in one statement, folds the events onto them in
+    /// memory and writes each changed row once.
+    async fn apply_batch(
+        &self,
+        conn: &mut AnyConnection,
+        events: &[&StoredEvent],
+    ) -> Result<(), ProjectionError> {
+        let mut decoded = Vec::new();
+        for stored in events {
+            if stored.aggregate_type == Payment::TYPE {
+                decoded.push((*stored, stored.decode::<PaymentEvent>()?));
+            }
+        }
+        if decoded.is_empty() {
             return Ok(());
         }
-        let tran_id = event.aggregate_id.as_str();
-        let sequence = event.sequence;
-        match event.decode::<PaymentEvent>()? {
-            PaymentEvent::QrIssued {
-                client_id,
-                terminal_id,
-                amount,
-                issued_at,
-                expires_at,
-                ..
-            } => {
-                let issued_at = to_view_text(issued_at);
-                sqlx::query(
-                    "INSERT INTO payment_status (tran_id, client_id, terminal_id, status,
-                         amount_minor, currency, partner_id, issued_at, expires_at, updated_at,
-                         last_sequence)
-                     VALUES ($1, $2, $3, 'QR_ISSUED', $4, $5, NULL, $6, $7, $6, $8)
-                     ON CONFLICT (tran_id) DO NOTHING",
-                )
-                .bind(tran_id)
-                .bind(client_id.as_str())
-                .bind(terminal_id)
-                .bind(amount.map(|a| a.minor_units()))
-                .bind(amount.map(|a| a.currency().to_string()))
-                .bind(issued_at)
-                .bind(to_view_text(expires_at))
-                .bind(sequence)
-                .execute(&mut *conn)
-                .await?;
-            }
-            PaymentEvent::PaymentRequested {
-                message_id,
-                amount,
-                requested_at,
-                respond_by,
-                ..
-            } => {
-                sqlx::query(
-                    "UPDATE payment_status
-                        SET status = 'PAYMENT_REQUESTED', amount_minor = $2, currency = $3,
-                            updated_at = $4, respond_by = $5, request_message_id = $7,
-                            last_sequence = $6
-                      WHERE tran_id = $1 AND last_sequence < $6",
-                )
-                .bind(tran_id)
-                .bind(amount.minor_units())
-                .bind(amount.currency().to_string())
-                .bind(to_view_text(requested_at))
-                .bind(to_view_text(respond_by))
-                .bind(sequence)
-                .bind(message_id)
-                .execute(&mut *conn)
-                .await?;
-            }
-            PaymentEvent::ScanReceived {
-                partner_id,
-                scanned_at,
-                ..
-            } => {
-                set_partner(
-                    conn,
-                    tran_id,
-                    "SCANNED",
-                    partner_id.as_str(),
-                    scanned_at,
-                    sequence,
-                )
-                .await?;
-            }
-            PaymentEvent::ScanLapsed { lapsed_at, .. } => {
-                sqlx::query(
-                    "UPDATE payment_status
-                        SET status = CASE WHEN respond_by IS NULL THEN 'QR_ISSUED'
-                                          ELSE 'PAYMENT_REQUESTED' END,
-                            partner_id = NULL, updated_at = $2, last_sequence = $3
-                      WHERE tran_id = $1 AND last_sequence < $3",
-                )
-                .bind(tran_id)
-                .bind(to_view_text(lapsed_at))
-                .bind(sequence)
-                .execute(&mut *conn)
-                .await?;
-            }
-            PaymentEvent::Matched {
-                partner_id,
-                matched_at,
-                ..
-            } => {
-                set_partner(
-                    conn,
-                    tran_id,
-                    "MATCHED",
-                    partner_id.as_str(),
-                    matched_at,
-                    sequence,
-                )
-                .await?;
-            }
-            PaymentEvent::AuthorisationRequested { requested_at, .. } => {
-                set_status(conn, tran_id, "AUTHORISING", None, requested_at, sequence).await?;
-            }
-            PaymentEvent::Authorised { authorised_at, .. } => {
-                set_status(conn, tran_id, "AUTHORISED", None, authorised_at, sequence).await?;
-            }
-            PaymentEvent::Declined {
-                error, declined_at, ..
-            } => {
-                let reason = error["errorType"].as_str().unwrap_or("DECLINED").to_owned();
-                set_status(
-                    conn,
-                    tran_id,
-                    "DECLINED",
-                    Some(&reason),
-                    declined_at,
-                    sequence,
-                )
-                .await?;
-            }
-            PaymentEvent::TimedOut {
-                reason,
-                timed_out_at,
-                ..
-            } => {
-                set_status(
-                    conn,
-                    tran_id,
-                    "TIMED_OUT",
-                    Some(&reason),
-                    timed_out_at,
-                    sequence,
-                )
-                .await?;
-            }
-            PaymentEvent::Advised {
-                advice, advised_at, ..
-            } => {
-                let advice = match advice {
-                    AdviceKind::Confirmation => "CONFIRMATION",
-                    AdviceKind::Reversal { .. } => "REVERSAL",
-                };
-                sqlx::query(
-                    "UPDATE payment_status
-                        SET advice = COALESCE(advice, $2), updated_at = $3, last_sequence = $4
-                      WHERE tran_id = $1 AND last_sequence < $4",
-                )
-                .bind(tran_id)
-                .bind(advice)
-                .bind(to_view_text(advised_at))
-                .bind(sequence)
-                .execute(&mut *conn)
-                .await?;
-            }
-            PaymentEvent::Completed { completed_at } => {
-                let completed_at = to_view_text(completed_at);
-                sqlx::query(
-                    "UPDATE payment_status
-                        SET completed_at = $2, updated_at = $2, last_sequence = $3
-                      WHERE tran_id = $1 AND last_sequence < $3",
-                )
-                .bind(tran_id)
-                .bind(completed_at)
-                .bind(sequence)
-                .execute(&mut *conn)
-                .await?;
-            }
-            PaymentEvent::TimeoutReversalQueued { .. }
-            | PaymentEvent::DeliveryScheduled { .. }
-            | PaymentEvent::AdviceDelivered { .. }
-            | PaymentEvent::AdviceRefused { .. }
-            | PaymentEvent::DeliveryParked { .. }
-            | PaymentEvent::DeliveryUnparked { .. }
-            | PaymentEvent::PayShapCredited { .. }
-            | PaymentEvent::RefundRequired { .. } => {
-                // Deliveries are the store-and-forward outbox's business, not this view's.
+        let keys = rows::distinct(decoded.iter().map(|(s, _)| s.aggregate_id.as_str()));
+        let mut rows = rows::fetch_by_keys(conn, &TABLE, &keys, |r: &PaymentStatusRow| {
+            r.tran_id.as_str()
+        })
+        .await?;
+        let mut changed = HashSet::new();
+        for (stored, event) in decoded {
+            if fold(&mut rows, stored, event) {
+                changed.insert(stored.aggregate_id.as_str());
             }
         }
+        let mut changed: Vec<&str> = changed.into_iter().collect();
+        changed.sort_unstable();
+        let out: Vec<&PaymentStatusRow> = changed.iter().filter_map(|k| rows.get(*k)).collect();
+        rows::upsert(conn, &TABLE, &out, bind_row).await?;
         Ok(())
     }
 }
 
-async fn set_status(
-    conn: &mut AnyConnection,
-    tran_id: &str,
-    status: &str,
-    reason: Option<&str>,
-    at: chrono::DateTime<chrono::Utc>,
-    sequence: i64,
-) -> Result<(), ProjectionError> {
-    sqlx::query(
-        "UPDATE payment_status
-            SET status = $2, outcome_reason = COALESCE($3, outcome_reason), updated_at = $4,
-                last_sequence = $5
-          WHERE tran_id = $1 AND last_sequence < $5",
-    )
-    .bind(tran_id)
-    .bind(status)
-    .bind(reason)
-    .bind(to_view_text(at))
-    .bind(sequence)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+/// One event onto the payment's row (created by its `QrIssued`); an event at or before
+/// the row's last sequence was applied already and changes nothing. Whether it changed it.
+fn fold(
+    rows: &mut HashMap<String, PaymentStatusRow>,
+    stored: &StoredEvent,
+    event: PaymentEvent,
+) -> bool {
+    let tran_id = stored.aggregate_id.as_str();
+    let sequence = stored.sequence;
+    if let PaymentEvent::QrIssued {
+        client_id,
+        terminal_id,
+        amount,
+        issued_at,
+        expires_at,
+        ..
+    } = event
+    {
+        if rows.contains_key(tran_id) {
+            return false;
+        }
+        let issued_at = to_view_text(issued_at);
+        rows.insert(
+            tran_id.to_owned(),
+            PaymentStatusRow {
+                tran_id: tran_id.to_owned(),
+                client_id: client_id.to_string(),
+                terminal_id,
+                status: "QR_ISSUED".to_owned(),
+                amount_minor: amount.map(|a| a.minor_units()),
+                currency: amount.map(|a| a.currency().to_string()),
+                partner_id: None,
+                issued_at: issued_at.clone(),
+                expires_at: to_view_text(expires_at),
+                updated_at: issued_at,
+                last_sequence: sequence,
+                respond_by: None,
+                outcome_reason: None,
+                request_message_id: None,
+                advice: None,
+                completed_at: None,
+            },
+        );
+        return true;
+    }
+    let Some(row) = rows.get_mut(tran_id) else {
+        return false;
+    };
+    if row.last_sequence >= sequence || !change(row, event) {
+        return false;
+    }
+    row.last_sequence = sequence;
+    true
 }
 
-async fn set_partner(
-    conn: &mut AnyConnection,
-    tran_id: &str,
-    status: &str,
-    partner_id: &str,
-    at: chrono::DateTime<chrono::Utc>,
-    sequence: i64,
-) -> Result<(), ProjectionError> {
-    sqlx::query(
-        "UPDATE payment_status
-            SET status = $2, partner_id = $3, updated_at = $4, last_sequence = $5
-          WHERE tran_id = $1 AND last_sequence < $5",
-    )
-    .bind(tran_id)
-    .bind(status)
-    .bind(partner_id)
-    .bind(to_view_text(at))
-    .bind(sequence)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+/// What one event after the QR's issue changes on its row; false for events this view
+/// does not follow.
+fn change(row: &mut PaymentStatusRow, event: PaymentEvent) -> bool {
+    let (status, at) = match event {
+        PaymentEvent::PaymentRequested {
+            message_id,
+            amount,
+            requested_at,
+            respond_by,
+            ..
+        } => {
+            row.amount_minor = Some(amount.minor_units());
+            row.currency = Some(amount.currency().to_string());
+            row.respond_by = Some(to_view_text(respond_by));
+            row.request_message_id = Some(message_id);
+            ("PAYMENT_REQUESTED", requested_at)
+        }
+        PaymentEvent::ScanReceived {
+            partner_id,
+            scanned_at,
+            ..
+        } => {
+            row.partner_id = Some(partner_id.to_string());
+            ("SCANNED", scanned_at)
+        }
+        PaymentEvent::ScanLapsed { lapsed_at, .. } => {
+            row.partner_id = None;
+            let status = if row.respond_by.is_none() {
+                "QR_ISSUED"
+            } else {
+                "PAYMENT_REQUESTED"
+            };
+            (status, lapsed_at)
+        }
+        PaymentEvent::Matched {
+            partner_id,
+            matched_at,
+            ..
+        } => {
+            row.partner_id = Some(partner_id.to_string());
+            ("MATCHED", matched_at)
+        }
+        PaymentEvent::AuthorisationRequested { requested_at, .. } => ("AUTHORISING", requested_at),
+        PaymentEvent::Authorised { authorised_at, .. } => ("AUTHORISED", authorised_at),
+        PaymentEvent::Declined {
+            error, declined_at, ..
+        } => {
+            let reason = error["errorType"].as_str().unwrap_or("DECLINED");
+            row.outcome_reason = Some(reason.to_owned());
+            ("DECLINED", declined_at)
+        }
+        PaymentEvent::TimedOut {
+            reason,
+            timed_out_at,
+            ..
+        } => {
+            row.outcome_reason = Some(reason);
+            ("TIMED_OUT", timed_out_at)
+        }
+        PaymentEvent::Advised {
+            advice, advised_at, ..
+        } => {
+            let advice = match advice {
+                AdviceKind::Confirmation => "CONFIRMATION",
+                AdviceKind::Reversal { .. } => "REVERSAL",
+            };
+            row.advice.get_or_insert_with(|| advice.to_owned());
+            row.updated_at = to_view_text(advised_at);
+            return true;
+        }
+        PaymentEvent::Completed { completed_at } => {
+            let completed_at = to_view_text(completed_at);
+            row.completed_at = Some(completed_at.clone());
+            row.updated_at = completed_at;
+            return true;
+        }
+        PaymentEvent::QrIssued { .. }
+        | PaymentEvent::TimeoutReversalQueued { .. }
+        | PaymentEvent::DeliveryScheduled { .. }
+        | PaymentEvent::AdviceDelivered { .. }
+        | PaymentEvent::AdviceRefused { .. }
+        | PaymentEvent::DeliveryParked { .. }
+        | PaymentEvent::DeliveryUnparked { .. }
+        | PaymentEvent::PayShapCredited { .. }
+        | PaymentEvent::RefundRequired { .. } => {
+            // Deliveries are the store-and-forward outbox's business, not this view's.
+            return false;
+        }
+    };
+    row.status = status.to_owned();
+    row.updated_at = to_view_text(at);
+    true
 }
 
 pub async fn find(pool: &AnyPool, tran_id: &str) -> Result<Option<PaymentStatusRow>, sqlx::Error> {

@@ -37,6 +37,20 @@ pub trait Projection: Send + Sync + 'static {
         event: &StoredEvent,
     ) -> Result<(), ProjectionError>;
 
+    /// Applies a batch, in feed order, with the same result as `apply` on each event in
+    /// turn. A view whose rows many events of one batch touch overrides this to read and
+    /// write each row once per batch rather than once per event.
+    async fn apply_batch(
+        &self,
+        conn: &mut AnyConnection,
+        events: &[&StoredEvent],
+    ) -> Result<(), ProjectionError> {
+        for event in events {
+            self.apply(conn, event).await?;
+        }
+        Ok(())
+    }
+
     /// Called after the transaction that applied a batch committed: what a projection
     /// wants to tell this process about its new rows (the outbox tells the dispatcher).
     fn committed(&self) {}

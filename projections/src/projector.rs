@@ -13,7 +13,7 @@ use std::time::Duration;
 use sqlx::AnyConnection;
 
 use crate::db::{Backend, ViewDb};
-use crate::feed::{self, FeedPosition};
+use crate::feed::{self, FeedPosition, StoredEvent};
 use crate::projection::{Projection, ProjectionError};
 use crate::time::to_view_text;
 
@@ -194,9 +194,8 @@ impl Projector {
                 feed::read_after(&mut tx, self.db.backend(), after, BATCH_SIZE_EVENTS).await?;
             let Some(last) = events.last() else { break };
             after = last.feed_position;
-            for event in &events {
-                self.projection.apply(&mut tx, event).await?;
-            }
+            let batch: Vec<&StoredEvent> = events.iter().collect();
+            self.projection.apply_batch(&mut tx, &batch).await?;
             done += events.len() as u64;
             progress(done, total.max(done));
         }
@@ -232,9 +231,8 @@ impl Projector {
             return Ok(BatchOutcome::CaughtUp);
         };
         let last_position = last.feed_position;
-        for event in &events {
-            self.projection.apply(&mut tx, event).await?;
-        }
+        let batch: Vec<&StoredEvent> = events.iter().collect();
+        self.projection.apply_batch(&mut tx, &batch).await?;
         save_checkpoint(&mut tx, self.name(), last_position).await?;
         tx.commit().await?;
         self.projection.committed();

@@ -6,11 +6,10 @@
 //! feed has delivered by then. Terms are events too, so a rebuild charges exactly the same
 //! fees as the live view did, whatever the configuration says today.
 
-use aggregates::fee_schedule::{FeeSchedule, FeeScheduleEvent, FeeTerms};
+use aggregates::fee_schedule::{FeeSchedule, FeeScheduleEvent};
 use aggregates::partner_statement::{PartnerStatement, PartnerStatementEvent};
-use aggregates::{AdviceKind, Payment, PaymentEvent};
+use aggregates::{Payment, PaymentEvent};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use serde::Serialize;
 use sqlx::{AnyConnection, AnyPool, FromRow};
@@ -18,6 +17,8 @@ use sqlx::{AnyConnection, AnyPool, FromRow};
 use crate::feed::StoredEvent;
 use crate::projection::{Projection, ProjectionError};
 use crate::time::to_view_text;
+
+mod batch;
 
 pub const NAME: &str = "recon";
 
@@ -127,309 +128,53 @@ impl Projection for ReconProjection {
         conn: &mut AnyConnection,
         event: &StoredEvent,
     ) -> Result<(), ProjectionError> {
-        match event.aggregate_type.as_str() {
-            Payment::TYPE => apply_payment(conn, event).await,
-            FeeSchedule::TYPE => apply_fee_schedule(conn, event).await,
-            PartnerStatement::TYPE => apply_statement(conn, event).await,
-            _ => Ok(()),
-        }
+        self.apply_batch(conn, &[event]).await
     }
-}
 
-async fn apply_payment(
-    conn: &mut AnyConnection,
-    event: &StoredEvent,
-) -> Result<(), ProjectionError> {
-    let tran_id = event.aggregate_id.as_str();
-    let sequence = event.sequence;
-    match event.decode::<PaymentEvent>()? {
-        PaymentEvent::QrIssued {
-            client_id,
-            terminal_id,
-            ..
-        } => {
-            sqlx::query(
-                "INSERT INTO recon_payments (tran_id, retailer_id, store_id, lane_id,
-                     last_sequence)
-                 VALUES ($1, $2, '', $3, $4)
-                 ON CONFLICT (tran_id) DO NOTHING",
-            )
-            .bind(tran_id)
-            .bind(client_id.as_str())
-            .bind(terminal_id)
-            .bind(sequence)
-            .execute(&mut *conn)
-            .await?;
+    /// Payment and delivery rows are folded in memory and written once per batch (see
+    /// [`batch`]); fee schedules and statements, rare, are written as they come, and the
+    /// fee terms in memory follow the schedules in feed order.
+    async fn apply_batch(
+        &self,
+        conn: &mut AnyConnection,
+        events: &[&StoredEvent],
+    ) -> Result<(), ProjectionError> {
+        let mut payments = Vec::new();
+        let mut charges_fees = false;
+        for stored in events {
+            if stored.aggregate_type == Payment::TYPE {
+                let event = stored.decode::<PaymentEvent>()?;
+                charges_fees |= matches!(event, PaymentEvent::Authorised { .. });
+                payments.push((*stored, event));
+            }
         }
-        PaymentEvent::PaymentRequested {
-            amount,
-            message,
-            requested_at,
-            ..
-        } => {
-            let store_id = message["originator"]["merchant"]["merchantId"]
-                .as_str()
-                .unwrap_or_default();
-            update(
-                conn,
-                tran_id,
-                sequence,
-                "amount_minor = $3, currency = $4, requested_at = $5, store_id = $6",
-                |query| {
-                    query
-                        .bind(amount.minor_units())
-                        .bind(amount.currency().to_string())
-                        .bind(to_view_text(requested_at))
-                        .bind(store_id.to_owned())
-                },
-            )
-            .await?;
+        let mut rows = batch::PaymentRows::load(conn, &payments).await?;
+        let mut terms = if charges_fees {
+            batch::load_terms(conn).await?
+        } else {
+            batch::Terms::new()
+        };
+        let mut payments = payments.into_iter();
+        for stored in events {
+            match stored.aggregate_type.as_str() {
+                Payment::TYPE => {
+                    if let Some((stored, event)) = payments.next() {
+                        rows.fold(stored, event, &terms);
+                    }
+                }
+                FeeSchedule::TYPE => apply_fee_schedule(conn, stored, &mut terms).await?,
+                PartnerStatement::TYPE => apply_statement(conn, stored).await?,
+                _ => {}
+            }
         }
-        PaymentEvent::ScanReceived { partner_id, .. }
-        | PaymentEvent::Matched { partner_id, .. } => {
-            update(conn, tran_id, sequence, "partner_id = $3", |query| {
-                query.bind(partner_id.to_string())
-            })
-            .await?;
-        }
-        PaymentEvent::ScanLapsed { .. } => {
-            update(conn, tran_id, sequence, "partner_id = NULL", |query| query).await?;
-        }
-        PaymentEvent::Authorised {
-            partner_id,
-            authorised_at,
-            ..
-        } => {
-            let (terms, version) = fee_terms(conn, partner_id.as_str()).await?;
-            let amount: Option<i64> =
-                sqlx::query_scalar("SELECT amount_minor FROM recon_payments WHERE tran_id = $1")
-                    .bind(tran_id)
-                    .fetch_optional(&mut *conn)
-                    .await?
-                    .flatten();
-            let fee = terms.fee_for(amount.unwrap_or(0));
-            update(
-                conn,
-                tran_id,
-                sequence,
-                "outcome = 'AUTHORISED', outcome_at = $3, partner_id = $4, fee_minor = $5,
-                 fee_version = $6",
-                |query| {
-                    query
-                        .bind(to_view_text(authorised_at))
-                        .bind(partner_id.to_string())
-                        .bind(fee)
-                        .bind(version)
-                },
-            )
-            .await?;
-        }
-        PaymentEvent::Declined { declined_at, .. } => {
-            set_outcome(conn, tran_id, sequence, "DECLINED", declined_at).await?;
-        }
-        PaymentEvent::TimedOut { timed_out_at, .. } => {
-            set_outcome(conn, tran_id, sequence, "TIMED_OUT", timed_out_at).await?;
-        }
-        PaymentEvent::Advised {
-            advice, advised_at, ..
-        } => {
-            // The first advice decides the payment (the aggregate refuses a contrary one);
-            // repeats keep the time of the first.
-            update(
-                conn,
-                tran_id,
-                sequence,
-                "advice = COALESCE(advice, $3), advice_at = COALESCE(advice_at, $4)",
-                |query| {
-                    query
-                        .bind(advice_name(&advice))
-                        .bind(to_view_text(advised_at))
-                },
-            )
-            .await?;
-        }
-        PaymentEvent::Completed { completed_at } => {
-            update(conn, tran_id, sequence, "completed_at = $3", |query| {
-                query.bind(to_view_text(completed_at))
-            })
-            .await?;
-        }
-        PaymentEvent::PayShapCredited { uetr, .. } => {
-            update(conn, tran_id, sequence, "payshap_uetr = $3", |query| {
-                query.bind(uetr)
-            })
-            .await?;
-        }
-        PaymentEvent::RefundRequired { amount, reason, .. } => {
-            update(
-                conn,
-                tran_id,
-                sequence,
-                "refund_minor = $3, refund_reason = $4",
-                |query| query.bind(amount.minor_units()).bind(reason),
-            )
-            .await?;
-        }
-        PaymentEvent::DeliveryScheduled {
-            delivery_id,
-            partner_id,
-            advice,
-            scheduled_at,
-            ..
-        } => {
-            sqlx::query(
-                "INSERT INTO recon_deliveries (delivery_id, tran_id, partner_id, kind, status,
-                     scheduled_at, last_sequence)
-                 VALUES ($1, $2, $3, $4, 'PENDING', $5, $6)
-                 ON CONFLICT (delivery_id) DO NOTHING",
-            )
-            .bind(delivery_id)
-            .bind(tran_id)
-            .bind(partner_id.as_str())
-            .bind(advice_name(&advice))
-            .bind(to_view_text(scheduled_at))
-            .bind(sequence)
-            .execute(&mut *conn)
-            .await?;
-        }
-        PaymentEvent::AdviceDelivered {
-            delivery_id,
-            status,
-            delivered_at,
-        } => {
-            let note = format!("partner answered {status}");
-            set_delivery(
-                conn,
-                &delivery_id,
-                sequence,
-                "DELIVERED",
-                Some(delivered_at),
-                &note,
-            )
-            .await?;
-        }
-        PaymentEvent::AdviceRefused {
-            delivery_id,
-            status,
-            reason,
-            ..
-        } => {
-            let note = format!("partner refused with {status}: {reason}");
-            set_delivery(conn, &delivery_id, sequence, "REFUSED", None, &note).await?;
-        }
-        PaymentEvent::DeliveryParked {
-            delivery_id,
-            reason,
-            ..
-        } => {
-            set_delivery(conn, &delivery_id, sequence, "PARKED", None, &reason).await?;
-        }
-        PaymentEvent::DeliveryUnparked { delivery_id, .. } => {
-            set_delivery(conn, &delivery_id, sequence, "PENDING", None, "unparked").await?;
-        }
-        PaymentEvent::AuthorisationRequested { .. }
-        | PaymentEvent::TimeoutReversalQueued { .. } => {
-            // No money moves and nothing for finance to see.
-        }
+        rows.save(conn).await
     }
-    Ok(())
-}
-
-fn advice_name(advice: &AdviceKind) -> &'static str {
-    match advice {
-        AdviceKind::Confirmation => "CONFIRMATION",
-        AdviceKind::Reversal { .. } => "REVERSAL",
-    }
-}
-
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
-
-/// Sets `assignments` (binding from `$3`) on the payment's row, once per event.
-async fn update(
-    conn: &mut AnyConnection,
-    tran_id: &str,
-    sequence: i64,
-    assignments: &str,
-    bind: impl for<'q> FnOnce(AnyQuery<'q>) -> AnyQuery<'q>,
-) -> Result<(), ProjectionError> {
-    let sql = format!(
-        "UPDATE recon_payments SET {assignments}, last_sequence = $2
-          WHERE tran_id = $1 AND last_sequence < $2"
-    );
-    bind(sqlx::query(&sql).bind(tran_id.to_owned()).bind(sequence))
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-async fn set_outcome(
-    conn: &mut AnyConnection,
-    tran_id: &str,
-    sequence: i64,
-    outcome: &'static str,
-    at: DateTime<Utc>,
-) -> Result<(), ProjectionError> {
-    update(
-        conn,
-        tran_id,
-        sequence,
-        "outcome = $3, outcome_at = $4",
-        |query| query.bind(outcome).bind(to_view_text(at)),
-    )
-    .await
-}
-
-async fn set_delivery(
-    conn: &mut AnyConnection,
-    delivery_id: &str,
-    sequence: i64,
-    status: &str,
-    delivered_at: Option<DateTime<Utc>>,
-    note: &str,
-) -> Result<(), ProjectionError> {
-    sqlx::query(
-        "UPDATE recon_deliveries
-            SET status = $3, delivered_at = COALESCE($4, delivered_at), note = $5,
-                last_sequence = $2
-          WHERE delivery_id = $1 AND last_sequence < $2",
-    )
-    .bind(delivery_id)
-    .bind(sequence)
-    .bind(status)
-    .bind(delivered_at.map(to_view_text))
-    .bind(note)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// The partner's terms as the feed has them now, and their version (0: no schedule, no fee).
-async fn fee_terms(
-    conn: &mut AnyConnection,
-    partner_id: &str,
-) -> Result<(FeeTerms, i64), ProjectionError> {
-    let row: Option<FeeTermsRow> =
-        sqlx::query_as("SELECT * FROM recon_fee_terms WHERE partner_id = $1")
-            .bind(partner_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    Ok(match row {
-        Some(row) => (
-            FeeTerms {
-                basis_points: u32::try_from(row.basis_points).unwrap_or(0),
-                fixed_minor: row.fixed_minor,
-                minimum_minor: row.minimum_minor,
-                maximum_minor: row.maximum_minor,
-            },
-            row.version,
-        ),
-        None => (FeeTerms::FREE, 0),
-    })
 }
 
 async fn apply_fee_schedule(
     conn: &mut AnyConnection,
     event: &StoredEvent,
+    in_force: &mut batch::Terms,
 ) -> Result<(), ProjectionError> {
     let FeeScheduleEvent::TermsSet {
         partner_id,
@@ -456,6 +201,13 @@ async fn apply_fee_schedule(
     .bind(to_view_text(effective_at))
     .execute(&mut *conn)
     .await?;
+    let version = i64::from(version);
+    let newer = in_force
+        .get(partner_id.as_str())
+        .is_none_or(|(_, known)| *known < version);
+    if newer {
+        in_force.insert(partner_id.to_string(), (terms, version));
+    }
     Ok(())
 }
 

@@ -10,6 +10,8 @@
 //! sending and counts that attempt. The release only touches a claimed row, so replaying the
 //! events (a rebuild) changes nothing there.
 
+use std::collections::{HashMap, HashSet};
+
 use aggregates::{AdviceKind, Payment, PaymentEvent};
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
@@ -19,6 +21,7 @@ use sqlx::{AnyConnection, AnyPool, FromRow};
 use crate::feed::StoredEvent;
 use crate::fresh_deliveries::FreshDeliveries;
 use crate::projection::{Projection, ProjectionError};
+use crate::rows::{self, AnyQuery, Table};
 use crate::time::to_view_text;
 
 pub const NAME: &str = "saf_outbox";
@@ -78,15 +81,101 @@ impl Projection for SafOutboxProjection {
         conn: &mut AnyConnection,
         event: &StoredEvent,
     ) -> Result<(), ProjectionError> {
+        self.apply_batch(conn, &[event]).await
+    }
+
+    /// The outbox rows a batch touches are read in one statement, changed in memory and
+    /// written once; the bookkeeping rows it seeds are inserted in one statement and the
+    /// claims it releases updated in one.
+    async fn apply_batch(
+        &self,
+        conn: &mut AnyConnection,
+        events: &[&StoredEvent],
+    ) -> Result<(), ProjectionError> {
         // Most payment events carry whole messages; only these five concern the outbox, so
         // the others are not decoded at all.
-        if event.aggregate_type != Payment::TYPE
-            || !OUTBOX_EVENTS.contains(&event.event_type.as_str())
-        {
+        let mut decoded = Vec::new();
+        for stored in events {
+            if stored.aggregate_type == Payment::TYPE
+                && OUTBOX_EVENTS.contains(&stored.event_type.as_str())
+            {
+                decoded.push((
+                    stored.aggregate_id.as_str(),
+                    stored.sequence,
+                    stored.decode()?,
+                ));
+            }
+        }
+        if decoded.is_empty() {
             return Ok(());
         }
-        let sequence = event.sequence;
-        match event.decode::<PaymentEvent>()? {
+        let keys = rows::distinct(decoded.iter().filter_map(|(_, _, e)| delivery_of(e)));
+        let stored =
+            rows::fetch_by_keys(conn, &TABLE, &keys, |r: &OutboxRow| r.delivery_id.as_str())
+                .await?;
+        let mut batch = Batch {
+            rows: stored,
+            ..Batch::default()
+        };
+        for (tran_id, sequence, event) in decoded {
+            batch.fold(tran_id, sequence, event, &self.fresh);
+        }
+        batch.save(conn).await
+    }
+
+    fn committed(&self) {
+        self.fresh.publish();
+    }
+}
+
+const TABLE: Table = Table {
+    name: "saf_outbox",
+    columns: &[
+        "delivery_id",
+        "tran_id",
+        "partner_id",
+        "kind",
+        "reason",
+        "request_id",
+        "message",
+        "status",
+        "scheduled_at",
+        "finished_at",
+        "outcome",
+        "last_sequence",
+    ],
+};
+
+fn bind_row<'q>(query: AnyQuery<'q>, row: &'q OutboxRow) -> AnyQuery<'q> {
+    query
+        .bind(row.delivery_id.as_str())
+        .bind(row.tran_id.as_str())
+        .bind(row.partner_id.as_str())
+        .bind(row.kind.as_str())
+        .bind(row.reason.as_deref())
+        .bind(row.request_id.as_str())
+        .bind(row.message.as_str())
+        .bind(row.status.as_str())
+        .bind(row.scheduled_at.as_str())
+        .bind(row.finished_at.as_deref())
+        .bind(row.outcome.as_deref())
+        .bind(row.last_sequence)
+}
+
+/// One batch's outbox rows and bookkeeping writes, as the events folded so far leave them.
+#[derive(Default)]
+struct Batch {
+    rows: HashMap<String, OutboxRow>,
+    changed: HashSet<String>,
+    /// Bookkeeping rows to seed: delivery and the time it became due.
+    seeds: Vec<(String, String)>,
+    /// Claims to release: delivery and the time of its final answer.
+    releases: Vec<(String, String)>,
+}
+
+impl Batch {
+    fn fold(&mut self, tran_id: &str, sequence: i64, event: PaymentEvent, fresh: &FreshDeliveries) {
+        match event {
             PaymentEvent::DeliveryScheduled {
                 delivery_id,
                 partner_id,
@@ -99,48 +188,38 @@ impl Projection for SafOutboxProjection {
                     AdviceKind::Confirmation => ("CONFIRMATION", None),
                     AdviceKind::Reversal { reason } => ("REVERSAL", Some(reason)),
                 };
-                sqlx::query(
-                    "INSERT INTO saf_outbox (delivery_id, tran_id, partner_id, kind, reason,
-                         request_id, message, status, scheduled_at, last_sequence)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', $8, $9)
-                     ON CONFLICT (delivery_id) DO NOTHING",
-                )
-                .bind(delivery_id.clone())
-                .bind(&event.aggregate_id)
-                .bind(partner_id.as_str())
-                .bind(kind)
-                .bind(reason)
-                .bind(request_id)
-                .bind(message.to_string())
-                .bind(to_view_text(scheduled_at))
-                .bind(sequence)
-                .execute(&mut *conn)
-                .await?;
-                self.fresh.stage(partner_id.as_str(), &delivery_id);
-                sqlx::query(
-                    "INSERT INTO saf_attempts (delivery_id, attempts, next_attempt_at, age_from)
-                     VALUES ($1, 0, $2, $2) ON CONFLICT (delivery_id) DO NOTHING",
-                )
-                .bind(delivery_id)
-                .bind(to_view_text(scheduled_at))
-                .execute(&mut *conn)
-                .await?;
+                let scheduled_at = to_view_text(scheduled_at);
+                fresh.stage(partner_id.as_str(), &delivery_id);
+                self.seeds.push((delivery_id.clone(), scheduled_at.clone()));
+                if self.rows.contains_key(&delivery_id) {
+                    return;
+                }
+                let row = OutboxRow {
+                    delivery_id: delivery_id.clone(),
+                    tran_id: tran_id.to_owned(),
+                    partner_id: partner_id.to_string(),
+                    kind: kind.to_owned(),
+                    reason,
+                    request_id,
+                    message: message.to_string(),
+                    status: "PENDING".to_owned(),
+                    scheduled_at,
+                    finished_at: None,
+                    outcome: None,
+                    last_sequence: sequence,
+                };
+                self.rows.insert(delivery_id.clone(), row);
+                self.changed.insert(delivery_id);
             }
             PaymentEvent::AdviceDelivered {
                 delivery_id,
                 status,
                 delivered_at,
             } => {
-                release_claim(conn, &delivery_id, &to_view_text(delivered_at)).await?;
-                finish(
-                    conn,
-                    &delivery_id,
-                    "DELIVERED",
-                    Some(to_view_text(delivered_at)),
-                    &status.to_string(),
-                    sequence,
-                )
-                .await?;
+                let at = to_view_text(delivered_at);
+                self.releases.push((delivery_id.clone(), at.clone()));
+                let outcome = status.to_string();
+                self.finish(&delivery_id, sequence, "DELIVERED", Some(at), outcome);
             }
             PaymentEvent::AdviceRefused {
                 delivery_id,
@@ -148,81 +227,129 @@ impl Projection for SafOutboxProjection {
                 reason,
                 refused_at,
             } => {
+                let at = to_view_text(refused_at);
+                self.releases.push((delivery_id.clone(), at.clone()));
                 let outcome = format!("{status}: {reason}");
-                release_claim(conn, &delivery_id, &to_view_text(refused_at)).await?;
-                finish(
-                    conn,
-                    &delivery_id,
-                    "REFUSED",
-                    Some(to_view_text(refused_at)),
-                    &outcome,
-                    sequence,
-                )
-                .await?;
+                self.finish(&delivery_id, sequence, "REFUSED", Some(at), outcome);
             }
             PaymentEvent::DeliveryParked {
                 delivery_id,
                 reason,
                 ..
-            } => {
-                finish(conn, &delivery_id, "PARKED", None, &reason, sequence).await?;
-            }
+            } => self.finish(&delivery_id, sequence, "PARKED", None, reason),
             PaymentEvent::DeliveryUnparked { delivery_id, .. } => {
-                finish(conn, &delivery_id, "PENDING", None, "unparked", sequence).await?;
+                self.finish(
+                    &delivery_id,
+                    sequence,
+                    "PENDING",
+                    None,
+                    "unparked".to_owned(),
+                );
             }
             _ => {}
         }
+    }
+
+    /// Moves a delivery to `status`. Guarded by the payment's sequence so that an event
+    /// applied twice (never expected, but cheap to rule out) cannot move it back.
+    fn finish(
+        &mut self,
+        delivery_id: &str,
+        sequence: i64,
+        status: &str,
+        finished_at: Option<String>,
+        outcome: String,
+    ) {
+        let Some(row) = self.rows.get_mut(delivery_id) else {
+            return;
+        };
+        if row.last_sequence >= sequence {
+            return;
+        }
+        row.status = status.to_owned();
+        row.finished_at = finished_at;
+        row.outcome = Some(outcome);
+        row.last_sequence = sequence;
+        self.changed.insert(delivery_id.to_owned());
+    }
+
+    async fn save(&self, conn: &mut AnyConnection) -> Result<(), ProjectionError> {
+        let mut changed: Vec<&String> = self.changed.iter().collect();
+        changed.sort_unstable();
+        let out: Vec<&OutboxRow> = changed.iter().filter_map(|k| self.rows.get(*k)).collect();
+        rows::upsert(conn, &TABLE, &out, bind_row).await?;
+        seed_attempts(conn, &self.seeds).await?;
+        release_claims(conn, &self.releases).await?;
         Ok(())
     }
+}
 
-    fn committed(&self) {
-        self.fresh.publish();
+/// Pairs bound per bookkeeping statement at most (two values each).
+const PAIRS_PER_STATEMENT: usize = 4_000;
+
+/// A bookkeeping row per scheduled delivery, due at once; an existing row is kept.
+async fn seed_attempts(
+    conn: &mut AnyConnection,
+    seeds: &[(String, String)],
+) -> Result<(), ProjectionError> {
+    for chunk in seeds.chunks(PAIRS_PER_STATEMENT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, 0, ${}, ${})", 2 * i + 1, 2 * i + 2, 2 * i + 2))
+            .collect();
+        let sql = format!(
+            "INSERT INTO saf_attempts (delivery_id, attempts, next_attempt_at, age_from)
+             VALUES {} ON CONFLICT (delivery_id) DO NOTHING",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql).persistent(false);
+        for (delivery_id, due) in chunk {
+            query = query.bind(delivery_id.as_str()).bind(due.as_str());
+        }
+        query.execute(&mut *conn).await?;
     }
-}
-
-/// Moves a delivery to `status`. Guarded by the payment's sequence so that an event applied
-/// twice (never expected, but cheap to rule out) cannot move it back.
-async fn finish(
-    conn: &mut AnyConnection,
-    delivery_id: &str,
-    status: &str,
-    finished_at: Option<String>,
-    outcome: &str,
-    sequence: i64,
-) -> Result<(), ProjectionError> {
-    sqlx::query(
-        "UPDATE saf_outbox SET status = $2, finished_at = $3, outcome = $4, last_sequence = $5
-          WHERE delivery_id = $1 AND last_sequence < $5",
-    )
-    .bind(delivery_id)
-    .bind(status)
-    .bind(finished_at)
-    .bind(outcome)
-    .bind(sequence)
-    .execute(&mut *conn)
-    .await?;
     Ok(())
 }
 
-/// The final answer of a claimed delivery: count the attempt that got it, drop the claim,
-/// and never make it due again. Unclaimed rows (a replay, or a claim another instance let go) stay as they are.
-async fn release_claim(
+/// The final answers of claimed deliveries: count the attempt that got each, drop the claim,
+/// and never make it due again. Unclaimed rows (a replay, or a claim another instance let
+/// go) stay as they are.
+async fn release_claims(
     conn: &mut AnyConnection,
-    delivery_id: &str,
-    answered_at: &str,
+    releases: &[(String, String)],
 ) -> Result<(), ProjectionError> {
-    sqlx::query(
-        "UPDATE saf_attempts
-            SET attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL,
-                last_attempt_at = $2, last_error = NULL, next_attempt_at = $3
-          WHERE delivery_id = $1 AND claimed_by IS NOT NULL",
-    )
-    .bind(delivery_id)
-    .bind(answered_at)
-    .bind(NEVER)
-    .execute(&mut *conn)
-    .await?;
+    for chunk in releases.chunks(PAIRS_PER_STATEMENT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, ${})", 2 * i + 2, 2 * i + 3))
+            .collect();
+        // `column1`, `column2`: the names both stores give the columns of a bare VALUES.
+        let sql = format!(
+            "UPDATE saf_attempts
+                SET attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL,
+                    last_attempt_at = answers.column2, last_error = NULL, next_attempt_at = $1
+               FROM (VALUES {}) AS answers
+              WHERE saf_attempts.delivery_id = answers.column1
+                AND saf_attempts.claimed_by IS NOT NULL",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql).persistent(false).bind(NEVER);
+        for (delivery_id, answered_at) in chunk {
+            query = query.bind(delivery_id.as_str()).bind(answered_at.as_str());
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
+}
+
+/// The delivery an outbox event concerns.
+fn delivery_of(event: &PaymentEvent) -> Option<&str> {
+    match event {
+        PaymentEvent::DeliveryScheduled { delivery_id, .. }
+        | PaymentEvent::AdviceDelivered { delivery_id, .. }
+        | PaymentEvent::AdviceRefused { delivery_id, .. }
+        | PaymentEvent::DeliveryParked { delivery_id, .. }
+        | PaymentEvent::DeliveryUnparked { delivery_id, .. } => Some(delivery_id),
+        _ => None,
+    }
 }
 
 pub async fn find(pool: &AnyPool, delivery_id: &str) -> Result<Option<OutboxRow>, sqlx::Error> {
