@@ -48,25 +48,21 @@ pub fn all_projections(fresh: &FreshDeliveries) -> Vec<Arc<dyn Projection>> {
 }
 
 /// Projections that get a pass of their own: the outbox, which the store-and-forward queue
-/// waits on (a payment is complete only once its advice is delivered), and the status view,
-/// which the deadline sweeper reads. The back office's views share one pass.
-const OWN_PASS_PROJECTIONS: [&str; 2] = [
-    projections::saf_outbox::NAME,
-    projections::payment_status::NAME,
-];
+/// waits on (a payment is complete only once its advice is delivered). The other views,
+/// written a few statements per batch (`projections::rows`), share one pass.
+const OWN_PASS_PROJECTIONS: [&str; 1] = [projections::saf_outbox::NAME];
 
 /// Projections caught up in groups, one pass per group, each group on its own task: a burst
-/// of recon work never delays the outbox, and the outbox's pass (two statements per payment)
-/// does not wait behind the status view's (measured in docs/benchmarks.md).
+/// of back-office work never delays the outbox (measured in docs/benchmarks.md).
 fn projection_groups(app: &App) -> Vec<projections::group::ProjectorGroup> {
-    let (own, back_office): (Vec<_>, Vec<_>) = app
+    let (own, others): (Vec<_>, Vec<_>) = app
         .projectors
         .iter()
         .cloned()
         .partition(|p| OWN_PASS_PROJECTIONS.contains(&p.name()));
     own.into_iter()
         .map(|projector| vec![projector])
-        .chain([back_office])
+        .chain([others])
         .filter(|members| !members.is_empty())
         .map(|members| projections::group::ProjectorGroup::new(app.store.views().clone(), members))
         .collect()
@@ -313,8 +309,14 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
 /// 32 characters plus a comma (after the 32-character instance tag and its colon).
 const NOTIFY_BATCH_IDS: usize = 200;
 
+/// How long the first commit of a notification waits for others to join it. Under load this
+/// turns one NOTIFY transaction per commit into one per few milliseconds; another instance's
+/// waiter hears of a commit this much later at most.
+const NOTIFY_GATHER: Duration = Duration::from_millis(2);
+
 /// Tells other instances which aggregates committed here, in batches: whatever has queued up
-/// while the previous NOTIFY was being sent goes out in the next one. Each is its own
+/// while the previous NOTIFY was being sent, or during [`NOTIFY_GATHER`], goes out in the
+/// next one. Each is its own
 /// transaction with `synchronous_commit = off`: notifications are hints (waiters re-check on a
 /// timer), so they must never hold up an event commit. Ends when `cancel` fires (the sender
 /// lives as long as the app, so a closed channel cannot be what stops it).
@@ -332,6 +334,7 @@ async fn announce_commits(
                 None => return,
             },
         };
+        tokio::time::sleep(NOTIFY_GATHER).await;
         let mut batch = vec![first];
         while batch.len() < NOTIFY_BATCH_IDS {
             match receiver.try_recv() {

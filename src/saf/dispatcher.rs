@@ -153,8 +153,14 @@ async fn try_deliver(app: &App, partner: &PartnerConfig, row: &OutboxRow) -> any
     let db = app.store.views();
     let delivery_id = row.delivery_id.as_str();
     // The aggregate, not the view, says whether this still needs sending: the view may lag
-    // behind an answer recorded a moment ago.
-    let payment = app.payments.load(&row.tran_id).await?;
+    // behind an answer recorded a moment ago. This instance's own state of it is enough
+    // here: answers are recorded by the instance holding the claim, and a state that missed
+    // another instance's answer costs at most a repeated advice (deliveries are at least
+    // once), after which recording the answer reads the store and finds it final.
+    let payment = match app.payments.peek(&row.tran_id) {
+        Some(payment) => payment,
+        None => app.payments.load(&row.tran_id).await?,
+    };
     if payment.delivery(delivery_id).map(|d| d.status) != Some(DeliveryStatus::Pending) {
         queue::unclaim(db, delivery_id).await?;
         return Ok(());
