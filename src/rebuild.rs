@@ -1,4 +1,5 @@
-//! `qrswitch rebuild`: replays the whole feed into one or all read models.
+//! `qrswitch rebuild`: replays the whole feed into one or all read models, in one
+//! transaction and one read of the feed.
 
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -31,17 +32,23 @@ pub async fn run(store: &Store, only: Option<&str>) -> anyhow::Result<()> {
         }
         None => projections,
     };
-    for projection in selected {
-        let projector = Projector::new(store.views().clone(), Arc::clone(&projection));
-        let bar = progress_bar(projector.name());
-        let replayed = projector
-            .rebuild(&|done, total| {
-                bar.set_length(total);
-                bar.set_position(done);
-            })
-            .await
-            .with_context(|| format!("rebuilding {}", projector.name()))?;
-        bar.finish_and_clear();
+    let projectors: Vec<Arc<Projector>> = selected
+        .into_iter()
+        .map(|projection| Arc::new(Projector::new(store.views().clone(), projection)))
+        .collect();
+    let label = match only {
+        Some(name) => name.to_owned(),
+        None => "all views".to_owned(),
+    };
+    let bar = progress_bar(&label);
+    let replayed = projections::rebuild::rebuild(store.views(), &projectors, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .await
+    .with_context(|| format!("rebuilding {label}"))?;
+    bar.finish_and_clear();
+    for projector in &projectors {
         println!("rebuilt {}: {replayed} events replayed", projector.name());
     }
     Ok(())

@@ -340,6 +340,25 @@ async fn rebuild_yields_the_rows_of_the_live_projection(backend: Backend) {
     );
     assert_eq!(payment_status::all(&views).await.unwrap(), live);
 
+    // Every view at once: one read of the feed, one line per view, the same rows.
+    sqlx::query("UPDATE payment_status SET status = 'TAMPERED'")
+        .execute(&views)
+        .await
+        .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_qrswitch"))
+        .arg("rebuild")
+        .env("DATABASE_URL", &db.url)
+        .env_remove("QRSWITCH_CONFIG")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for name in ["payment_status", "saf_outbox", "recon", "proxy_registry"] {
+        let line = format!("rebuilt {name}: 9 events replayed");
+        assert!(stdout.contains(&line), "{stdout}");
+    }
+    assert_eq!(payment_status::all(&views).await.unwrap(), live);
+
     let unknown = std::process::Command::new(env!("CARGO_BIN_EXE_qrswitch"))
         .args(["rebuild", "--projection", "no_such_view"])
         .env("DATABASE_URL", &db.url)

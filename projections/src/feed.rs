@@ -10,6 +10,9 @@
 //! later appear before a position already read. Details: docs/adr/0002.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use aggregates::PaymentEvent;
 
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
@@ -46,9 +49,23 @@ pub struct StoredEvent {
     pub payload: String,
     /// Who caused it and on which message, as stored (JSON text); see [`Self::metadata`].
     pub metadata: String,
+    /// The payment event, decoded by the first view that asks (see [`Self::payment`]).
+    payment: OnceLock<Result<PaymentEvent, String>>,
 }
 
 impl StoredEvent {
+    /// The payment event this is, decoded once however many views of a pass read it.
+    /// Only for events of the `Payment` aggregate.
+    pub fn payment(&self) -> Result<&PaymentEvent, ProjectionError> {
+        self.payment
+            .get_or_init(|| serde_json::from_str(&self.payload).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|reason| ProjectionError::Decode {
+                position: self.feed_position,
+                reason: reason.clone(),
+            })
+    }
+
     /// Decodes the payload into the aggregate's event type.
     pub fn decode<E: serde::de::DeserializeOwned>(&self) -> Result<E, ProjectionError> {
         serde_json::from_str(&self.payload).map_err(|error| self.corrupt(error))
@@ -218,5 +235,6 @@ fn decode_row(row: &sqlx::any::AnyRow) -> Result<StoredEvent, ProjectionError> {
         event_version: row.try_get("event_version")?,
         payload: row.try_get("payload")?,
         metadata: row.try_get("metadata")?,
+        payment: OnceLock::new(),
     })
 }

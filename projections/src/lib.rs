@@ -5,6 +5,7 @@
 //! - [`projection`]: the trait a read model implements and its error type.
 //! - [`projector`]: runs one projection: catch-up from a checkpoint kept in the same
 //!   transaction as the view rows, rebuild from scratch, health for `/ready`.
+//! - [`rebuild`]: every view (or one) replayed from the whole feed in one transaction.
 //! - [`group`]: one pass (one transaction, one feed read) for every projection.
 //! - [`runner`]: keeps the projections caught up in the background (woken and polling).
 //! - [`payment_status`]: where each payment stands.
@@ -26,6 +27,7 @@ pub mod payshap_transfers;
 pub mod projection;
 pub mod projector;
 pub mod proxy_registry;
+pub mod rebuild;
 pub mod recon;
 pub mod rows;
 pub mod runner;

@@ -107,7 +107,7 @@ impl Projection for PaymentStatusProjection {
         let mut decoded = Vec::new();
         for stored in events {
             if stored.aggregate_type == Payment::TYPE {
-                decoded.push((*stored, stored.decode::<PaymentEvent>()?));
+                decoded.push((*stored, stored.payment()?));
             }
         }
         if decoded.is_empty() {
@@ -137,7 +137,7 @@ impl Projection for PaymentStatusProjection {
 fn fold(
     rows: &mut HashMap<String, PaymentStatusRow>,
     stored: &StoredEvent,
-    event: PaymentEvent,
+    event: &PaymentEvent,
 ) -> bool {
     let tran_id = stored.aggregate_id.as_str();
     let sequence = stored.sequence;
@@ -153,19 +153,19 @@ fn fold(
         if rows.contains_key(tran_id) {
             return false;
         }
-        let issued_at = to_view_text(issued_at);
+        let issued_at = to_view_text(*issued_at);
         rows.insert(
             tran_id.to_owned(),
             PaymentStatusRow {
                 tran_id: tran_id.to_owned(),
                 client_id: client_id.to_string(),
-                terminal_id,
+                terminal_id: terminal_id.clone(),
                 status: "QR_ISSUED".to_owned(),
                 amount_minor: amount.map(|a| a.minor_units()),
                 currency: amount.map(|a| a.currency().to_string()),
                 partner_id: None,
                 issued_at: issued_at.clone(),
-                expires_at: to_view_text(expires_at),
+                expires_at: to_view_text(*expires_at),
                 updated_at: issued_at,
                 last_sequence: sequence,
                 respond_by: None,
@@ -189,7 +189,7 @@ fn fold(
 
 /// What one event after the QR's issue changes on its row; false for events this view
 /// does not follow.
-fn change(row: &mut PaymentStatusRow, event: PaymentEvent) -> bool {
+fn change(row: &mut PaymentStatusRow, event: &PaymentEvent) -> bool {
     let (status, at) = match event {
         PaymentEvent::PaymentRequested {
             message_id,
@@ -200,8 +200,8 @@ fn change(row: &mut PaymentStatusRow, event: PaymentEvent) -> bool {
         } => {
             row.amount_minor = Some(amount.minor_units());
             row.currency = Some(amount.currency().to_string());
-            row.respond_by = Some(to_view_text(respond_by));
-            row.request_message_id = Some(message_id);
+            row.respond_by = Some(to_view_text(*respond_by));
+            row.request_message_id = Some(message_id.clone());
             ("PAYMENT_REQUESTED", requested_at)
         }
         PaymentEvent::ScanReceived {
@@ -243,7 +243,7 @@ fn change(row: &mut PaymentStatusRow, event: PaymentEvent) -> bool {
             timed_out_at,
             ..
         } => {
-            row.outcome_reason = Some(reason);
+            row.outcome_reason = Some(reason.clone());
             ("TIMED_OUT", timed_out_at)
         }
         PaymentEvent::Advised {
@@ -254,11 +254,11 @@ fn change(row: &mut PaymentStatusRow, event: PaymentEvent) -> bool {
                 AdviceKind::Reversal { .. } => "REVERSAL",
             };
             row.advice.get_or_insert_with(|| advice.to_owned());
-            row.updated_at = to_view_text(advised_at);
+            row.updated_at = to_view_text(*advised_at);
             return true;
         }
         PaymentEvent::Completed { completed_at } => {
-            let completed_at = to_view_text(completed_at);
+            let completed_at = to_view_text(*completed_at);
             row.completed_at = Some(completed_at.clone());
             row.updated_at = completed_at;
             return true;
@@ -277,7 +277,7 @@ fn change(row: &mut PaymentStatusRow, event: PaymentEvent) -> bool {
         }
     };
     row.status = status.to_owned();
-    row.updated_at = to_view_text(at);
+    row.updated_at = to_view_text(*at);
     true
 }
 

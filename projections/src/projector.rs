@@ -155,53 +155,12 @@ impl Projector {
 
     /// Empties the projection's tables and replays the whole feed into them, in one
     /// transaction: readers see the old rows until the new ones are complete.
-    /// `progress(done, total)` is called after every batch.
-    pub async fn rebuild(&self, progress: &dyn Fn(u64, u64)) -> Result<u64, ProjectionError> {
-        let result = self.rebuild_in_one_transaction(progress).await;
-        match &result {
-            Ok(_) => self.health.set_failure(None),
-            Err(error) => self.record_failure(error),
-        }
-        result
-    }
-
-    async fn rebuild_in_one_transaction(
-        &self,
+    /// `progress(done, total)` is called after every batch. See [`crate::rebuild`].
+    pub async fn rebuild(
+        self: &Arc<Self>,
         progress: &dyn Fn(u64, u64),
     ) -> Result<u64, ProjectionError> {
-        let _gate = self.db.write_gate().await;
-        let mut tx = self.db.begin_write().await?;
-        if self.db.backend() == Backend::Postgres {
-            // Wait for a live batch to finish; live projectors skip while we hold it.
-            sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-                .bind(ADVISORY_LOCK_NAMESPACE)
-                .bind(self.name())
-                .execute(&mut *tx)
-                .await?;
-        }
-        for table in self.projection.tables() {
-            sqlx::query(&format!("DELETE FROM {table}"))
-                .execute(&mut *tx)
-                .await?;
-        }
-        let total = feed::count_after(&mut tx, self.db.backend(), FeedPosition::START).await?;
-        let total = u64::try_from(total).unwrap_or(0);
-        let mut after = FeedPosition::START;
-        let mut done = 0_u64;
-        progress(done, total);
-        loop {
-            let events =
-                feed::read_after(&mut tx, self.db.backend(), after, BATCH_SIZE_EVENTS).await?;
-            let Some(last) = events.last() else { break };
-            after = last.feed_position;
-            let batch: Vec<&StoredEvent> = events.iter().collect();
-            self.projection.apply_batch(&mut tx, &batch).await?;
-            done += events.len() as u64;
-            progress(done, total.max(done));
-        }
-        save_checkpoint(&mut tx, self.name(), after).await?;
-        tx.commit().await?;
-        Ok(done)
+        crate::rebuild::rebuild(&self.db, std::slice::from_ref(self), progress).await
     }
 
     async fn apply_next_batch(&self) -> Result<BatchOutcome, ProjectionError> {
@@ -239,7 +198,7 @@ impl Projector {
         Ok(BatchOutcome::Applied(events.len() as u64))
     }
 
-    fn record_failure(&self, error: &ProjectionError) {
+    pub(crate) fn record_failure(&self, error: &ProjectionError) {
         tracing::error!(projection = self.name(), %error, "projection update failed; will retry from its checkpoint");
         self.health.failures_total.fetch_add(1, Ordering::Relaxed);
         self.health.set_failure(Some(error.to_string()));

@@ -143,7 +143,7 @@ impl Projection for ReconProjection {
         let mut charges_fees = false;
         for stored in events {
             if stored.aggregate_type == Payment::TYPE {
-                let event = stored.decode::<PaymentEvent>()?;
+                let event = stored.payment()?;
                 charges_fees |= matches!(event, PaymentEvent::Authorised { .. });
                 payments.push((*stored, event));
             }

@@ -102,7 +102,7 @@ impl Projection for SafOutboxProjection {
                 decoded.push((
                     stored.aggregate_id.as_str(),
                     stored.sequence,
-                    stored.decode()?,
+                    stored.payment()?,
                 ));
             }
         }
@@ -174,7 +174,13 @@ struct Batch {
 }
 
 impl Batch {
-    fn fold(&mut self, tran_id: &str, sequence: i64, event: PaymentEvent, fresh: &FreshDeliveries) {
+    fn fold(
+        &mut self,
+        tran_id: &str,
+        sequence: i64,
+        event: &PaymentEvent,
+        fresh: &FreshDeliveries,
+    ) {
         match event {
             PaymentEvent::DeliveryScheduled {
                 delivery_id,
@@ -186,12 +192,12 @@ impl Batch {
             } => {
                 let (kind, reason) = match advice {
                     AdviceKind::Confirmation => ("CONFIRMATION", None),
-                    AdviceKind::Reversal { reason } => ("REVERSAL", Some(reason)),
+                    AdviceKind::Reversal { reason } => ("REVERSAL", Some(reason.clone())),
                 };
-                let scheduled_at = to_view_text(scheduled_at);
-                fresh.stage(partner_id.as_str(), &delivery_id);
+                let scheduled_at = to_view_text(*scheduled_at);
+                fresh.stage(partner_id.as_str(), delivery_id);
                 self.seeds.push((delivery_id.clone(), scheduled_at.clone()));
-                if self.rows.contains_key(&delivery_id) {
+                if self.rows.contains_key(delivery_id) {
                     return;
                 }
                 let row = OutboxRow {
@@ -200,7 +206,7 @@ impl Batch {
                     partner_id: partner_id.to_string(),
                     kind: kind.to_owned(),
                     reason,
-                    request_id,
+                    request_id: request_id.clone(),
                     message: message.to_string(),
                     status: "PENDING".to_owned(),
                     scheduled_at,
@@ -209,17 +215,17 @@ impl Batch {
                     last_sequence: sequence,
                 };
                 self.rows.insert(delivery_id.clone(), row);
-                self.changed.insert(delivery_id);
+                self.changed.insert(delivery_id.clone());
             }
             PaymentEvent::AdviceDelivered {
                 delivery_id,
                 status,
                 delivered_at,
             } => {
-                let at = to_view_text(delivered_at);
+                let at = to_view_text(*delivered_at);
                 self.releases.push((delivery_id.clone(), at.clone()));
                 let outcome = status.to_string();
-                self.finish(&delivery_id, sequence, "DELIVERED", Some(at), outcome);
+                self.finish(delivery_id, sequence, "DELIVERED", Some(at), outcome);
             }
             PaymentEvent::AdviceRefused {
                 delivery_id,
@@ -227,19 +233,19 @@ impl Batch {
                 reason,
                 refused_at,
             } => {
-                let at = to_view_text(refused_at);
+                let at = to_view_text(*refused_at);
                 self.releases.push((delivery_id.clone(), at.clone()));
                 let outcome = format!("{status}: {reason}");
-                self.finish(&delivery_id, sequence, "REFUSED", Some(at), outcome);
+                self.finish(delivery_id, sequence, "REFUSED", Some(at), outcome);
             }
             PaymentEvent::DeliveryParked {
                 delivery_id,
                 reason,
                 ..
-            } => self.finish(&delivery_id, sequence, "PARKED", None, reason),
+            } => self.finish(delivery_id, sequence, "PARKED", None, reason.clone()),
             PaymentEvent::DeliveryUnparked { delivery_id, .. } => {
                 self.finish(
-                    &delivery_id,
+                    delivery_id,
                     sequence,
                     "PENDING",
                     None,

@@ -106,7 +106,7 @@ impl PaymentRows {
     /// Reads the stored rows `events` (payment events of one batch) touch.
     pub(super) async fn load(
         conn: &mut AnyConnection,
-        events: &[(&StoredEvent, PaymentEvent)],
+        events: &[(&StoredEvent, &PaymentEvent)],
     ) -> Result<Self, ProjectionError> {
         let tran_ids = rows::distinct(events.iter().map(|(s, _)| s.aggregate_id.as_str()));
         let delivery_ids = rows::distinct(events.iter().filter_map(|(_, e)| delivery_of(e)));
@@ -143,7 +143,7 @@ impl PaymentRows {
         Ok(())
     }
 
-    pub(super) fn fold(&mut self, stored: &StoredEvent, event: PaymentEvent, terms: &Terms) {
+    pub(super) fn fold(&mut self, stored: &StoredEvent, event: &PaymentEvent, terms: &Terms) {
         let tran_id = stored.aggregate_id.as_str();
         let sequence = stored.sequence;
         match event {
@@ -155,7 +155,7 @@ impl PaymentRows {
                 if !self.payments.contains_key(tran_id) {
                     self.payments.insert(
                         tran_id.to_owned(),
-                        new_payment(tran_id, &client_id, terminal_id, sequence),
+                        new_payment(tran_id, client_id, terminal_id.clone(), sequence),
                     );
                     self.changed_payments.insert(tran_id.to_owned());
                 }
@@ -167,20 +167,20 @@ impl PaymentRows {
                 scheduled_at,
                 ..
             } => {
-                if !self.deliveries.contains_key(&delivery_id) {
+                if !self.deliveries.contains_key(delivery_id) {
                     let row = ReconDeliveryRow {
                         delivery_id: delivery_id.clone(),
                         tran_id: tran_id.to_owned(),
                         partner_id: partner_id.to_string(),
-                        kind: advice_name(&advice).to_owned(),
+                        kind: advice_name(advice).to_owned(),
                         status: "PENDING".to_owned(),
-                        scheduled_at: to_view_text(scheduled_at),
+                        scheduled_at: to_view_text(*scheduled_at),
                         delivered_at: None,
                         note: None,
                         last_sequence: sequence,
                     };
                     self.deliveries.insert(delivery_id.clone(), row);
-                    self.changed_deliveries.insert(delivery_id);
+                    self.changed_deliveries.insert(delivery_id.clone());
                 }
             }
             PaymentEvent::AdviceDelivered {
@@ -190,10 +190,10 @@ impl PaymentRows {
             } => {
                 let note = format!("partner answered {status}");
                 self.set_delivery(
-                    &delivery_id,
+                    delivery_id,
                     sequence,
                     "DELIVERED",
-                    Some(delivered_at),
+                    Some(*delivered_at),
                     note,
                 );
             }
@@ -204,16 +204,16 @@ impl PaymentRows {
                 ..
             } => {
                 let note = format!("partner refused with {status}: {reason}");
-                self.set_delivery(&delivery_id, sequence, "REFUSED", None, note);
+                self.set_delivery(delivery_id, sequence, "REFUSED", None, note);
             }
             PaymentEvent::DeliveryParked {
                 delivery_id,
                 reason,
                 ..
-            } => self.set_delivery(&delivery_id, sequence, "PARKED", None, reason),
+            } => self.set_delivery(delivery_id, sequence, "PARKED", None, reason.clone()),
             PaymentEvent::DeliveryUnparked { delivery_id, .. } => {
                 self.set_delivery(
-                    &delivery_id,
+                    delivery_id,
                     sequence,
                     "PENDING",
                     None,
@@ -286,7 +286,7 @@ fn new_payment(
 }
 
 /// What one payment event changes on its recon row; false for events finance does not see.
-fn change_payment(row: &mut ReconPaymentRow, event: PaymentEvent, terms: &Terms) -> bool {
+fn change_payment(row: &mut ReconPaymentRow, event: &PaymentEvent, terms: &Terms) -> bool {
     match event {
         PaymentEvent::PaymentRequested {
             amount,
@@ -299,7 +299,7 @@ fn change_payment(row: &mut ReconPaymentRow, event: PaymentEvent, terms: &Terms)
                 .unwrap_or_default();
             row.amount_minor = Some(amount.minor_units());
             row.currency = Some(amount.currency().to_string());
-            row.requested_at = Some(to_view_text(requested_at));
+            row.requested_at = Some(to_view_text(*requested_at));
             row.store_id = store_id.to_owned();
         }
         PaymentEvent::ScanReceived { partner_id, .. }
@@ -319,16 +319,16 @@ fn change_payment(row: &mut ReconPaymentRow, event: PaymentEvent, terms: &Terms)
             row.fee_minor = Some(terms.fee_for(row.amount_minor.unwrap_or(0)));
             row.fee_version = Some(version);
             row.outcome = Some("AUTHORISED".to_owned());
-            row.outcome_at = Some(to_view_text(authorised_at));
+            row.outcome_at = Some(to_view_text(*authorised_at));
             row.partner_id = Some(partner_id.to_string());
         }
         PaymentEvent::Declined { declined_at, .. } => {
             row.outcome = Some("DECLINED".to_owned());
-            row.outcome_at = Some(to_view_text(declined_at));
+            row.outcome_at = Some(to_view_text(*declined_at));
         }
         PaymentEvent::TimedOut { timed_out_at, .. } => {
             row.outcome = Some("TIMED_OUT".to_owned());
-            row.outcome_at = Some(to_view_text(timed_out_at));
+            row.outcome_at = Some(to_view_text(*timed_out_at));
         }
         PaymentEvent::Advised {
             advice, advised_at, ..
@@ -336,17 +336,17 @@ fn change_payment(row: &mut ReconPaymentRow, event: PaymentEvent, terms: &Terms)
             // The first advice decides the payment (the aggregate refuses a contrary one);
             // repeats keep the time of the first.
             row.advice
-                .get_or_insert_with(|| advice_name(&advice).to_owned());
+                .get_or_insert_with(|| advice_name(advice).to_owned());
             row.advice_at
-                .get_or_insert_with(|| to_view_text(advised_at));
+                .get_or_insert_with(|| to_view_text(*advised_at));
         }
         PaymentEvent::Completed { completed_at } => {
-            row.completed_at = Some(to_view_text(completed_at));
+            row.completed_at = Some(to_view_text(*completed_at));
         }
-        PaymentEvent::PayShapCredited { uetr, .. } => row.payshap_uetr = Some(uetr),
+        PaymentEvent::PayShapCredited { uetr, .. } => row.payshap_uetr = Some(uetr.clone()),
         PaymentEvent::RefundRequired { amount, reason, .. } => {
             row.refund_minor = Some(amount.minor_units());
-            row.refund_reason = Some(reason);
+            row.refund_reason = Some(reason.clone());
         }
         _ => return false, // no money moves and nothing for finance to see
     }
