@@ -6,44 +6,11 @@
 //! sequence)` still fails: another writer was first (optimistic concurrency).
 
 mod group;
+mod row;
 
 use cqrs_es::persist::{PersistenceError, SerializedEvent};
 pub use group::{GroupAppender, Target};
-
-/// The columns of one event as the store keeps them.
-struct Row {
-    sequence: i64,
-    event_type: String,
-    event_version: String,
-    payload: String,
-    metadata: String,
-}
-
-fn rows(events: &[SerializedEvent]) -> Result<Vec<Row>, PersistenceError> {
-    events
-        .iter()
-        .map(|event| {
-            Ok(Row {
-                sequence: i64::try_from(event.sequence)
-                    .map_err(|e| PersistenceError::UnknownError(Box::new(e)))?,
-                event_type: event.event_type.clone(),
-                event_version: event.event_version.clone(),
-                payload: serde_json::to_string(&event.payload)?,
-                metadata: serde_json::to_string(&event.metadata)?,
-            })
-        })
-        .collect()
-}
-
-/// A unique violation on the event key means another writer appended first.
-fn classify(error: sqlx::Error) -> PersistenceError {
-    if let sqlx::Error::Database(db) = &error {
-        if db.is_unique_violation() {
-            return PersistenceError::OptimisticLockError;
-        }
-    }
-    PersistenceError::ConnectionError(Box::new(error))
-}
+use row::rows;
 
 /// Appends one command's events (all of one stream) and returns once they are committed.
 pub async fn append(

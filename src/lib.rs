@@ -8,8 +8,11 @@
 //! - [`commands`]: executing commands on aggregates (cached, with metadata and conflict
 //!   retries); [`turns`]: one command at a time per aggregate here; [`append`]: a
 //!   command's events in one statement.
-//! - [`app`]: shared state, the HTTP server and background tasks of one instance.
-//! - [`http`]: the HTTP surface; [`qr_api`] is its `/qr/v1` part.
+//! - [`app`]: the state one instance's handlers and background tasks share.
+//! - [`server`]: start-up: every route and every background task, wired over the state;
+//!   [`notify`]: commits announced across instances.
+//! - [`http`]: what the HTTP surfaces share (error type, probes); [`qr_api`] is the
+//!   `/qr/v1` surface.
 //! - [`emv`]: EMV merchant-presented QR payloads (encode, decode, validate).
 //! - [`routing`]: sending a matched payment's authorisation to its partner.
 //! - [`waiters`] and [`sweeper`]: answering the waiting POS, and timing out the forgotten.
@@ -36,6 +39,7 @@ pub mod config;
 pub mod digest;
 pub mod emv;
 pub mod http;
+pub mod notify;
 pub mod ops;
 pub mod partner_sim;
 pub mod payshap;
@@ -45,6 +49,7 @@ pub mod routing;
 pub mod saf;
 pub mod scheme_sim;
 pub mod security;
+pub mod server;
 pub mod store;
 pub mod sweeper;
 pub mod telemetry;

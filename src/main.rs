@@ -3,7 +3,7 @@ use clap::Parser;
 use qrswitch::cli::{Cli, Command};
 use qrswitch::config::Config;
 use qrswitch::store::Store;
-use qrswitch::{app, rebuild, telemetry};
+use qrswitch::{app, rebuild, server, telemetry};
 
 /// See the note on `mimalloc` in Cargo.toml: the switch allocates many small values per request.
 #[global_allocator]
@@ -21,7 +21,7 @@ async fn main() -> anyhow::Result<()> {
                 config.database.migrate_on_start = false;
             }
             let app = app::App::build(config).await.context("starting qrswitch")?;
-            app::start(app).await?.wait().await
+            server::start(app).await?.wait().await
         }
         Command::HashPassword => {
             let mut password = String::new();

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use projections::payment_status;
+use projections::rebuild::rebuild;
 use sqlx::{Connection, PgConnection};
 
 /// Polls `condition` every 50 ms for at most `limit`; the tests never wait unbounded.
@@ -317,7 +318,13 @@ async fn rebuild_yields_the_rows_of_the_live_projection(backend: Backend) {
     assert_eq!(status_of(scanned_first.as_str()), "SCANNED");
 
     let projector = app.projector(payment_status::NAME).unwrap();
-    let replayed = projector.rebuild(&|_, _| {}).await.unwrap();
+    let replayed = rebuild(
+        app.store.views(),
+        std::slice::from_ref(projector),
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
     assert_eq!(replayed, 9);
     assert_eq!(payment_status::all(&views).await.unwrap(), live);
 

@@ -9,6 +9,7 @@ use aggregates::Payment;
 use common::process::ServeProcess;
 use common::qr::*;
 use common::*;
+use projections::rebuild::rebuild;
 use qrswitch::config::Config;
 use qrswitch::partner_sim::{Mode, Received, SimRunning};
 use serde_json::{json, Value};
@@ -211,11 +212,14 @@ async fn partner_down_then_up_every_advice_arrives_once(backend: Backend) {
         assert_eq!(claimed_by, &None, "{delivery_id}: claim released");
         assert_eq!(last_error, &None, "{delivery_id}: delivered");
     }
-    app.projector(projections::saf_outbox::NAME)
-        .unwrap()
-        .rebuild(&|_, _| {})
-        .await
-        .unwrap();
+    let projector = app.projector(projections::saf_outbox::NAME).unwrap();
+    rebuild(
+        app.store.views(),
+        std::slice::from_ref(projector),
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
     assert_eq!(projections::saf_outbox::all(&views).await.unwrap(), live);
     assert_eq!(
         bookkeeping().await,

@@ -497,7 +497,9 @@ async fn unsafe_exposure_is_refused() {
     let db = TestDb::new(Backend::Sqlite).await;
     let start = |config: Config| async move {
         let app = qrswitch::app::App::build(config).await.unwrap();
-        qrswitch::app::start(app).await.map_err(|e| e.to_string())
+        qrswitch::server::start(app)
+            .await
+            .map_err(|e| e.to_string())
     };
     let mut open_everywhere = db.config();
     open_everywhere.server.listen = "0.0.0.0:0".parse().unwrap();

@@ -14,26 +14,11 @@ use std::sync::OnceLock;
 
 use aggregates::PaymentEvent;
 
-use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 
 use crate::db::Backend;
-use crate::projection::ProjectionError;
-
-/// A place in the feed. Ordered by `(commit_tx, position)`; `commit_tx` is 0 on SQLite.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct FeedPosition {
-    pub commit_tx: i64,
-    pub position: i64,
-}
-
-impl FeedPosition {
-    /// Before the first event.
-    pub const START: FeedPosition = FeedPosition {
-        commit_tx: 0,
-        position: 0,
-    };
-}
+use crate::error::ProjectionError;
+pub use crate::position::FeedPosition;
 
 /// One event as stored, with its place in the feed.
 #[derive(Debug, Clone, PartialEq)]

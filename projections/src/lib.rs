@@ -2,6 +2,8 @@
 //!
 //! - [`db`]: the backend-neutral connection the views live behind (PostgreSQL or SQLite).
 //! - [`feed`]: every stored event, in commit order, with its [`feed::FeedPosition`].
+//! - [`position`]: where an event stands in the feed.
+//! - [`error`]: what can go wrong while a view follows the feed.
 //! - [`projection`]: the trait a read model implements and its error type.
 //! - [`projector`]: runs one projection: catch-up from a checkpoint kept in the same
 //!   transaction as the view rows, rebuild from scratch, health for `/ready`.
@@ -19,11 +21,13 @@
 //! behind, but never wrong, and catch-up from the checkpoint closes any gap (docs/adr/0002).
 
 pub mod db;
+pub mod error;
 pub mod feed;
 pub mod fresh_deliveries;
 pub mod group;
 pub mod payment_status;
 pub mod payshap_transfers;
+pub mod position;
 pub mod projection;
 pub mod projector;
 pub mod proxy_registry;

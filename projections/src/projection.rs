@@ -3,20 +3,8 @@
 use async_trait::async_trait;
 use sqlx::AnyConnection;
 
-use crate::feed::{FeedPosition, StoredEvent};
-
-#[derive(Debug, thiserror::Error)]
-pub enum ProjectionError {
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("event at {position:?} cannot be read: {reason}")]
-    Decode {
-        position: FeedPosition,
-        reason: String,
-    },
-    #[error("still behind the events committed before position {target} after {waited_ms} ms")]
-    Lagging { target: i64, waited_ms: u64 },
-}
+pub use crate::error::ProjectionError;
+use crate::feed::StoredEvent;
 
 /// A read model fed from the global feed.
 ///

@@ -153,16 +153,6 @@ impl Projector {
         }
     }
 
-    /// Empties the projection's tables and replays the whole feed into them, in one
-    /// transaction: readers see the old rows until the new ones are complete.
-    /// `progress(done, total)` is called after every batch. See [`crate::rebuild`].
-    pub async fn rebuild(
-        self: &Arc<Self>,
-        progress: &dyn Fn(u64, u64),
-    ) -> Result<u64, ProjectionError> {
-        crate::rebuild::rebuild(&self.db, std::slice::from_ref(self), progress).await
-    }
-
     async fn apply_next_batch(&self) -> Result<BatchOutcome, ProjectionError> {
         let _gate = self.db.write_gate().await;
         let mut tx = self.db.begin_write().await?;

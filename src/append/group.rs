@@ -17,7 +17,7 @@ use cqrs_es::persist::PersistenceError;
 use sqlx::{PgPool, SqlitePool};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-use super::{classify, Row};
+use super::row::{classify, Row};
 use projections::db::WriteGate;
 
 /// Where a batch goes.

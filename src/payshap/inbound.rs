@@ -4,7 +4,6 @@
 //! used, the W3C trace context read; each answer with a body is signed with our key.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -13,41 +12,17 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures::future::LocalBoxFuture;
 
-use super::signing::{self, KeyError, SigningKey, VerifyingKey};
-use super::wire::FailureResponse;
+use super::signing;
+use super::wire::{FailureResponse, COMPLETION_PATH, RESOLUTION_PATH};
 use crate::app::App;
-use crate::config::SigningConfig;
 use crate::security::{Party, Role};
 
 /// Headers kept with a held message: enough to re-check its signature and find its trace.
 const KEPT_HEADERS: [&str; 4] = [signing::HEADER, "traceparent", "tracestate", "content-type"];
 
-/// Our signing key and the scheme's verifying key, loaded once at start.
-pub struct SchemeKeys {
-    pub signer: SigningKey,
-    pub verifier: VerifyingKey,
-    pub scheme_party: String,
-    pub require_basic: bool,
-}
-
-impl SchemeKeys {
-    pub fn load(config: &SigningConfig) -> Result<Arc<Self>, KeyError> {
-        Ok(Arc::new(Self {
-            signer: SigningKey::from_file(&config.private_key, &config.issuer)?,
-            verifier: VerifyingKey::from_file(
-                &config.scheme_public_key,
-                config.clock_skew_ms,
-                config.max_token_age_ms,
-            )?,
-            scheme_party: config.scheme_party.clone(),
-            require_basic: config.require_basic,
-        }))
-    }
-}
-
 /// The paths whose messages are signed.
 pub fn is_signed_path(path: &str) -> bool {
-    path == super::RESOLUTION_PATH || path == super::COMPLETION_PATH
+    path == RESOLUTION_PATH || path == COMPLETION_PATH
 }
 
 /// An inbound PayShap request whose sender is proven: by signature when signing is

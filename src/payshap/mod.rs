@@ -4,6 +4,7 @@
 //! - [`wire`]: the pieces both messages share, amounts, and the failure response.
 //! - [`report`]: the completion (`PaymentStatusReport`) as Electrum sends it.
 //! - [`signing`]: ES256 message signatures (`x-jwt-signature`) with the body's digest.
+//! - [`keys`]: our signing key and the scheme's verifying key.
 //! - [`inbound`]: the signature check before a handler and the signing of its answer.
 //! - [`held`]: authentic messages that could not be applied, kept as they came.
 //! - [`resolve`]: `identifier-determination-sync`, answered from the proxy registry (or, for a
@@ -17,6 +18,7 @@ pub mod admin;
 pub mod completion;
 pub mod held;
 pub mod inbound;
+pub mod keys;
 pub mod markoff;
 pub mod report;
 pub mod resolve;
@@ -26,10 +28,7 @@ pub mod wire;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
-/// Synchronous identifier determination (answer within 1 s).
-pub const RESOLUTION_PATH: &str = "/identifiers/inbound/identifier-determination-sync";
-/// Must-deliver credit transfer completion (answer 202 once recorded).
-pub const COMPLETION_PATH: &str = "/transactions/inbound/credit-transfer-completion";
+pub use wire::{COMPLETION_PATH, RESOLUTION_PATH};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(

@@ -9,6 +9,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+/// Synchronous identifier determination (answer within 1 s).
+pub const RESOLUTION_PATH: &str = "/identifiers/inbound/identifier-determination-sync";
+/// Must-deliver credit transfer completion (answer 202 once recorded).
+pub const COMPLETION_PATH: &str = "/transactions/inbound/credit-transfer-completion";
+
 /// Longest negative `reasonDescription`: the scheme truncates beyond 35 characters.
 pub const DESCRIPTION_MAX_CHARS: usize = 35;
 

@@ -5,11 +5,6 @@
 //! credentials are even looked at. The body is an `ErrorDetail` on `/qr/v1` and the plain
 //! JSON error elsewhere, and never says which part was wrong.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
@@ -23,49 +18,6 @@ use crate::app::App;
 use crate::http::ApiError;
 use crate::qr_api::wire::ErrorType;
 use crate::qr_api::QrApiError;
-
-/// Sources tracked at once; past this, expired entries are dropped first, then everything
-/// (an attacker spraying addresses must not grow our memory).
-const MAX_TRACKED_SOURCES: usize = 10_000;
-
-/// Counts failed authentications per source address.
-pub struct FailureLimiter {
-    max_failures: u32,
-    window: Duration,
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
-}
-
-impl FailureLimiter {
-    pub fn new(max_failures: u32, window: Duration) -> Self {
-        Self {
-            max_failures,
-            window,
-            failures: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn blocked(&self, source: IpAddr) -> bool {
-        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        failures.get(&source).is_some_and(|(count, since)| {
-            *count >= self.max_failures && since.elapsed() < self.window
-        })
-    }
-
-    fn record_failure(&self, source: IpAddr) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if failures.len() >= MAX_TRACKED_SOURCES {
-            failures.retain(|_, (_, since)| since.elapsed() < self.window);
-            if failures.len() >= MAX_TRACKED_SOURCES {
-                failures.clear();
-            }
-        }
-        let entry = failures.entry(source).or_insert((0, Instant::now()));
-        if entry.1.elapsed() >= self.window {
-            *entry = (0, Instant::now());
-        }
-        entry.0 += 1;
-    }
-}
 
 /// Paths that answer without credentials: load balancers probe them.
 fn is_probe(path: &str) -> bool {
@@ -188,23 +140,5 @@ impl actix_web::FromRequest for Party {
             )
             .into()
         }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_source_is_blocked_after_its_limit_until_the_window_passes() {
-        let limiter = FailureLimiter::new(2, Duration::from_millis(50));
-        let source: IpAddr = "127.0.0.9".parse().unwrap();
-        limiter.record_failure(source);
-        assert!(!limiter.blocked(source));
-        limiter.record_failure(source);
-        assert!(limiter.blocked(source));
-        assert!(!limiter.blocked("127.0.0.8".parse().unwrap()));
-        std::thread::sleep(Duration::from_millis(60));
-        assert!(!limiter.blocked(source));
     }
 }

@@ -32,17 +32,24 @@ pub enum Verdict {
 }
 
 impl Credentials {
-    pub fn new(users: &[UserConfig]) -> Self {
+    /// The configured users; refuses a password hash that is not an argon2 hash.
+    pub fn new(users: &[UserConfig]) -> Result<Self, String> {
+        if let Some(user) = users.iter().find(|u| !is_valid_hash(&u.password_hash)) {
+            return Err(format!(
+                "user {} password_hash is not an argon2 hash (use qrswitch hash-password)",
+                user.name
+            ));
+        }
         let mut key = [0u8; 32];
         rand::rng().fill_bytes(&mut key);
-        Self {
+        Ok(Self {
             users: users
                 .iter()
                 .map(|u| (u.name.clone(), (u.role, u.password_hash.clone())))
                 .collect(),
             verified: Mutex::new(HashMap::new()),
             key,
-        }
+        })
     }
 
     /// No users configured: the switch runs open (only allowed on a loopback address).
@@ -119,8 +126,8 @@ pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Er
         .to_string())
 }
 
-/// Whether `hash` is a hash we can check (used when loading the configuration).
-pub fn is_valid_hash(hash: &str) -> bool {
+/// Whether `hash` is a hash we can check.
+fn is_valid_hash(hash: &str) -> bool {
     PasswordHash::new(hash).is_ok()
 }
 
@@ -138,7 +145,7 @@ mod tests {
 
     #[test]
     fn right_password_passes_and_is_remembered_wrong_one_fails() {
-        let credentials = Credentials::new(&users());
+        let credentials = Credentials::new(&users()).unwrap();
         assert_eq!(
             credentials.verify("shop", "right"),
             Verdict::Valid(Role::Retailer)
@@ -160,5 +167,13 @@ mod tests {
         assert!(is_valid_hash(&a));
         assert!(!is_valid_hash("plain-text"));
         assert!(is_valid_hash(dummy_hash()));
+    }
+
+    #[test]
+    fn a_user_whose_hash_is_no_argon2_hash_is_refused() {
+        let mut users = users();
+        users[0].password_hash = "plain-text".into();
+        let refused = Credentials::new(&users).err().unwrap();
+        assert!(refused.contains("user shop password_hash"), "{refused}");
     }
 }

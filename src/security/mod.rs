@@ -3,6 +3,7 @@
 //! - [`credentials`]: configured users (HTTP Basic, argon2 hashes) and their roles.
 //! - [`authenticate`]: the middleware that turns a request's credentials into a [`Party`],
 //!   with failed-attempt limiting per source address.
+//! - [`limiter`]: failed authentications counted per source address.
 //! - [`party`]: the authenticated caller and the role checks handlers make.
 //! - [`tls`]: rustls for our listener (optionally verifying client certificates) and for
 //!   calls to partners.
@@ -10,6 +11,7 @@
 
 pub mod authenticate;
 pub mod credentials;
+pub mod limiter;
 pub mod mask;
 pub mod party;
 pub mod tls;

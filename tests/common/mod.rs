@@ -12,9 +12,10 @@ use std::sync::Arc;
 use aggregates::values::{Amount, Currency, PartyId, TranId};
 use aggregates::PaymentCommand;
 use chrono::{DateTime, Duration, Utc};
-use qrswitch::app::{self, App, Running};
+use qrswitch::app::App;
 use qrswitch::commands::CommandMetadata;
 use qrswitch::config::Config;
+use qrswitch::server::{self, Running};
 use sqlx::{Connection, PgConnection};
 
 /// Where tests create their databases. CI points this at a freshly made database.
@@ -142,7 +143,7 @@ pub struct TestServer {
 impl TestServer {
     pub async fn start(config: Config) -> Self {
         let app = App::build(config).await.expect("app builds");
-        let running = app::start(app).await.expect("server starts");
+        let running = server::start(app).await.expect("server starts");
         Self {
             base_url: format!("http://{}", running.addr),
             running,

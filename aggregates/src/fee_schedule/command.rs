@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 
-use super::FeeTerms;
+use super::terms::FeeTerms;
 use crate::values::PartyId;
 
 #[derive(Debug, Clone, PartialEq)]

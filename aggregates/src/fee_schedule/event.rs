@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use super::FeeTerms;
+use super::terms::FeeTerms;
 use crate::values::PartyId;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

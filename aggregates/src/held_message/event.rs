@@ -1,7 +1,7 @@
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use super::Received;
+use super::command::Received;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum HeldMessageEvent {

@@ -2,7 +2,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use super::StatementLine;
+use super::command::StatementLine;
 use crate::values::PartyId;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::AccountStatus;
+use super::status::AccountStatus;
 use crate::values::ProxyKey;
 
 #[derive(Debug, Clone, PartialEq)]

@@ -3,7 +3,7 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::command::ProxyChange;
-use super::AccountStatus;
+use super::status::AccountStatus;
 use crate::values::ProxyKey;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ use aggregates::fee_schedule::FeeTerms;
 use aggregates::{AdviceKind, PaymentEvent};
 use sqlx::AnyConnection;
 
-use super::{FeeTermsRow, ReconDeliveryRow, ReconPaymentRow};
+use super::model::{FeeTermsRow, ReconDeliveryRow, ReconPaymentRow};
 use crate::feed::StoredEvent;
 use crate::projection::ProjectionError;
 use crate::rows::{self, AnyQuery, Table};

@@ -1,0 +1,200 @@
+//! Start-up: the one module that knows every route and every background task. It binds the
+//! listener, wires the surfaces' routes over the shared state, and spawns the projection
+//! passes, the store-and-forward dispatcher, the deadline sweeper and the cross-instance
+//! notifications.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::{web, HttpServer};
+use projections::runner;
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+use tracing_actix_web::TracingLogger;
+
+use crate::app::App;
+use crate::http::{health, ApiError};
+
+/// Projections that get a pass of their own: the outbox, which the store-and-forward queue
+/// waits on (a payment is complete only once its advice is delivered). The other views,
+/// written a few statements per batch (`projections::rows`), share one pass.
+const OWN_PASS_PROJECTIONS: [&str; 1] = [projections::saf_outbox::NAME];
+
+/// Projections caught up in groups, one pass per group, each group on its own task: a burst
+/// of back-office work never delays the outbox (measured in docs/benchmarks.md).
+fn projection_groups(app: &App) -> Vec<projections::group::ProjectorGroup> {
+    let (own, others): (Vec<_>, Vec<_>) = app
+        .projectors
+        .iter()
+        .cloned()
+        .partition(|p| OWN_PASS_PROJECTIONS.contains(&p.name()));
+    own.into_iter()
+        .map(|projector| vec![projector])
+        .chain([others])
+        .filter(|members| !members.is_empty())
+        .map(|members| projections::group::ProjectorGroup::new(app.store.views().clone(), members))
+        .collect()
+}
+
+/// A started instance: HTTP server plus projectors (and, on PostgreSQL, the listener that
+/// wakes them when another instance commits).
+pub struct Running {
+    pub addr: SocketAddr,
+    pub app: Arc<App>,
+    handle: ServerHandle,
+    server: JoinHandle<std::io::Result<()>>,
+    background: JoinSet<()>,
+    cancel: CancellationToken,
+}
+
+impl Running {
+    /// Stops accepting, lets in-flight requests finish, then stops the background tasks.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.handle.stop(true).await;
+        self.wait().await
+    }
+
+    /// Waits until the server stops (SIGTERM/SIGINT or [`Running::stop`]).
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        let served = self.server.await;
+        self.cancel.cancel();
+        while self.background.join_next().await.is_some() {}
+        self.app.store.close().await;
+        served??;
+        Ok(())
+    }
+}
+
+/// Binds the configured address (port 0 picks a free one) and starts serving.
+pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
+    let server_config = app.config.server.clone();
+    refuse_unsafe_exposure(&app)?;
+    let tls = server_config
+        .tls
+        .as_ref()
+        .map(crate::security::tls::server_config)
+        .transpose()?;
+    if app.credentials.is_empty() {
+        tracing::warn!("no users configured: every endpoint is open (allowed on loopback only)");
+    }
+    crate::backoffice::fees::put_configured_terms_in_force(&app).await?;
+    let listener = TcpListener::bind(server_config.listen)?;
+    let addr = listener.local_addr()?;
+    let cancel = CancellationToken::new();
+
+    let cadence = runner::Cadence {
+        poll_interval: Duration::from_millis(app.config.projections.poll_interval_ms),
+        gather_interval: Duration::from_millis(app.config.projections.gather_interval_ms),
+    };
+    let mut background = runner::spawn_all(
+        projection_groups(&app),
+        &app.wakeup,
+        cadence,
+        cancel.clone(),
+    );
+    if let Some(pool) = app.store.postgres_pool() {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        app.waiters.announce_to(sender);
+        // Tags this instance's notifications so that it does not wake its own waiters (and
+        // their store reads) a second time for what it committed itself.
+        let instance = uuid::Uuid::new_v4().simple().to_string();
+        background.spawn(crate::notify::announce_commits(
+            pool.clone(),
+            instance.clone(),
+            receiver,
+            cancel.clone(),
+        ));
+        background.spawn(crate::notify::wake_on_notifications(
+            pool.clone(),
+            instance,
+            app.wakeup.clone(),
+            Arc::clone(&app.waiters),
+            cancel.clone(),
+        ));
+    }
+    background.spawn(crate::sweeper::run(Arc::clone(&app), cancel.clone()));
+    background.spawn(crate::saf::dispatcher::run(
+        Arc::clone(&app),
+        app.wakeup.subscribe(),
+        cancel.clone(),
+    ));
+
+    let shared = web::Data::from(Arc::clone(&app));
+    let server =
+        HttpServer::new(move || actix_web::App::new().configure(|cfg| routes(cfg, shared.clone())));
+    let server = match tls {
+        Some(tls) => server.listen_rustls_0_23(listener, tls)?,
+        None => server.listen(listener)?,
+    };
+    let server = server
+        .workers(server_config.workers.max(1))
+        .max_connections(server_config.max_connections_per_worker)
+        .client_request_timeout(Duration::from_millis(
+            server_config.client_request_timeout_ms,
+        ))
+        .shutdown_timeout(server_config.shutdown_timeout_ms.div_ceil(1_000))
+        .run();
+    let handle = server.handle();
+    let server = tokio::spawn(server);
+    tracing::info!(%addr, backend = app.store.backend().name(), "qrswitch listening");
+    Ok(Running {
+        addr,
+        app,
+        handle,
+        server,
+        background,
+        cancel,
+    })
+}
+
+/// Refuses to serve beyond this machine without users, or in plain HTTP unless allowed.
+fn refuse_unsafe_exposure(app: &App) -> anyhow::Result<()> {
+    let server = &app.config.server;
+    if server.listen.ip().is_loopback() {
+        return Ok(());
+    }
+    if app.credentials.is_empty() {
+        anyhow::bail!(
+            "refusing to listen on {} without configured users ([[users]] in the config)",
+            server.listen
+        );
+    }
+    if server.tls.is_none() && !server.allow_plain_http {
+        anyhow::bail!(
+            "refusing plain HTTP on non-loopback {}: configure [server.tls] or set \
+             server.allow_plain_http = true (e.g. behind a TLS-terminating proxy)",
+            server.listen
+        );
+    }
+    Ok(())
+}
+
+/// Every route of every surface, behind authentication and request tracing.
+fn routes(cfg: &mut web::ServiceConfig, app: web::Data<App>) {
+    let body_limit_bytes = app.config.server.body_limit_bytes;
+    let statement_max_bytes = app.config.backoffice.statement_max_bytes;
+    cfg.app_data(app)
+        .app_data(web::PayloadConfig::new(body_limit_bytes))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(body_limit_bytes)
+                .error_handler(|error, _request| ApiError::bad_request(error.to_string()).into()),
+        )
+        .service(
+            web::scope("")
+                .wrap(actix_web::middleware::from_fn(
+                    crate::security::authenticate::authenticate,
+                ))
+                .wrap(TracingLogger::default())
+                .route("/health", web::get().to(health::health))
+                .route("/ready", web::get().to(health::ready))
+                .route("/metrics", web::get().to(health::metrics))
+                .configure(|cfg| crate::qr_api::configure(cfg, body_limit_bytes))
+                .configure(crate::ops::configure)
+                .configure(crate::payshap::configure)
+                .configure(|cfg| crate::backoffice::configure(cfg, statement_max_bytes))
+                .default_service(web::to(|| async { ApiError::not_found() })),
+        );
+}
