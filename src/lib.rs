@@ -28,6 +28,7 @@
 //! - [`telemetry`]: logging setup.
 //!
 //! The domain lives in the `aggregates` crate (no I/O) and the read models in `projections`.
+//! docs/architecture.md draws the layers and the path of one payment through them.
 
 pub mod app;
 pub mod append;

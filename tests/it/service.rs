@@ -2,13 +2,11 @@
 //! server, restart and find the data, the same on PostgreSQL, migrations on demand, and a
 //! clear refusal of a bad configuration.
 
-mod common;
-
 use std::process::Command;
 use std::time::Duration;
 
-use common::process::ServeProcess;
-use common::*;
+use crate::common::process::ServeProcess;
+use crate::common::*;
 use projections::payment_status;
 
 async fn ready_body(process: &ServeProcess) -> (u16, serde_json::Value) {
@@ -159,7 +157,7 @@ fn config_file_with_an_unknown_key_is_refused() {
 /// its approval, then the process exits cleanly.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_an_in_flight_payment_finish() {
-    use common::qr::*;
+    use crate::common::qr::*;
     use qrswitch::partner_sim::Mode;
 
     let db = TestDb::new(Backend::Sqlite).await;

@@ -1,11 +1,9 @@
 //! Durable projections: catch-up after a crash, failures surfaced, late commits on
 //! PostgreSQL, and rebuilds that reproduce the live rows.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use projections::payment_status;
 use projections::rebuild::rebuild;
 use sqlx::{Connection, PgConnection};

@@ -1,11 +1,9 @@
 //! The event store on both backends: optimistic concurrency, conflict retries and metadata.
 
-mod common;
-
 use std::sync::Arc;
 
+use crate::common::*;
 use aggregates::{Payment, PaymentError, PaymentEvent};
-use common::*;
 use cqrs_es::persist::{PersistedEventRepository, PersistedEventStore};
 use cqrs_es::{AggregateError, EventStore};
 use tokio::sync::Barrier;

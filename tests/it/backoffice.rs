@@ -4,14 +4,12 @@
 //! planted mismatches, every figure of the reports checked, the same reports after a rebuild
 //! of the recon views, and the `/backoffice/` page read back from headless Chromium.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::qr::*;
+use crate::common::scheme::*;
+use crate::common::*;
 use chrono::{Timelike, Utc};
-use common::qr::*;
-use common::scheme::*;
-use common::*;
 use projections::rebuild::rebuild;
 use qrswitch::backoffice::calendar::BusinessCalendar;
 use qrswitch::config::FeeConfig;

@@ -4,12 +4,10 @@
 //! every kind of bad one, nothing stored) and put on every answer, verified here by our own
 //! code and by an independent JWT implementation (PyJWT).
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::scheme::*;
-use common::*;
+use crate::common::scheme::*;
+use crate::common::*;
 use qrswitch::payshap::signing::SigningKey;
 use qrswitch::payshap::{COMPLETION_PATH, RESOLUTION_PATH};
 use qrswitch::scheme_sim::{resolution_request, Answer};

@@ -1,13 +1,11 @@
 //! QR payments end to end over real HTTP: POS → switch → partner simulator → switch → POS.
 //! Every body exchanged with the switch is checked against the published contract.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::qr::*;
+use crate::common::*;
 use aggregates::Payment;
-use common::qr::*;
-use common::*;
 use cqrs_es::persist::PersistedEventRepository;
 use qrswitch::emv::payload::{validate, QrScheme};
 use qrswitch::partner_sim::{Mode, SimRunning};

@@ -2,13 +2,11 @@
 //! EMVCo profile (a third-party EMV QRCPS validator). CI installs it; elsewhere point
 //! `QRSWITCH_EMV_VALIDATOR` at a Python that has it, or the test says it skipped.
 
-mod common;
-
 use std::process::Command;
 
+use crate::common::qr::*;
+use crate::common::*;
 use aggregates::values::{Amount, Currency};
-use common::qr::*;
-use common::*;
 use qrswitch::emv::{MerchantAccount, PayloadSpec, QrScheme};
 use qrswitch::partner_sim::Mode;
 

@@ -2,13 +2,11 @@
 //! requests, repeated resolutions, must-deliver completions (duplicates, out of order, no
 //! prior resolution), the QR-linked PayShap payment with a waiting POS, and the mark-off CSV.
 
-mod common;
-
 use std::time::Duration;
 
-use common::qr::*;
-use common::scheme::*;
-use common::*;
+use crate::common::qr::*;
+use crate::common::scheme::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const BANK_BIC: &str = "SBZAZAJJ";

@@ -2,13 +2,11 @@
 //! client certificates, refusals to expose the switch unsafely, failed-attempt limiting, and
 //! logs free of passwords, tokens and MSISDNs.
 
-mod common;
-
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use common::qr::*;
-use common::*;
+use crate::common::qr::*;
+use crate::common::*;
 use qrswitch::config::{Config, TlsConfig, UserConfig};
 use qrswitch::partner_sim::Mode;
 use qrswitch::security::Role;
@@ -542,7 +540,7 @@ async fn logs_of_a_full_payment_hold_no_secrets() {
     .unwrap();
     let config_arg = config_path.to_str().unwrap().to_owned();
     // Everything at debug, dependencies included: the strictest case.
-    let switch = common::process::ServeProcess::spawn_with_log_filter(
+    let switch = crate::common::process::ServeProcess::spawn_with_log_filter(
         db.dir(),
         None,
         &["--config", &config_arg, "serve"],

@@ -1,14 +1,12 @@
 //! Store-and-forward over real HTTP: advices reach the partner until it answers, survive
 //! outages, restarts (SIGKILL) and a second instance, and park instead of being dropped.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::process::ServeProcess;
+use crate::common::qr::*;
+use crate::common::*;
 use aggregates::Payment;
-use common::process::ServeProcess;
-use common::qr::*;
-use common::*;
 use projections::rebuild::rebuild;
 use qrswitch::config::Config;
 use qrswitch::partner_sim::{Mode, Received, SimRunning};

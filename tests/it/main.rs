@@ -1,0 +1,17 @@
+//! Every integration test in one binary: the crate and its dependencies are linked once for
+//! all of them. Each module is one area; `common` holds the shared fixtures.
+
+#[macro_use]
+mod common;
+
+mod backoffice;
+mod emv_independent;
+mod event_store;
+mod layout;
+mod payshap;
+mod payshap_wire;
+mod projections;
+mod qr_payments;
+mod saf;
+mod security;
+mod service;
