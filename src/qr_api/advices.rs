@@ -40,7 +40,7 @@ pub async fn confirm(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, QrApiError> {
     party.require(&[Role::Retailer])?;
-    let confirmation: PaymentConfirmation = super::handlers::message(&body)?;
+    let confirmation: PaymentConfirmation = super::parse::message(&body)?;
     let advice = Advice {
         id: &confirmation.id,
         request_id: &confirmation.request_id,
@@ -59,7 +59,7 @@ pub async fn reverse(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, QrApiError> {
     party.require(&[Role::Retailer])?;
-    let reversal: PaymentReversal = super::handlers::message(&body)?;
+    let reversal: PaymentReversal = super::parse::message(&body)?;
     let advice = Advice {
         id: &reversal.id,
         request_id: &reversal.request_id,

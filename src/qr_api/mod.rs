@@ -4,7 +4,8 @@
 //! - [`wire`]: the contract's messages.
 //! - [`parse`]: from messages to domain values.
 //! - [`error`]: the surface's one error type (`ErrorDetail`).
-//! - [`handlers`]: thin handlers for createQrCode, notifyScan, pay and the QR images.
+//! - [`handlers`]: thin handlers for createQrCode, notifyScan and the QR images.
+//! - [`pay`]: the POS's payment request, answered with the outcome.
 //! - [`advices`]: confirmation and reversal advices (store-and-forward).
 //! - [`image`]: PNG and SVG renderings of a QR for the pin entry device.
 
@@ -13,6 +14,7 @@ pub mod error;
 pub mod handlers;
 pub mod image;
 pub mod parse;
+pub mod pay;
 pub mod wire;
 
 use actix_web::web;
@@ -50,7 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit_bytes: usize) {
                 web::get().to(handlers::qr_svg),
             )
             .route("/scans", web::post().to(handlers::notify_scan))
-            .route("/payments", web::post().to(handlers::pay))
+            .route("/payments", web::post().to(pay::pay))
             .route("/payments/confirmations", web::post().to(advices::confirm))
             .route("/payments/reversals", web::post().to(advices::reverse)),
     );

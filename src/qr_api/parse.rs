@@ -2,10 +2,13 @@
 
 use aggregates::values::{Amount, Currency, PartyId, TranId};
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tracing_actix_web::RequestId;
 
 use super::error::QrApiError;
 use super::wire::{ErrorType, LedgerAmount};
+use crate::commands::CommandMetadata;
 use actix_web::http::StatusCode;
 
 /// The contract's `time`: RFC 3339 date-time.
@@ -116,6 +119,24 @@ pub fn expiry(raw: Option<&Value>) -> Result<Option<DateTime<Utc>>, QrApiError> 
         .single()
         .ok_or_else(invalid)?;
     Ok(Some(local.with_timezone(&Utc)))
+}
+
+/// Parses a contract message, keeping the JSON as sent. Shape errors are format errors.
+pub(super) fn message<T: DeserializeOwned>(body: &Value) -> Result<T, QrApiError> {
+    serde_json::from_value(body.clone()).map_err(|error| {
+        QrApiError::format("message does not match the contract")
+            .about(body.get("id").and_then(Value::as_str), None)
+            .with_detail(serde_json::json!({ "reason": error.to_string() }))
+    })
+}
+
+pub(super) fn metadata(party: &str, request_id: &RequestId, message_id: &str) -> CommandMetadata {
+    CommandMetadata {
+        party: party.to_owned(),
+        request_id: request_id.to_string(),
+        message_id: Some(message_id.to_owned()),
+        received_at: Utc::now(),
+    }
 }
 
 #[cfg(test)]
