@@ -4,66 +4,64 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use aggregates::fee_schedule::FeeSchedule;
+use aggregates::held_message::HeldMessage;
+use aggregates::partner_statement::PartnerStatement;
+use aggregates::payshap_transfer::PayShapTransfer;
+use aggregates::proxy::Proxy;
+use aggregates::resolution::Resolution;
 use aggregates::Payment;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use projections::fresh_deliveries::FreshDeliveries;
-use projections::payment_status::PaymentStatusProjection;
 use projections::runner::Wakeup;
-use projections::saf_outbox::SafOutboxProjection;
-use projections::{Projection, ProjectionError, Projector};
+use projections::{ProjectionError, Projector};
 
+use crate::backoffice::calendar::BusinessCalendar;
 use crate::commands::CommandBus;
 use crate::config::Config;
+use crate::partners::PartnerClients;
+use crate::payshap::keys::SchemeKeys;
+use crate::routing::Router;
+use crate::security::credentials::Credentials;
+use crate::security::limiter::FailureLimiter;
 use crate::store::Store;
+use crate::views::{all_projections, Projectors};
 use crate::waiters::CommitWaiters;
 
-/// Longest an explicit catch-up waits for other transactions to clear the feed horizon.
-pub const CATCH_UP_LIMIT_MS: u64 = 10_000;
-
-/// Every read model; the outbox hands the deliveries it writes to `fresh`.
-pub fn all_projections(fresh: &FreshDeliveries) -> Vec<Arc<dyn Projection>> {
-    vec![
-        Arc::new(PaymentStatusProjection),
-        Arc::new(SafOutboxProjection {
-            fresh: fresh.clone(),
-        }),
-        Arc::new(projections::proxy_registry::ProxyRegistryProjection),
-        Arc::new(projections::payshap_transfers::PayShapTransfersProjection),
-        Arc::new(projections::recon::ReconProjection),
-    ]
-}
-
-/// State shared by every handler and background task of one instance.
+/// Every shared part of one instance, built once at start. `server` hands each handler and
+/// background task the parts it uses (never the whole); tests reach into it directly.
 pub struct App {
-    pub config: Config,
+    pub config: Arc<Config>,
     pub store: Store,
-    pub payments: CommandBus<Payment>,
-    pub proxies: CommandBus<aggregates::proxy::Proxy>,
-    pub resolutions: CommandBus<aggregates::resolution::Resolution>,
-    pub payshap: CommandBus<aggregates::payshap_transfer::PayShapTransfer>,
-    pub fee_schedules: CommandBus<aggregates::fee_schedule::FeeSchedule>,
-    pub statements: CommandBus<aggregates::partner_statement::PartnerStatement>,
-    pub held_messages: CommandBus<aggregates::held_message::HeldMessage>,
-    pub projectors: Vec<Arc<Projector>>,
+    pub payments: Arc<CommandBus<Payment>>,
+    pub proxies: Arc<CommandBus<Proxy>>,
+    pub resolutions: Arc<CommandBus<Resolution>>,
+    pub payshap: Arc<CommandBus<PayShapTransfer>>,
+    pub fee_schedules: Arc<CommandBus<FeeSchedule>>,
+    pub statements: Arc<CommandBus<PartnerStatement>>,
+    pub held_messages: Arc<CommandBus<HeldMessage>>,
+    pub projectors: Arc<Projectors>,
     /// Deliveries the outbox pass wrote, for this instance's dispatcher.
     pub fresh_deliveries: FreshDeliveries,
     pub wakeup: Wakeup,
     pub waiters: Arc<CommitWaiters>,
     pub metrics: PrometheusHandle,
-    /// HTTP clients for calls to partners, each with that partner's CA and our certificate.
-    pub partner_clients: std::collections::HashMap<String, reqwest::Client>,
-    pub credentials: crate::security::credentials::Credentials,
+    pub partner_clients: Arc<PartnerClients>,
+    /// Sends the authorisation of a matched payment.
+    pub router: Arc<Router>,
+    pub credentials: Arc<Credentials>,
     /// The back office's business day, from `[backoffice]` (checked once, here).
-    pub calendar: crate::backoffice::calendar::BusinessCalendar,
-    pub auth_failures: crate::security::limiter::FailureLimiter,
+    pub calendar: Arc<BusinessCalendar>,
+    pub auth_failures: Arc<FailureLimiter>,
     /// PayShap message signing keys, when `[payshap.signing]` is configured.
-    pub payshap_keys: Option<Arc<crate::payshap::keys::SchemeKeys>>,
+    pub payshap_keys: Option<Arc<SchemeKeys>>,
     /// The runtime that outlives any one HTTP worker: background work is spawned here.
     pub runtime: tokio::runtime::Handle,
 }
 
 impl App {
-    /// Connects to the store and, if configured, migrates it.
+    /// Connects to the store and, if configured, migrates it. The calendar, the users and
+    /// the signing keys are parsed from the configuration here, by their owners.
     pub async fn build(config: Config) -> anyhow::Result<Arc<Self>> {
         let store = Store::connect(&config.database).await?;
         if config.database.migrate_on_start {
@@ -76,17 +74,12 @@ impl App {
             .into_iter()
             .map(|projection| Arc::new(Projector::new(store.views().clone(), projection)))
             .collect();
-        let partner_clients = config
-            .partners
-            .iter()
-            .map(|p| Ok((p.id.clone(), crate::security::tls::partner_client(p)?)))
-            .collect::<anyhow::Result<_>>()?;
-        let credentials = crate::security::credentials::Credentials::new(&config.users)
-            .map_err(|reason| anyhow::anyhow!("users: {reason}"))?;
-        let calendar =
-            crate::backoffice::calendar::BusinessCalendar::from_config(&config.backoffice)
-                .map_err(|reason| anyhow::anyhow!("backoffice: {reason}"))?;
-        let auth_failures = crate::security::limiter::FailureLimiter::new(
+        let partner_clients = Arc::new(PartnerClients::build(&config.partners)?);
+        let credentials =
+            Credentials::new(&config.users).map_err(|reason| anyhow::anyhow!("users: {reason}"))?;
+        let calendar = BusinessCalendar::from_config(&config.backoffice)
+            .map_err(|reason| anyhow::anyhow!("backoffice: {reason}"))?;
+        let auth_failures = FailureLimiter::new(
             config.security.max_failed_auth_per_source,
             Duration::from_millis(config.security.failed_auth_window_ms),
         );
@@ -94,54 +87,65 @@ impl App {
             .payshap
             .signing
             .as_ref()
-            .map(crate::payshap::keys::SchemeKeys::load)
+            .map(SchemeKeys::load)
             .transpose()?;
         if config.payshap.signing.is_some() && config.payshap.collection_account.is_empty() {
             tracing::warn!("payshap.collection_account is not set: proxy answers carry no traditionalIdentifier");
         }
         let cache = config.database.aggregate_cache_entries;
+        // One bus per aggregate type, all on the same store, wake-ups and waiters.
+        macro_rules! bus {
+            () => {
+                Arc::new(CommandBus::new(
+                    &store,
+                    wakeup.clone(),
+                    Arc::clone(&waiters),
+                    (),
+                    cache,
+                ))
+            };
+        }
+        let payments = bus!();
+        let config = Arc::new(config);
+        let runtime = tokio::runtime::Handle::current();
+        let router = Arc::new(Router::new(
+            Arc::clone(&payments),
+            Arc::clone(&config),
+            Arc::clone(&partner_clients),
+            runtime.clone(),
+        ));
         Ok(Arc::new(Self {
-            payments: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), (), cache),
-            proxies: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), (), cache),
-            resolutions: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), (), cache),
-            payshap: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), (), cache),
-            fee_schedules: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), (), cache),
-            statements: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), (), cache),
-            held_messages: CommandBus::new(&store, wakeup.clone(), Arc::clone(&waiters), (), cache),
+            payments,
+            proxies: bus!(),
+            resolutions: bus!(),
+            payshap: bus!(),
+            fee_schedules: bus!(),
+            statements: bus!(),
+            held_messages: bus!(),
             config,
             store,
-            projectors,
+            projectors: Arc::new(Projectors::new(projectors)),
             fresh_deliveries,
             wakeup,
             waiters,
             metrics: metrics_handle(),
             partner_clients,
-            credentials,
-            calendar,
-            auth_failures,
+            router,
+            credentials: Arc::new(credentials),
+            calendar: Arc::new(calendar),
+            auth_failures: Arc::new(auth_failures),
             payshap_keys,
-            runtime: tokio::runtime::Handle::current(),
+            runtime,
         }))
     }
 
-    /// The client for calls to `partner_id` (configured partners only).
-    pub fn partner_client(&self, partner_id: &str) -> Option<&reqwest::Client> {
-        self.partner_clients.get(partner_id)
-    }
-
     pub fn projector(&self, name: &str) -> Option<&Arc<Projector>> {
-        self.projectors.iter().find(|p| p.name() == name)
+        self.projectors.get(name)
     }
 
-    /// Brings every projection past every event committed before this call, waiting at
-    /// most [`CATCH_UP_LIMIT_MS`] for each.
+    /// Brings every projection past every event committed before this call.
     pub async fn catch_up_all(&self) -> Result<(), ProjectionError> {
-        for projector in &self.projectors {
-            projector
-                .catch_up_to_head(Duration::from_millis(CATCH_UP_LIMIT_MS))
-                .await?;
-        }
-        Ok(())
+        self.projectors.catch_up_all().await
     }
 }
 

@@ -14,7 +14,10 @@
 //! - [`http`]: what the HTTP surfaces share (error type, probes); [`qr_api`] is the
 //!   `/qr/v1` surface.
 //! - [`emv`]: EMV merchant-presented QR payloads (encode, decode, validate).
-//! - [`routing`]: sending a matched payment's authorisation to its partner.
+//! - [`qr_wire`]: the messages of Electrum's QR contract, for the surface and the services.
+//! - [`routing`]: sending a matched payment's authorisation to its partner ([`partners`]:
+//!   one HTTP client per partner).
+//! - [`views`]: the instance's projectors, for handlers that read their own writes.
 //! - [`waiters`] and [`sweeper`]: answering the waiting POS, and timing out the forgotten.
 //! - [`saf`]: store-and-forward delivery of advices to partners; [`ops`] controls it.
 //! - [`payshap`]: PayShap inbound (proxy resolution, credit completions, registry admin,
@@ -43,8 +46,10 @@ pub mod http;
 pub mod notify;
 pub mod ops;
 pub mod partner_sim;
+pub mod partners;
 pub mod payshap;
 pub mod qr_api;
+pub mod qr_wire;
 pub mod rebuild;
 pub mod routing;
 pub mod saf;
@@ -55,4 +60,5 @@ pub mod store;
 pub mod sweeper;
 pub mod telemetry;
 pub mod turns;
+pub mod views;
 pub mod waiters;

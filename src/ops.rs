@@ -9,9 +9,9 @@ use cqrs_es::AggregateError;
 use projections::saf_outbox;
 use serde::Deserialize;
 
-use crate::app::App;
 use crate::http::ApiError;
 use crate::routing::system_metadata;
+use crate::saf::control::SafControl;
 use crate::saf::queue;
 use crate::security::{Party, Role};
 
@@ -36,7 +36,7 @@ struct ListQuery {
 const STATUSES: [&str; 4] = ["PENDING", "PARKED", "DELIVERED", "REFUSED"];
 
 async fn list(
-    app: web::Data<App>,
+    saf: web::Data<SafControl>,
     party: Party,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -49,7 +49,7 @@ async fn list(
             )));
         }
     }
-    let rows = queue::list(app.store.views(), status.as_deref(), LIST_LIMIT_ROWS)
+    let rows = queue::list(saf.store.views(), status.as_deref(), LIST_LIMIT_ROWS)
         .await
         .map_err(|e| ApiError::internal("listing the SAF queue", &e))?;
     let now = Utc::now();
@@ -65,8 +65,8 @@ async fn list(
     Ok(HttpResponse::Ok().json(entries))
 }
 
-async fn tran_id_of(app: &App, delivery_id: &str) -> Result<String, ApiError> {
-    saf_outbox::find(app.store.views().pool(), delivery_id)
+async fn tran_id_of(saf: &SafControl, delivery_id: &str) -> Result<String, ApiError> {
+    saf_outbox::find(saf.store.views().pool(), delivery_id)
         .await
         .map_err(|e| ApiError::internal("reading the SAF outbox", &e))?
         .map(|row| row.tran_id)
@@ -74,56 +74,56 @@ async fn tran_id_of(app: &App, delivery_id: &str) -> Result<String, ApiError> {
 }
 
 async fn retry(
-    app: web::Data<App>,
+    saf: web::Data<SafControl>,
     party: Party,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     party.require(&[Role::Ops])?;
-    tran_id_of(&app, &path).await?;
-    let moved = queue::due_now(app.store.views(), &path, false)
+    tran_id_of(&saf, &path).await?;
+    let moved = queue::due_now(saf.store.views(), &path, false)
         .await
         .map_err(|e| ApiError::internal("rescheduling a delivery", &e))?;
-    app.wakeup.wake_all();
+    saf.wakeup.wake_all();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deliveryId": *path, "dueNow": moved })))
 }
 
 async fn park(
-    app: web::Data<App>,
+    saf: web::Data<SafControl>,
     party: Party,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     party.require(&[Role::Ops])?;
-    let tran_id = tran_id_of(&app, &path).await?;
+    let tran_id = tran_id_of(&saf, &path).await?;
     let command = PaymentCommand::ParkDelivery {
         delivery_id: path.clone(),
         reason: "parked by ops".to_owned(),
         at: Utc::now(),
     };
-    execute(&app, &tran_id, command).await?;
+    execute(&saf, &tran_id, command).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deliveryId": *path, "status": "PARKED" })))
 }
 
 async fn unpark(
-    app: web::Data<App>,
+    saf: web::Data<SafControl>,
     party: Party,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     party.require(&[Role::Ops])?;
-    let tran_id = tran_id_of(&app, &path).await?;
+    let tran_id = tran_id_of(&saf, &path).await?;
     let command = PaymentCommand::UnparkDelivery {
         delivery_id: path.clone(),
         at: Utc::now(),
     };
-    execute(&app, &tran_id, command).await?;
-    queue::due_now(app.store.views(), &path, true)
+    execute(&saf, &tran_id, command).await?;
+    queue::due_now(saf.store.views(), &path, true)
         .await
         .map_err(|e| ApiError::internal("rescheduling a delivery", &e))?;
-    app.wakeup.wake_all();
+    saf.wakeup.wake_all();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "deliveryId": *path, "status": "PENDING" })))
 }
 
-async fn execute(app: &App, tran_id: &str, command: PaymentCommand) -> Result<(), ApiError> {
-    match app
+async fn execute(saf: &SafControl, tran_id: &str, command: PaymentCommand) -> Result<(), ApiError> {
+    match saf
         .payments
         .execute(tran_id, command, &system_metadata())
         .await

@@ -8,8 +8,8 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use projections::Projector;
 
-use crate::app::all_projections;
 use crate::store::Store;
+use crate::views::all_projections;
 
 /// Rebuilds the named projection, or all of them. Prints one line per projection; draws a
 /// progress bar when stderr is a terminal.

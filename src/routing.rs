@@ -14,92 +14,124 @@ use chrono::Utc;
 use cqrs_es::AggregateError;
 use serde_json::Value;
 
-use crate::app::App;
-use crate::commands::CommandMetadata;
-use crate::config::PartnerConfig;
-use crate::qr_api::wire::{ErrorDetail, ErrorType, Institution};
+use crate::commands::{CommandBus, CommandMetadata};
+use crate::config::{Config, PartnerConfig};
+use crate::partners::PartnerClients;
+use crate::qr_wire::{ErrorDetail, ErrorType, Institution};
 
 /// Party recorded on events the switch causes by itself.
 pub const SYSTEM_PARTY: &str = "qrswitch";
 
-/// Sends the authorisation of `tran_id` if it is matched and nobody has yet. `payment` is
-/// its state as the caller just left it, so that an unmatched payment costs nothing here.
-pub async fn drive(app: Arc<App>, tran_id: String, payment: Payment) {
-    if payment.stage() != Stage::Matched {
-        return;
-    }
-    if let Err(error) = try_drive(&app, &tran_id).await {
-        tracing::error!(tran_id, %error, "authorisation routing failed; the payment will time out");
-    }
+/// What sending an authorisation needs: the payments, the partners' settings and their
+/// HTTP clients, and the runtime a send outlives its request on. Shared by the handlers
+/// that notice a match.
+#[derive(Clone)]
+pub struct Router {
+    payments: Arc<CommandBus<Payment>>,
+    config: Arc<Config>,
+    clients: Arc<PartnerClients>,
+    runtime: tokio::runtime::Handle,
 }
 
-async fn try_drive(app: &App, tran_id: &str) -> Result<(), AggregateError<PaymentError>> {
-    let metadata = system_metadata();
-    // The claim is decided on the store's latest state: only one caller wins it.
-    let payment = match app
-        .payments
-        .execute(
-            tran_id,
-            PaymentCommand::StartAuthorisation { at: Utc::now() },
-            &metadata,
-        )
-        .await
-    {
-        Ok(payment) => payment,
-        // Another caller claimed it first; it will send.
-        Err(AggregateError::UserError(PaymentError::NotAwaitingAuthorisation)) => return Ok(()),
-        Err(other) => return Err(other),
-    };
-    let (Some(request), Some(scan)) = (payment.request(), payment.scan()) else {
-        return Ok(());
-    };
-    let outcome = match app.config.partner(scan.partner_id.as_str()) {
-        Some(partner) => {
-            let mut message = Value::clone(&request.message);
-            message["partner"] = serde_json::json!({ "id": partner.id, "name": partner.name });
-            match &scan.partner_payment_token {
-                Some(token) => message["partnerPaymentToken"] = Value::String(token.clone()),
-                None => {
-                    if let Some(object) = message.as_object_mut() {
-                        object.remove("partnerPaymentToken");
+impl Router {
+    pub fn new(
+        payments: Arc<CommandBus<Payment>>,
+        config: Arc<Config>,
+        clients: Arc<PartnerClients>,
+        runtime: tokio::runtime::Handle,
+    ) -> Self {
+        Self {
+            payments,
+            config,
+            clients,
+            runtime,
+        }
+    }
+
+    /// Sends the authorisation of `tran_id` in the background, if it is matched and nobody
+    /// has yet. `payment` is its state as the caller just left it, so that an unmatched
+    /// payment costs nothing here.
+    pub fn spawn(&self, tran_id: &str, payment: &Payment) {
+        if payment.stage() != Stage::Matched {
+            return;
+        }
+        let router = self.clone();
+        let tran_id = tran_id.to_owned();
+        self.runtime.spawn(async move {
+            if let Err(error) = router.try_drive(&tran_id).await {
+                tracing::error!(tran_id, %error, "authorisation routing failed; the payment will time out");
+            }
+        });
+    }
+
+    async fn try_drive(&self, tran_id: &str) -> Result<(), AggregateError<PaymentError>> {
+        let metadata = system_metadata();
+        // The claim is decided on the store's latest state: only one caller wins it.
+        let payment = match self
+            .payments
+            .execute(
+                tran_id,
+                PaymentCommand::StartAuthorisation { at: Utc::now() },
+                &metadata,
+            )
+            .await
+        {
+            Ok(payment) => payment,
+            // Another caller claimed it first; it will send.
+            Err(AggregateError::UserError(PaymentError::NotAwaitingAuthorisation)) => return Ok(()),
+            Err(other) => return Err(other),
+        };
+        let (Some(request), Some(scan)) = (payment.request(), payment.scan()) else {
+            return Ok(());
+        };
+        let outcome = match self.config.partner(scan.partner_id.as_str()) {
+            Some(partner) => {
+                let mut message = Value::clone(&request.message);
+                message["partner"] = serde_json::json!({ "id": partner.id, "name": partner.name });
+                match &scan.partner_payment_token {
+                    Some(token) => message["partnerPaymentToken"] = Value::String(token.clone()),
+                    None => {
+                        if let Some(object) = message.as_object_mut() {
+                            object.remove("partnerPaymentToken");
+                        }
                     }
                 }
+                match self.clients.get(&partner.id) {
+                    Some(http) => authorise(http, partner, &message).await,
+                    None => AuthorisationOutcome::Unknown {
+                        reason: "no HTTP client for the partner".to_owned(),
+                    },
+                }
             }
-            match app.partner_client(&partner.id) {
-                Some(http) => authorise(http, partner, &message).await,
-                None => AuthorisationOutcome::Unknown {
-                    reason: "no HTTP client for the partner".to_owned(),
-                },
-            }
-        }
-        None => AuthorisationOutcome::Declined {
-            error: routing_error("partner not configured or disabled"),
-        },
-    };
-    let outcome_kind = outcome_kind(&outcome);
-    match app
-        .payments
-        .execute(
-            tran_id,
-            PaymentCommand::RecordAuthorisation {
-                outcome,
-                at: Utc::now(),
+            None => AuthorisationOutcome::Declined {
+                error: routing_error("partner not configured or disabled"),
             },
-            &metadata,
-        )
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(AggregateError::UserError(PaymentError::AlreadyFinal)) => {
-            // The POS already has its answer (timed out); a reversal is queued.
-            tracing::warn!(
+        };
+        let outcome_kind = outcome_kind(&outcome);
+        match self
+            .payments
+            .execute(
                 tran_id,
-                outcome = outcome_kind,
-                "late partner answer ignored"
-            );
-            Ok(())
+                PaymentCommand::RecordAuthorisation {
+                    outcome,
+                    at: Utc::now(),
+                },
+                &metadata,
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(AggregateError::UserError(PaymentError::AlreadyFinal)) => {
+                // The POS already has its answer (timed out); a reversal is queued.
+                tracing::warn!(
+                    tran_id,
+                    outcome = outcome_kind,
+                    "late partner answer ignored"
+                );
+                Ok(())
+            }
+            Err(other) => Err(other),
         }
-        Err(other) => Err(other),
     }
 }
 

@@ -15,7 +15,10 @@ use tokio_util::sync::CancellationToken;
 use tracing_actix_web::TracingLogger;
 
 use crate::app::App;
+use crate::backoffice::service::BackOfficeService;
 use crate::http::{health, ApiError};
+use crate::payshap::service::PayShapService;
+use crate::saf::control::SafControl;
 
 /// Projections that get a pass of their own: the outbox, which the store-and-forward queue
 /// waits on (a payment is complete only once its advice is delivered). The other views,
@@ -27,6 +30,7 @@ const OWN_PASS_PROJECTIONS: [&str; 1] = [projections::saf_outbox::NAME];
 fn projection_groups(app: &App) -> Vec<projections::group::ProjectorGroup> {
     let (own, others): (Vec<_>, Vec<_>) = app
         .projectors
+        .all()
         .iter()
         .cloned()
         .partition(|p| OWN_PASS_PROJECTIONS.contains(&p.name()));
@@ -79,7 +83,11 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
     if app.credentials.is_empty() {
         tracing::warn!("no users configured: every endpoint is open (allowed on loopback only)");
     }
-    crate::backoffice::fees::put_configured_terms_in_force(&app).await?;
+    crate::backoffice::fees::put_configured_terms_in_force(
+        &app.config.backoffice.fees,
+        &app.fee_schedules,
+    )
+    .await?;
     let listener = TcpListener::bind(server_config.listen)?;
     let addr = listener.local_addr()?;
     let cancel = CancellationToken::new();
@@ -114,16 +122,29 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
             cancel.clone(),
         ));
     }
-    background.spawn(crate::sweeper::run(Arc::clone(&app), cancel.clone()));
+    let sweeper = crate::sweeper::Sweeper {
+        settings: app.config.payments.clone(),
+        store: app.store.clone(),
+        payments: Arc::clone(&app.payments),
+    };
+    background.spawn(crate::sweeper::run(sweeper, cancel.clone()));
+    let dispatcher = crate::saf::dispatcher::Dispatcher {
+        config: Arc::clone(&app.config),
+        store: app.store.clone(),
+        payments: Arc::clone(&app.payments),
+        partner_clients: Arc::clone(&app.partner_clients),
+        fresh_deliveries: app.fresh_deliveries.clone(),
+        runtime: app.runtime.clone(),
+    };
     background.spawn(crate::saf::dispatcher::run(
-        Arc::clone(&app),
+        Arc::new(dispatcher),
         app.wakeup.subscribe(),
         cancel.clone(),
     ));
 
-    let shared = web::Data::from(Arc::clone(&app));
+    let shared = Arc::clone(&app);
     let server =
-        HttpServer::new(move || actix_web::App::new().configure(|cfg| routes(cfg, shared.clone())));
+        HttpServer::new(move || actix_web::App::new().configure(|cfg| routes(cfg, &shared)));
     let server = match tls {
         Some(tls) => server.listen_rustls_0_23(listener, tls)?,
         None => server.listen(listener)?,
@@ -171,12 +192,13 @@ fn refuse_unsafe_exposure(app: &App) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every route of every surface, behind authentication and request tracing.
-fn routes(cfg: &mut web::ServiceConfig, app: web::Data<App>) {
+/// Every route of every surface, behind authentication and request tracing. Each shared
+/// part is registered on its own, so a handler names the parts it uses.
+fn routes(cfg: &mut web::ServiceConfig, app: &App) {
     let body_limit_bytes = app.config.server.body_limit_bytes;
     let statement_max_bytes = app.config.backoffice.statement_max_bytes;
-    cfg.app_data(app)
-        .app_data(web::PayloadConfig::new(body_limit_bytes))
+    share_parts(cfg, app);
+    cfg.app_data(web::PayloadConfig::new(body_limit_bytes))
         .app_data(
             web::JsonConfig::default()
                 .limit(body_limit_bytes)
@@ -197,4 +219,46 @@ fn routes(cfg: &mut web::ServiceConfig, app: web::Data<App>) {
                 .configure(|cfg| crate::backoffice::configure(cfg, statement_max_bytes))
                 .default_service(web::to(|| async { ApiError::not_found() })),
         );
+}
+
+/// Registers every shared part of `app` for the handlers' extractors.
+fn share_parts(cfg: &mut web::ServiceConfig, app: &App) {
+    cfg.app_data(web::Data::from(Arc::clone(&app.config)))
+        .app_data(web::Data::new(app.store.clone()))
+        .app_data(web::Data::from(Arc::clone(&app.payments)))
+        .app_data(web::Data::from(Arc::clone(&app.proxies)))
+        .app_data(web::Data::from(Arc::clone(&app.resolutions)))
+        .app_data(web::Data::from(Arc::clone(&app.payshap)))
+        .app_data(web::Data::from(Arc::clone(&app.fee_schedules)))
+        .app_data(web::Data::from(Arc::clone(&app.statements)))
+        .app_data(web::Data::from(Arc::clone(&app.held_messages)))
+        .app_data(web::Data::from(Arc::clone(&app.projectors)))
+        .app_data(web::Data::new(app.wakeup.clone()))
+        .app_data(web::Data::from(Arc::clone(&app.waiters)))
+        .app_data(web::Data::new(app.metrics.clone()))
+        .app_data(web::Data::from(Arc::clone(&app.router)))
+        .app_data(web::Data::from(Arc::clone(&app.credentials)))
+        .app_data(web::Data::from(Arc::clone(&app.auth_failures)))
+        .app_data(web::Data::from(Arc::clone(&app.calendar)))
+        .app_data(web::Data::new(app.payshap_keys.clone()))
+        .app_data(web::Data::new(PayShapService {
+            config: Arc::clone(&app.config),
+            store: app.store.clone(),
+            payments: Arc::clone(&app.payments),
+            transfers: Arc::clone(&app.payshap),
+            resolutions: Arc::clone(&app.resolutions),
+            held_messages: Arc::clone(&app.held_messages),
+        }))
+        .app_data(web::Data::new(BackOfficeService {
+            config: Arc::clone(&app.config),
+            store: app.store.clone(),
+            calendar: Arc::clone(&app.calendar),
+            projectors: Arc::clone(&app.projectors),
+            statements: Arc::clone(&app.statements),
+        }))
+        .app_data(web::Data::new(SafControl {
+            store: app.store.clone(),
+            payments: Arc::clone(&app.payments),
+            wakeup: app.wakeup.clone(),
+        }));
 }

@@ -2,6 +2,7 @@
 
 use aggregates::{AdviceKind, Payment, PaymentEvent};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -188,9 +189,43 @@ fn fold(
 }
 
 /// What one event after the QR's issue changes on its row; false for events this view
-/// does not follow.
+/// does not follow (deliveries are the store-and-forward outbox's business).
 fn change(row: &mut PaymentStatusRow, event: &PaymentEvent) -> bool {
-    let (status, at) = match event {
+    match event {
+        PaymentEvent::Advised {
+            advice, advised_at, ..
+        } => {
+            let advice = match advice {
+                AdviceKind::Confirmation => "CONFIRMATION",
+                AdviceKind::Reversal { .. } => "REVERSAL",
+            };
+            row.advice.get_or_insert_with(|| advice.to_owned());
+            row.updated_at = to_view_text(*advised_at);
+            true
+        }
+        PaymentEvent::Completed { completed_at } => {
+            let completed_at = to_view_text(*completed_at);
+            row.completed_at = Some(completed_at.clone());
+            row.updated_at = completed_at;
+            true
+        }
+        _ => {
+            let Some((status, at)) = matching(row, event).or_else(|| outcome(row, event)) else {
+                return false;
+            };
+            row.status = status.to_owned();
+            row.updated_at = to_view_text(*at);
+            true
+        }
+    }
+}
+
+/// The request and the scan: the status they move the row to, and when.
+fn matching<'e>(
+    row: &mut PaymentStatusRow,
+    event: &'e PaymentEvent,
+) -> Option<(&'static str, &'e DateTime<Utc>)> {
+    Some(match event {
         PaymentEvent::PaymentRequested {
             message_id,
             amount,
@@ -229,6 +264,16 @@ fn change(row: &mut PaymentStatusRow, event: &PaymentEvent) -> bool {
             row.partner_id = Some(partner_id.to_string());
             ("MATCHED", matched_at)
         }
+        _ => return None,
+    })
+}
+
+/// The authorisation and its outcome: the status they move the row to, and when.
+fn outcome<'e>(
+    row: &mut PaymentStatusRow,
+    event: &'e PaymentEvent,
+) -> Option<(&'static str, &'e DateTime<Utc>)> {
+    Some(match event {
         PaymentEvent::AuthorisationRequested { requested_at, .. } => ("AUTHORISING", requested_at),
         PaymentEvent::Authorised { authorised_at, .. } => ("AUTHORISED", authorised_at),
         PaymentEvent::Declined {
@@ -246,39 +291,8 @@ fn change(row: &mut PaymentStatusRow, event: &PaymentEvent) -> bool {
             row.outcome_reason = Some(reason.clone());
             ("TIMED_OUT", timed_out_at)
         }
-        PaymentEvent::Advised {
-            advice, advised_at, ..
-        } => {
-            let advice = match advice {
-                AdviceKind::Confirmation => "CONFIRMATION",
-                AdviceKind::Reversal { .. } => "REVERSAL",
-            };
-            row.advice.get_or_insert_with(|| advice.to_owned());
-            row.updated_at = to_view_text(*advised_at);
-            return true;
-        }
-        PaymentEvent::Completed { completed_at } => {
-            let completed_at = to_view_text(*completed_at);
-            row.completed_at = Some(completed_at.clone());
-            row.updated_at = completed_at;
-            return true;
-        }
-        PaymentEvent::QrIssued { .. }
-        | PaymentEvent::TimeoutReversalQueued { .. }
-        | PaymentEvent::DeliveryScheduled { .. }
-        | PaymentEvent::AdviceDelivered { .. }
-        | PaymentEvent::AdviceRefused { .. }
-        | PaymentEvent::DeliveryParked { .. }
-        | PaymentEvent::DeliveryUnparked { .. }
-        | PaymentEvent::PayShapCredited { .. }
-        | PaymentEvent::RefundRequired { .. } => {
-            // Deliveries are the store-and-forward outbox's business, not this view's.
-            return false;
-        }
-    };
-    row.status = status.to_owned();
-    row.updated_at = to_view_text(*at);
-    true
+        _ => return None,
+    })
 }
 
 pub async fn find(pool: &AnyPool, tran_id: &str) -> Result<Option<PaymentStatusRow>, sqlx::Error> {

@@ -182,40 +182,8 @@ impl Batch {
         fresh: &FreshDeliveries,
     ) {
         match event {
-            PaymentEvent::DeliveryScheduled {
-                delivery_id,
-                partner_id,
-                advice,
-                request_id,
-                message,
-                scheduled_at,
-            } => {
-                let (kind, reason) = match advice {
-                    AdviceKind::Confirmation => ("CONFIRMATION", None),
-                    AdviceKind::Reversal { reason } => ("REVERSAL", Some(reason.clone())),
-                };
-                let scheduled_at = to_view_text(*scheduled_at);
-                fresh.stage(partner_id.as_str(), delivery_id);
-                self.seeds.push((delivery_id.clone(), scheduled_at.clone()));
-                if self.rows.contains_key(delivery_id) {
-                    return;
-                }
-                let row = OutboxRow {
-                    delivery_id: delivery_id.clone(),
-                    tran_id: tran_id.to_owned(),
-                    partner_id: partner_id.to_string(),
-                    kind: kind.to_owned(),
-                    reason,
-                    request_id: request_id.clone(),
-                    message: message.to_string(),
-                    status: "PENDING".to_owned(),
-                    scheduled_at,
-                    finished_at: None,
-                    outcome: None,
-                    last_sequence: sequence,
-                };
-                self.rows.insert(delivery_id.clone(), row);
-                self.changed.insert(delivery_id.clone());
+            PaymentEvent::DeliveryScheduled { .. } => {
+                self.schedule(tran_id, sequence, event, fresh)
             }
             PaymentEvent::AdviceDelivered {
                 delivery_id,
@@ -254,6 +222,54 @@ impl Batch {
             }
             _ => {}
         }
+    }
+
+    /// A delivery scheduled: its outbox row (an existing one is kept), its bookkeeping row
+    /// to seed, and the dispatcher told once the pass commits.
+    fn schedule(
+        &mut self,
+        tran_id: &str,
+        sequence: i64,
+        event: &PaymentEvent,
+        fresh: &FreshDeliveries,
+    ) {
+        let PaymentEvent::DeliveryScheduled {
+            delivery_id,
+            partner_id,
+            advice,
+            request_id,
+            message,
+            scheduled_at,
+        } = event
+        else {
+            return;
+        };
+        let (kind, reason) = match advice {
+            AdviceKind::Confirmation => ("CONFIRMATION", None),
+            AdviceKind::Reversal { reason } => ("REVERSAL", Some(reason.clone())),
+        };
+        let scheduled_at = to_view_text(*scheduled_at);
+        fresh.stage(partner_id.as_str(), delivery_id);
+        self.seeds.push((delivery_id.clone(), scheduled_at.clone()));
+        if self.rows.contains_key(delivery_id) {
+            return;
+        }
+        let row = OutboxRow {
+            delivery_id: delivery_id.clone(),
+            tran_id: tran_id.to_owned(),
+            partner_id: partner_id.to_string(),
+            kind: kind.to_owned(),
+            reason,
+            request_id: request_id.clone(),
+            message: message.to_string(),
+            status: "PENDING".to_owned(),
+            scheduled_at,
+            finished_at: None,
+            outcome: None,
+            last_sequence: sequence,
+        };
+        self.rows.insert(delivery_id.clone(), row);
+        self.changed.insert(delivery_id.clone());
     }
 
     /// Moves a delivery to `status`. Guarded by the payment's sequence so that an event

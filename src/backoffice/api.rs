@@ -16,9 +16,9 @@ use super::exceptions::{advice_due_within, exceptions};
 use super::extract::{self, money};
 use super::matching::matching;
 use super::report::{day_report, GroupBy};
+use super::service::BackOfficeService;
 use super::settlement::settlement;
 use super::statement;
-use crate::app::App;
 use crate::commands::CommandMetadata;
 use crate::http::ApiError;
 use crate::security::{Party, Role};
@@ -58,15 +58,15 @@ fn as_of(params: &Params) -> Result<DateTime<Utc>, ApiError> {
 
 /// Brings the recon views past every event committed before the call: a report never
 /// misses a payment that was answered before it was asked for.
-async fn catch_up_recon(app: &App) -> Result<(), ApiError> {
+async fn catch_up_recon(backoffice: &BackOfficeService) -> Result<(), ApiError> {
     for name in [
         projections::recon::NAME,
         projections::payshap_transfers::NAME,
     ] {
-        if let Some(projector) = app.projector(name) {
+        if let Some(projector) = backoffice.projectors.get(name) {
             projector
                 .catch_up_to_head(std::time::Duration::from_millis(
-                    crate::app::CATCH_UP_LIMIT_MS,
+                    crate::views::CATCH_UP_LIMIT_MS,
                 ))
                 .await
                 .map_err(|e| {
@@ -83,18 +83,23 @@ async fn catch_up_recon(app: &App) -> Result<(), ApiError> {
 
 /// The day's rows, read after [`catch_up_recon`].
 pub async fn load_day(
-    app: &App,
+    backoffice: &BackOfficeService,
     day: NaiveDate,
     as_of: DateTime<Utc>,
 ) -> Result<DayData, ApiError> {
-    catch_up_recon(app).await?;
-    DayData::load(app.store.views().pool(), &app.calendar, day, as_of)
-        .await
-        .map_err(|e| ApiError::internal("reading the recon views", &e))
+    catch_up_recon(backoffice).await?;
+    DayData::load(
+        backoffice.store.views().pool(),
+        &backoffice.calendar,
+        day,
+        as_of,
+    )
+    .await
+    .map_err(|e| ApiError::internal("reading the recon views", &e))
 }
 
 async fn day_for(
-    app: &App,
+    backoffice: &BackOfficeService,
     party: &Party,
     day: &str,
     params: &Params,
@@ -102,16 +107,16 @@ async fn day_for(
     party.require(&[Role::Backoffice, Role::Ops])?;
     let format = format_of(params)?;
     let day = parse_day(day)?;
-    Ok((load_day(app, day, as_of(params)?).await?, format))
+    Ok((load_day(backoffice, day, as_of(params)?).await?, format))
 }
 
 pub async fn report(
-    app: web::Data<App>,
+    backoffice: web::Data<BackOfficeService>,
     party: Party,
     day: web::Path<String>,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    let (data, format) = day_for(&app, &party, &day, &params).await?;
+    let (data, format) = day_for(&backoffice, &party, &day, &params).await?;
     let report = day_report(&data);
     if format == Format::Json {
         return Ok(HttpResponse::Ok().json(report));
@@ -176,12 +181,12 @@ pub async fn report(
 }
 
 pub async fn settlement_extract(
-    app: web::Data<App>,
+    backoffice: web::Data<BackOfficeService>,
     party: Party,
     day: web::Path<String>,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    let (data, format) = day_for(&app, &party, &day, &params).await?;
+    let (data, format) = day_for(&backoffice, &party, &day, &params).await?;
     let settlement = settlement(&data);
     if format == Format::Json {
         return Ok(HttpResponse::Ok().json(settlement));
@@ -249,13 +254,13 @@ pub async fn settlement_extract(
 }
 
 pub async fn exceptions_extract(
-    app: web::Data<App>,
+    backoffice: web::Data<BackOfficeService>,
     party: Party,
     day: web::Path<String>,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    let (data, format) = day_for(&app, &party, &day, &params).await?;
-    let due = advice_due_within(&app.config.backoffice);
+    let (data, format) = day_for(&backoffice, &party, &day, &params).await?;
+    let due = advice_due_within(&backoffice.config.backoffice);
     let found = exceptions(&data, &matching(&data), due);
     if format == Format::Json {
         return Ok(HttpResponse::Ok().json(serde_json::json!({
@@ -288,12 +293,12 @@ pub async fn exceptions_extract(
 }
 
 pub async fn matching_extract(
-    app: web::Data<App>,
+    backoffice: web::Data<BackOfficeService>,
     party: Party,
     day: web::Path<String>,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    let (data, format) = day_for(&app, &party, &day, &params).await?;
+    let (data, format) = day_for(&backoffice, &party, &day, &params).await?;
     let matching = matching(&data);
     if format == Format::Json {
         return Ok(HttpResponse::Ok().json(matching));
@@ -331,12 +336,12 @@ pub async fn matching_extract(
 }
 
 pub async fn markoff_extract(
-    app: web::Data<App>,
+    backoffice: web::Data<BackOfficeService>,
     party: Party,
     day: web::Path<String>,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    let (data, format) = day_for(&app, &party, &day, &params).await?;
+    let (data, format) = day_for(&backoffice, &party, &day, &params).await?;
     if format == Format::Json {
         return Ok(HttpResponse::Ok().json(serde_json::json!({
             "businessDay": data.day.to_string(),
@@ -350,9 +355,12 @@ pub async fn markoff_extract(
     )
 }
 
-pub async fn fee_terms(app: web::Data<App>, party: Party) -> Result<HttpResponse, ApiError> {
+pub async fn fee_terms(
+    backoffice: web::Data<BackOfficeService>,
+    party: Party,
+) -> Result<HttpResponse, ApiError> {
     party.require(&[Role::Backoffice, Role::Ops])?;
-    let terms = projections::recon::fee_terms_in_force(app.store.views().pool())
+    let terms = projections::recon::fee_terms_in_force(backoffice.store.views().pool())
         .await
         .map_err(|e| ApiError::internal("reading fee terms", &e))?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "feeTerms": terms })))
@@ -360,7 +368,7 @@ pub async fn fee_terms(app: web::Data<App>, party: Party) -> Result<HttpResponse
 
 /// `POST /backoffice/api/days/{day}/statements/{partner_id}` with the CSV as the body.
 pub async fn import_statement(
-    app: web::Data<App>,
+    backoffice: web::Data<BackOfficeService>,
     party: Party,
     request_id: RequestId,
     path: web::Path<(String, String)>,
@@ -370,8 +378,8 @@ pub async fn import_statement(
     party.require(&[Role::Backoffice])?;
     let (day, partner) = path.into_inner();
     let day = parse_day(&day)?;
-    let known =
-        app.config.any_partner(&partner).is_some() || partner == app.config.payshap.partner_id;
+    let known = backoffice.config.any_partner(&partner).is_some()
+        || partner == backoffice.config.payshap.partner_id;
     let partner_id = PartyId::parse(&partner)
         .ok()
         .filter(|_| known)
@@ -398,7 +406,7 @@ pub async fn import_statement(
         received_at: Utc::now(),
     };
     let id = statement_id(&partner, day);
-    let version = app
+    let version = backoffice
         .statements
         .execute(&id, command, &metadata)
         .await
@@ -411,7 +419,7 @@ pub async fn import_statement(
         })?
         .version();
     // Matching right after an import sees the file.
-    catch_up_recon(&app).await?;
+    catch_up_recon(&backoffice).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "partnerId": partner,
         "businessDay": day.to_string(),

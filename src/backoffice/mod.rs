@@ -9,6 +9,7 @@
 //! - [`matching`]: three-way matching against the partners' settlement files.
 //! - [`exceptions`]: what finance must look at.
 //! - [`statement`]: parsing partner files; [`fees`]: fee terms from the configuration.
+//! - [`service`]: the parts of the state the back office works on.
 //! - [`api`] (JSON and CSV), [`extract`] (CSV conventions) and [`page`] (`/backoffice/`).
 
 pub mod api;
@@ -20,6 +21,7 @@ pub mod fees;
 pub mod matching;
 pub mod page;
 pub mod report;
+pub mod service;
 pub mod settlement;
 pub mod statement;
 

@@ -11,8 +11,8 @@ use super::exceptions::{advice_due_within, exceptions};
 use super::extract::money;
 use super::matching::matching;
 use super::report::{day_report, Figures, Tally};
+use super::service::BackOfficeService;
 use super::settlement::{settlement, SettlementTotal};
-use crate::app::App;
 use crate::http::ApiError;
 use crate::security::{Party, Role};
 
@@ -22,20 +22,20 @@ th,td{border:1px solid #bbb;padding:.25rem .6rem}td.n{text-align:right}\
 th{background:#eee;text-align:left}h2{margin-top:2rem}.none{color:#666}";
 
 pub async fn page(
-    app: web::Data<App>,
+    backoffice: web::Data<BackOfficeService>,
     party: Party,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
     party.require(&[Role::Backoffice, Role::Ops])?;
     let day = match params.get("day").filter(|d| !d.is_empty()) {
         Some(day) => parse_day(day)?,
-        None => app.calendar.day_of(Utc::now()),
+        None => backoffice.calendar.day_of(Utc::now()),
     };
-    let data = load_day(&app, day, Utc::now()).await?;
+    let data = load_day(&backoffice, day, Utc::now()).await?;
     let report = day_report(&data);
     let settlement = settlement(&data);
     let matching = matching(&data);
-    let due = advice_due_within(&app.config.backoffice);
+    let due = advice_due_within(&backoffice.config.backoffice);
     let exceptions = exceptions(&data, &matching, due);
     let api = format!("/backoffice/api/days/{day}");
     let markup = html! {

@@ -3,10 +3,12 @@
 use std::collections::BTreeMap;
 
 use actix_web::{web, HttpResponse};
+use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Serialize;
 
-use crate::app::App;
+use crate::store::Store;
 use crate::store::StoreStatus;
+use crate::views::Projectors;
 
 /// The process is up and serving HTTP. Says nothing about the database, on purpose: a load
 /// balancer must not restart an instance because PostgreSQL is briefly away.
@@ -41,10 +43,10 @@ struct ProjectionReadiness {
 
 /// Ready to take traffic: store reachable, migrations applied, and no projection failing.
 /// 503 otherwise, with the reason for each part.
-pub async fn ready(app: web::Data<App>) -> HttpResponse {
-    let store = app.store.readiness().await;
-    let projections: BTreeMap<_, _> = app
-        .projectors
+pub async fn ready(store: web::Data<Store>, projectors: web::Data<Projectors>) -> HttpResponse {
+    let store = store.readiness().await;
+    let projections: BTreeMap<_, _> = projectors
+        .all()
         .iter()
         .map(|projector| {
             let health = projector.health();
@@ -85,7 +87,7 @@ pub async fn ready(app: web::Data<App>) -> HttpResponse {
 
 /// Prometheus text exposition, for ops and the back office (it shows volumes).
 pub async fn metrics(
-    app: web::Data<App>,
+    recorder: web::Data<PrometheusHandle>,
     party: crate::security::Party,
 ) -> Result<HttpResponse, crate::http::ApiError> {
     party.require(&[
@@ -94,5 +96,5 @@ pub async fn metrics(
     ])?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(app.metrics.render()))
+        .body(recorder.render()))
 }

@@ -2,6 +2,7 @@
 //! event on the proxy.
 
 use actix_web::{web, HttpResponse};
+use aggregates::proxy::Proxy;
 use aggregates::proxy::{AccountStatus, ProxyChange, ProxyCommand, ProxyError};
 use aggregates::values::ProxyKey;
 use chrono::{NaiveDate, Utc};
@@ -10,10 +11,11 @@ use projections::proxy_registry;
 use serde::Deserialize;
 use tracing_actix_web::RequestId;
 
-use crate::app::App;
+use crate::commands::CommandBus;
 use crate::commands::CommandMetadata;
 use crate::http::ApiError;
 use crate::security::{Party, Role};
+use crate::store::Store;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -67,7 +69,7 @@ fn refused(error: AggregateError<ProxyError>) -> ApiError {
 }
 
 pub async fn register(
-    app: web::Data<App>,
+    proxies: web::Data<CommandBus<Proxy>>,
     party: Party,
     request_id: RequestId,
     body: web::Json<Registration>,
@@ -91,7 +93,7 @@ pub async fn register(
         resolution_allowed: registration.resolution_allowed,
         at: Utc::now(),
     };
-    app.proxies
+    proxies
         .execute(&proxy_id, command, &metadata(&party, &request_id))
         .await
         .map_err(refused)?;
@@ -99,7 +101,7 @@ pub async fn register(
 }
 
 pub async fn change(
-    app: web::Data<App>,
+    proxies: web::Data<CommandBus<Proxy>>,
     party: Party,
     request_id: RequestId,
     path: web::Path<String>,
@@ -116,7 +118,7 @@ pub async fn change(
         },
         at: Utc::now(),
     };
-    app.proxies
+    proxies
         .execute(&path, command, &metadata(&party, &request_id))
         .await
         .map_err(refused)?;
@@ -124,14 +126,14 @@ pub async fn change(
 }
 
 pub async fn retire(
-    app: web::Data<App>,
+    proxies: web::Data<CommandBus<Proxy>>,
     party: Party,
     request_id: RequestId,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     party.require(&[Role::Ops])?;
     let command = ProxyCommand::Retire { at: Utc::now() };
-    app.proxies
+    proxies
         .execute(&path, command, &metadata(&party, &request_id))
         .await
         .map_err(refused)?;
@@ -139,12 +141,12 @@ pub async fn retire(
 }
 
 pub async fn show(
-    app: web::Data<App>,
+    store: web::Data<Store>,
     party: Party,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     party.require(&[Role::Ops, Role::Backoffice])?;
-    let row = proxy_registry::find(app.store.views().pool(), &path)
+    let row = proxy_registry::find(store.views().pool(), &path)
         .await
         .map_err(|e| ApiError::internal("reading the proxy registry", &e))?
         .ok_or_else(ApiError::not_found)?;

@@ -19,12 +19,12 @@ use tracing_actix_web::RequestId;
 use super::held;
 use super::inbound::SchemeMessage;
 use super::report::{self, CompletionReport};
+use super::service::PayShapService;
 use super::wire::FailureResponse;
-use crate::app::App;
 use crate::commands::CommandMetadata;
 
 pub async fn credit_transfer_completion(
-    app: web::Data<App>,
+    payshap: web::Data<PayShapService>,
     message: SchemeMessage,
     request_id: RequestId,
 ) -> Result<HttpResponse, FailureResponse> {
@@ -32,7 +32,7 @@ pub async fn credit_transfer_completion(
     let completion = match report::read(&message.body) {
         Ok(completion) => completion,
         Err(failure) => {
-            held::hold(&app, &message, &request_id, &failure.to_string()).await?;
+            held::hold(&payshap, &message, &request_id, &failure.to_string()).await?;
             return Err(failure);
         }
     };
@@ -43,8 +43,8 @@ pub async fn credit_transfer_completion(
         "credit transfer completion received"
     );
     let uetr = completion.uetr.clone();
-    let tran_id = qr_tran_id(&app, completion.creditor.as_ref());
-    let proxy_known = is_known(&app, completion.creditor.as_ref(), tran_id.as_deref()).await?;
+    let tran_id = qr_tran_id(&payshap, completion.creditor.as_ref());
+    let proxy_known = is_known(&payshap, completion.creditor.as_ref(), tran_id.as_deref()).await?;
     let metadata = CommandMetadata {
         party: message.party.clone(),
         request_id: request_id.clone(),
@@ -55,28 +55,36 @@ pub async fn credit_transfer_completion(
     let command = PayShapCommand::RecordCompletion {
         completion: to_completion(completion, proxy_known, tran_id.clone()),
     };
-    let transfer = app
-        .payshap
+    let transfer = payshap
+        .transfers
         .execute(&uetr, command, &metadata)
         .await
         .map_err(|e| FailureResponse::unavailable("recording a PayShap completion", &e))?;
     if !proxy_known {
-        held::hold(&app, &message, &request_id, "credit for an unknown proxy").await?;
+        held::hold(
+            &payshap,
+            &message,
+            &request_id,
+            "credit for an unknown proxy",
+        )
+        .await?;
     }
     if let (true, Some(tran_id)) = (transfer.is_credited(), tran_id) {
         // Also on redelivery: if applying failed last time, it is tried again (idempotent).
-        if let Some(refusal) = apply_to_payment(&app, &uetr, &tran_id, amount, &metadata).await? {
-            held::hold(&app, &message, &request_id, &refusal).await?;
+        if let Some(refusal) =
+            apply_to_payment(&payshap, &uetr, &tran_id, amount, &metadata).await?
+        {
+            held::hold(&payshap, &message, &request_id, &refusal).await?;
         }
     }
     Ok(HttpResponse::Accepted().finish())
 }
 
 /// The tranId a credit to one of our QR proxies names.
-fn qr_tran_id(app: &App, creditor: Option<&ProxyKey>) -> Option<String> {
+fn qr_tran_id(payshap: &PayShapService, creditor: Option<&ProxyKey>) -> Option<String> {
     match creditor {
         Some(ProxyKey::Custom { namespace, value })
-            if namespace == &app.config.payshap.qr_namespace =>
+            if namespace == &payshap.config.payshap.qr_namespace =>
         {
             Some(value.clone())
         }
@@ -85,19 +93,19 @@ fn qr_tran_id(app: &App, creditor: Option<&ProxyKey>) -> Option<String> {
 }
 
 async fn is_known(
-    app: &App,
+    payshap: &PayShapService,
     creditor: Option<&ProxyKey>,
     tran_id: Option<&str>,
 ) -> Result<bool, FailureResponse> {
     Ok(match (creditor, tran_id) {
-        (_, Some(tran_id)) => app
+        (_, Some(tran_id)) => payshap
             .payments
             .load(tran_id)
             .await
             .map_err(|e| FailureResponse::unavailable("loading a QR payment", &e))?
             .qr()
             .is_some(),
-        (Some(key), None) => proxy_registry::find(app.store.views().pool(), &key.id())
+        (Some(key), None) => proxy_registry::find(payshap.store.views().pool(), &key.id())
             .await
             .map_err(|e| FailureResponse::unavailable("reading the proxy registry", &e))?
             .is_some_and(|row| row.retired == 0),
@@ -128,13 +136,13 @@ fn to_completion(
 /// Pays the QR payment; `Some(reason)` when the payment refused the credit (a refund is
 /// then owed, recorded on the transfer).
 async fn apply_to_payment(
-    app: &App,
+    payshap: &PayShapService,
     uetr: &str,
     tran_id: &str,
     amount: aggregates::values::Amount,
     metadata: &CommandMetadata,
 ) -> Result<Option<String>, FailureResponse> {
-    let partner_id = PartyId::parse(&app.config.payshap.partner_id)
+    let partner_id = PartyId::parse(&payshap.config.payshap.partner_id)
         .map_err(|e| FailureResponse::unavailable("payshap.partner_id is not a party id", &e))?;
     let command = PaymentCommand::ReceivePayShapCredit {
         uetr: uetr.to_owned(),
@@ -142,7 +150,7 @@ async fn apply_to_payment(
         amount,
         at: Utc::now(),
     };
-    match app.payments.execute(tran_id, command, metadata).await {
+    match payshap.payments.execute(tran_id, command, metadata).await {
         Ok(_) => Ok(None),
         Err(AggregateError::UserError(refusal)) => {
             tracing::warn!(uetr, tran_id, %refusal, "PayShap credit cannot pay its QR payment: refund required");
@@ -150,7 +158,8 @@ async fn apply_to_payment(
                 reason: refusal.to_string(),
                 at: Utc::now(),
             };
-            app.payshap
+            payshap
+                .transfers
                 .execute(uetr, command, metadata)
                 .await
                 .map_err(|e| FailureResponse::unavailable("recording an unapplied credit", &e))?;

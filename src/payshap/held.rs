@@ -10,13 +10,13 @@ use cqrs_es::AggregateError;
 
 use super::inbound::SchemeMessage;
 use super::report;
+use super::service::PayShapService;
 use super::wire::FailureResponse;
-use crate::app::App;
 use crate::commands::CommandMetadata;
 
 /// Stores `message` with `reason`. The same bytes again are the same held message.
 pub async fn hold(
-    app: &App,
+    payshap: &PayShapService,
     message: &SchemeMessage,
     request_id: &str,
     reason: &str,
@@ -52,7 +52,11 @@ pub async fn hold(
             received_at,
         },
     };
-    match app.held_messages.execute_new(&id, command, &metadata).await {
+    match payshap
+        .held_messages
+        .execute_new(&id, command, &metadata)
+        .await
+    {
         Ok(_) => {
             tracing::warn!(uetr = uetr.as_deref().unwrap_or("?"), trace_id = message.trace_id.as_deref().unwrap_or(""), %reason, "inbound message held for the back office");
             metrics::counter!("qrswitch_payshap_messages_held_total").increment(1);

@@ -4,6 +4,7 @@
 //! used, the W3C trace context read; each answer with a body is signed with our key.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -12,9 +13,9 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures::future::LocalBoxFuture;
 
+use super::keys::SchemeKeys;
 use super::signing;
 use super::wire::{FailureResponse, COMPLETION_PATH, RESOLUTION_PATH};
-use crate::app::App;
 use crate::security::{Party, Role};
 
 /// Headers kept with a held message: enough to re-check its signature and find its trace.
@@ -69,11 +70,11 @@ impl FromRequest for SchemeMessage {
 }
 
 fn authenticate(request: &HttpRequest, body: &[u8]) -> Result<String, FailureResponse> {
-    let app = request
-        .app_data::<web::Data<App>>()
-        .ok_or_else(|| FailureResponse::unavailable("no application state", &"missing"))?;
+    let keys = request
+        .app_data::<web::Data<Option<Arc<SchemeKeys>>>>()
+        .ok_or_else(|| FailureResponse::unavailable("no signing settings", &"missing"))?;
     let basic = request.extensions().get::<Party>().cloned();
-    let Some(keys) = app.payshap_keys.as_ref() else {
+    let Some(keys) = keys.as_ref().as_ref() else {
         let party = basic.ok_or_else(|| FailureResponse::unauthentic("credentials required"))?;
         party.require(&[Role::Scheme])?;
         return Ok(party.label("scheme").to_owned());
@@ -114,8 +115,8 @@ pub async fn sign_responses(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let keys = request
-        .app_data::<web::Data<App>>()
-        .and_then(|app| app.payshap_keys.clone());
+        .app_data::<web::Data<Option<Arc<SchemeKeys>>>>()
+        .and_then(|keys| keys.as_ref().clone());
     let response = next.call(request).await?;
     let Some(keys) = keys else {
         return Ok(response.map_into_boxed_body());

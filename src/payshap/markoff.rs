@@ -8,10 +8,11 @@ use projections::payshap_transfers::{self, TransferRow};
 use projections::time::to_view_text;
 use serde::Deserialize;
 
-use crate::app::App;
+use crate::backoffice::calendar::BusinessCalendar;
 use crate::backoffice::extract;
 use crate::http::ApiError;
 use crate::security::{Party, Role};
+use crate::store::Store;
 
 #[derive(Debug, Deserialize)]
 pub struct Day {
@@ -54,14 +55,15 @@ pub fn rows(credits: &[TransferRow]) -> Vec<Vec<String>> {
 }
 
 pub async fn extract(
-    app: web::Data<App>,
+    calendar: web::Data<BusinessCalendar>,
+    store: web::Data<Store>,
     party: Party,
     query: web::Query<Day>,
 ) -> Result<HttpResponse, ApiError> {
     party.require(&[Role::Backoffice, Role::Ops])?;
-    let (start, end) = app.calendar.window(query.date);
+    let (start, end) = calendar.window(query.date);
     let credits = payshap_transfers::credited_between(
-        app.store.views().pool(),
+        store.views().pool(),
         &to_view_text(start),
         &to_view_text(end),
     )

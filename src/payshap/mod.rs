@@ -11,6 +11,7 @@
 //!   QR's CUSTOM proxy, from the pending payment) well inside the scheme's 1 s.
 //! - [`completion`]: `credit-transfer-completion`: recorded, credited once, 202; an approved
 //!   credit for a QR pays that payment.
+//! - [`service`]: the parts of the state PayShap inbound works on.
 //! - [`admin`]: registering, changing and retiring proxies.
 //! - [`markoff`]: the daily mark-off extract of inbound credits (CSV).
 
@@ -22,6 +23,7 @@ pub mod keys;
 pub mod markoff;
 pub mod report;
 pub mod resolve;
+pub mod service;
 pub mod signing;
 pub mod wire;
 

@@ -17,8 +17,8 @@ use serde_json::{json, Map, Value};
 use tracing_actix_web::RequestId;
 
 use super::inbound::SchemeMessage;
+use super::service::PayShapService;
 use super::wire::{self, description, required, FailureResponse, IdentifierDeterminationRequest};
-use crate::app::App;
 use crate::commands::CommandMetadata;
 use crate::security::mask;
 
@@ -69,7 +69,7 @@ fn describe(reason_code: &str) -> &'static str {
 }
 
 pub async fn identifier_determination(
-    app: web::Data<App>,
+    payshap: web::Data<PayShapService>,
     message: SchemeMessage,
     request_id: RequestId,
 ) -> Result<HttpResponse, FailureResponse> {
@@ -83,7 +83,7 @@ pub async fn identifier_determination(
     );
     let key = ProxyKey::parse(asked.schema, asked.context, asked.value);
     let lookup = match &key {
-        Ok(key) => look_up(&app, key).await,
+        Ok(key) => look_up(&payshap, key).await,
         Err(_) => negative("BE23", "proxy format invalid"),
     };
     let proxy_id = key.as_ref().map_or_else(
@@ -91,7 +91,7 @@ pub async fn identifier_determination(
         ProxyKey::id,
     );
     let recorded = record(
-        &app,
+        &payshap,
         &message.party,
         &request_id,
         &asked,
@@ -107,7 +107,7 @@ pub async fn identifier_determination(
         }
     };
     tracing::debug!(uetr = asked.uetr, proxy = %mask::token(asked.value), reason = ?lookup.reason_code(), "identifier determined");
-    let answer = response(&app, &request_message, &asked, lookup);
+    let answer = response(&payshap, &request_message, &asked, lookup);
     metrics::histogram!("qrswitch_payshap_resolution_seconds")
         .record(started.elapsed().as_secs_f64());
     Ok(HttpResponse::Ok().json(answer))
@@ -188,13 +188,13 @@ impl<'a> Asked<'a> {
     }
 }
 
-async fn look_up(app: &App, key: &ProxyKey) -> Lookup {
+async fn look_up(payshap: &PayShapService, key: &ProxyKey) -> Lookup {
     if let ProxyKey::Custom { namespace, value } = key {
-        if namespace == &app.config.payshap.qr_namespace {
-            return look_up_qr(app, value).await;
+        if namespace == &payshap.config.payshap.qr_namespace {
+            return look_up_qr(payshap, value).await;
         }
     }
-    match proxy_registry::find(app.store.views().pool(), &key.id()).await {
+    match proxy_registry::find(payshap.store.views().pool(), &key.id()).await {
         Ok(Some(row)) if row.retired == 0 => {
             let Some(status) = row.account_status() else {
                 return negative("AB10", "error at the receiving party");
@@ -219,8 +219,8 @@ async fn look_up(app: &App, key: &ProxyKey) -> Lookup {
 }
 
 /// A QR's proxy resolves while its payment can still be paid.
-async fn look_up_qr(app: &App, tran_id: &str) -> Lookup {
-    let payment = match app.payments.load(tran_id).await {
+async fn look_up_qr(payshap: &PayShapService, tran_id: &str) -> Lookup {
+    let payment = match payshap.payments.load(tran_id).await {
         Ok(payment) => payment,
         Err(error) => {
             tracing::error!(%error, "payment unreadable for a QR resolution");
@@ -244,8 +244,8 @@ async fn look_up_qr(app: &App, tran_id: &str) -> Lookup {
         known_as_name: qr
             .merchant_name
             .clone()
-            .unwrap_or_else(|| app.config.qr.default_merchant_name.clone()),
-        legal_name: app.config.payshap.legal_name.clone(),
+            .unwrap_or_else(|| payshap.config.qr.default_merchant_name.clone()),
+        legal_name: payshap.config.payshap.legal_name.clone(),
         creation_date: qr
             .issued_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -254,7 +254,7 @@ async fn look_up_qr(app: &App, tran_id: &str) -> Lookup {
 }
 
 async fn record(
-    app: &App,
+    payshap: &PayShapService,
     party: &str,
     request_id: &RequestId,
     asked: &Asked<'_>,
@@ -275,7 +275,7 @@ async fn record(
         message_id: Some(asked.message_id.to_owned()),
         received_at: Utc::now(),
     };
-    match app
+    match payshap
         .resolutions
         .execute_new(asked.uetr, command, &metadata)
         .await
@@ -289,7 +289,7 @@ async fn record(
 /// The `IdentifierDeterminationResponse`, with exactly the published fields: optional
 /// objects the request did not carry are left out, never written as `null`.
 fn response(
-    app: &App,
+    payshap: &PayShapService,
     message: &IdentifierDeterminationRequest,
     asked: &Asked<'_>,
     lookup: Lookup,
@@ -308,7 +308,7 @@ fn response(
             }
             json!({
                 "outcome": "SUCCESSFUL",
-                "accountInformation": account_information(app, asked, creation_date),
+                "accountInformation": account_information(payshap, asked, creation_date),
                 "accountOwner": { "knownAsName": known_as_name, "legalName": legal_name },
             })
         }
@@ -353,7 +353,11 @@ fn response(
 
 /// A proxy is answered with the proxy and the account it credits; a GENERIC account with
 /// itself as the `traditionalIdentifier`, never under `proxy`.
-fn account_information(app: &App, asked: &Asked<'_>, creation_date: String) -> Value {
+fn account_information(
+    payshap: &PayShapService,
+    asked: &Asked<'_>,
+    creation_date: String,
+) -> Value {
     let mut information = json!({ "creationDate": creation_date });
     let account = if asked.schema == "GENERIC" {
         asked.value.to_owned()
@@ -361,7 +365,7 @@ fn account_information(app: &App, asked: &Asked<'_>, creation_date: String) -> V
         information["proxy"] = json!({
             "schema": asked.schema, "value": asked.value, "namespace": asked.context,
         });
-        app.config.payshap.collection_account.clone()
+        payshap.config.payshap.collection_account.clone()
     };
     if !account.is_empty() {
         information["traditionalIdentifier"] = json!({ "schema": "GENERIC", "value": account });

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use aggregates::{AdviceKind, PaymentCommand, PaymentError};
+use aggregates::{AdviceKind, Payment, PaymentCommand, PaymentError};
 use chrono::Utc;
 use cqrs_es::AggregateError;
 use projections::payment_status;
@@ -15,10 +15,12 @@ use tracing_actix_web::RequestId;
 
 use super::error::QrApiError;
 use super::parse;
-use super::wire::{ErrorType, PaymentConfirmation, PaymentReversal};
-use crate::app::App;
+use crate::commands::CommandBus;
 use crate::commands::CommandMetadata;
+use crate::qr_wire::{ErrorType, PaymentConfirmation, PaymentReversal};
 use crate::security::{Party, Role};
+use crate::store::Store;
+use crate::views::Projectors;
 
 /// Longest an advice without a tranId waits for the status view to learn its request id
 /// (the view may be a few milliseconds behind a `pay` that was just accepted).
@@ -34,7 +36,9 @@ struct Advice<'a> {
 }
 
 pub async fn confirm(
-    app: web::Data<App>,
+    payments: web::Data<CommandBus<Payment>>,
+    store: web::Data<Store>,
+    projectors: web::Data<Projectors>,
     party: Party,
     request_id: RequestId,
     body: web::Json<Value>,
@@ -48,12 +52,23 @@ pub async fn confirm(
         tran_id: confirmation.tran_id.as_deref(),
         kind: AdviceKind::Confirmation,
     };
-    record(&app, &party, &request_id, advice, body.into_inner()).await?;
+    let views = (store.as_ref(), projectors.as_ref());
+    record(
+        &payments,
+        views,
+        &party,
+        &request_id,
+        advice,
+        body.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Accepted().json(confirmation))
 }
 
 pub async fn reverse(
-    app: web::Data<App>,
+    payments: web::Data<CommandBus<Payment>>,
+    store: web::Data<Store>,
+    projectors: web::Data<Projectors>,
     party: Party,
     request_id: RequestId,
     body: web::Json<Value>,
@@ -69,12 +84,25 @@ pub async fn reverse(
             reason: reversal.reversal_reason.as_str().to_owned(),
         },
     };
-    record(&app, &party, &request_id, advice, body.into_inner()).await?;
+    let views = (store.as_ref(), projectors.as_ref());
+    record(
+        &payments,
+        views,
+        &party,
+        &request_id,
+        advice,
+        body.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Accepted().json(reversal))
 }
 
+/// The status view and its projectors, to find an advice's payment by its `pay` id.
+type StatusView<'a> = (&'a Store, &'a Projectors);
+
 async fn record(
-    app: &App,
+    payments: &CommandBus<Payment>,
+    views: StatusView<'_>,
     party: &Party,
     request_id: &RequestId,
     advice: Advice<'_>,
@@ -86,7 +114,7 @@ async fn record(
         Some(raw) => parse::tran_id(raw)
             .map_err(|_| about(not_found()))?
             .to_string(),
-        None => find_by_request(app, advice.request_id)
+        None => find_by_request(views, advice.request_id)
             .await
             .map_err(about)?,
     };
@@ -110,7 +138,7 @@ async fn record(
         received_at: Utc::now(),
     };
     let about = |e: QrApiError| e.about(Some(advice.id), Some(&tran_id));
-    app.payments
+    payments
         .execute(&tran_id, command, &metadata)
         .await
         .map(drop)
@@ -118,8 +146,11 @@ async fn record(
 }
 
 /// The payment whose `pay` had id `request_id`.
-async fn find_by_request(app: &App, request_id: &str) -> Result<String, QrApiError> {
-    let views = app.store.views().pool();
+async fn find_by_request(
+    (store, projectors): StatusView<'_>,
+    request_id: &str,
+) -> Result<String, QrApiError> {
+    let views = store.views().pool();
     let lookup = || async {
         payment_status::by_request_id(views, request_id)
             .await
@@ -128,7 +159,7 @@ async fn find_by_request(app: &App, request_id: &str) -> Result<String, QrApiErr
     if let Some(row) = lookup().await? {
         return Ok(row.tran_id);
     }
-    if let Some(projector) = app.projector(payment_status::NAME) {
+    if let Some(projector) = projectors.get(payment_status::NAME) {
         // Not there yet, or unknown: make sure the view has everything committed so far.
         let _ = projector
             .catch_up_to_head(Duration::from_millis(LOOKUP_CATCH_UP_MS))

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 use aggregates::PaymentError;
 use cqrs_es::AggregateError;
 
-use super::wire::{ErrorDetail, ErrorType};
+use crate::qr_wire::{ErrorDetail, ErrorType};
 
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{status} {:?}: {}", detail.error_type, detail.error_message)]

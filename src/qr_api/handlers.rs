@@ -1,7 +1,5 @@
 //! Thin handlers: parse the message, run the command with its metadata, map the result.
 
-use std::sync::Arc;
-
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use aggregates::values::TranId;
@@ -13,14 +11,16 @@ use tracing_actix_web::RequestId;
 use super::error::QrApiError;
 use super::image;
 use super::parse::{self, message, metadata};
-use super::wire::{CreateQrCodeRequest, CreateQrCodeResponse, ErrorType, ScanNotification};
-use crate::app::App;
+use crate::commands::CommandBus;
+use crate::config::Config;
 use crate::emv::{MerchantAccount, PayloadSpec, QrScheme};
-use crate::routing;
+use crate::qr_wire::{CreateQrCodeRequest, CreateQrCodeResponse, ErrorType, ScanNotification};
+use crate::routing::Router;
 use crate::security::{mask, Party, Role};
 
 pub async fn create_qr_code(
-    app: web::Data<App>,
+    config: web::Data<Config>,
+    payments: web::Data<CommandBus<Payment>>,
     party: Party,
     request_id: RequestId,
     body: web::Json<Value>,
@@ -43,13 +43,12 @@ pub async fn create_qr_code(
         .transpose()
         .map_err(about)?;
     let now = Utc::now();
-    let expires_at =
-        match parse::expiry(request.qr_properties.expiry_date.as_ref()).map_err(about)? {
-            Some(at) => {
-                at.min(now + chrono::Duration::milliseconds(app.config.qr.max_expiry_ms as i64))
-            }
-            None => now + chrono::Duration::milliseconds(app.config.qr.expiry_ms as i64),
-        };
+    let expires_at = match parse::expiry(request.qr_properties.expiry_date.as_ref())
+        .map_err(about)?
+    {
+        Some(at) => at.min(now + chrono::Duration::milliseconds(config.qr.max_expiry_ms as i64)),
+        None => now + chrono::Duration::milliseconds(config.qr.expiry_ms as i64),
+    };
     let tran_id = parse::tran_id_for(&client_id, &request.id);
     if let Some(msisdn) = request.customer.as_ref().and_then(|c| c["msisdn"].as_str()) {
         tracing::debug!(%tran_id, customer = %mask::msisdn(msisdn), "QR requested for a customer");
@@ -57,8 +56,8 @@ pub async fn create_qr_code(
     let scheme_name = request
         .qr_properties
         .scheme
-        .unwrap_or(app.config.qr.default_scheme);
-    let payload = payload_for(&app, &request, &tran_id, scheme_name, amount).map_err(about)?;
+        .unwrap_or(config.qr.default_scheme);
+    let payload = payload_for(&config, &request, &tran_id, scheme_name, amount).map_err(about)?;
 
     let command = PaymentCommand::IssueQr {
         message_id: request.id.clone(),
@@ -76,7 +75,7 @@ pub async fn create_qr_code(
         expires_at,
     };
     // The tranId was minted just now: nothing to read first.
-    app.payments
+    payments
         .execute_new(
             tran_id.as_str(),
             command,
@@ -97,20 +96,20 @@ pub async fn create_qr_code(
 /// One template per enabled partner plus ours, all carrying the tranId, and the merchant's
 /// details from the originator.
 fn payload_for(
-    app: &App,
+    config: &Config,
     request: &CreateQrCodeRequest,
     tran_id: &TranId,
     scheme: QrScheme,
     amount: Option<aggregates::values::Amount>,
 ) -> Result<String, QrApiError> {
-    let qr = &app.config.qr;
+    let qr = &config.qr;
     let mut accounts = vec![MerchantAccount {
         tag: qr.template_tag,
         guid: qr.guid.clone(),
         reference: tran_id.to_string(),
     }];
     accounts.extend(
-        app.config
+        config
             .partners
             .iter()
             .filter(|p| p.enabled)
@@ -120,11 +119,11 @@ fn payload_for(
                 reference: tran_id.to_string(),
             }),
     );
-    if app.config.payshap.qr_enabled {
+    if config.payshap.qr_enabled {
         // The payer's bank resolves this CUSTOM proxy (namespace `qr_namespace`) to the payment.
         accounts.push(MerchantAccount {
-            tag: app.config.payshap.qr_template_tag,
-            guid: app.config.payshap.qr_guid.clone(),
+            tag: config.payshap.qr_template_tag,
+            guid: config.payshap.qr_guid.clone(),
             reference: tran_id.to_string(),
         });
     }
@@ -169,30 +168,34 @@ fn first_printable(candidates: &[&str], fallback: &str) -> String {
 }
 
 pub async fn qr_png(
-    app: web::Data<App>,
+    payments: web::Data<CommandBus<Payment>>,
     party: Party,
     path: web::Path<String>,
 ) -> Result<HttpResponse, QrApiError> {
-    let payload = issued_payload(&app, &party, &path).await?;
+    let payload = issued_payload(&payments, &party, &path).await?;
     let png = image::png(&payload).map_err(|e| QrApiError::unavailable("rendering PNG", &e))?;
     Ok(HttpResponse::Ok().content_type("image/png").body(png))
 }
 
 pub async fn qr_svg(
-    app: web::Data<App>,
+    payments: web::Data<CommandBus<Payment>>,
     party: Party,
     path: web::Path<String>,
 ) -> Result<HttpResponse, QrApiError> {
-    let payload = issued_payload(&app, &party, &path).await?;
+    let payload = issued_payload(&payments, &party, &path).await?;
     let svg = image::svg(&payload).map_err(|e| QrApiError::unavailable("rendering SVG", &e))?;
     Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
 }
 
 /// The QR payload of a payment the caller may see: another retailer's looks unknown.
-async fn issued_payload(app: &App, party: &Party, raw_tran_id: &str) -> Result<String, QrApiError> {
+async fn issued_payload(
+    payments: &CommandBus<Payment>,
+    party: &Party,
+    raw_tran_id: &str,
+) -> Result<String, QrApiError> {
     party.require(&[Role::Retailer])?;
     let tran_id = parse::tran_id(raw_tran_id)?;
-    let payment = app.payments.load(tran_id.as_str()).await?;
+    let payment = payments.load(tran_id.as_str()).await?;
     let visible = match party.user() {
         Some(user) => {
             aggregates::values::PartyId::parse(user).is_ok_and(|me| payment.belongs_to(&me))
@@ -214,7 +217,9 @@ async fn issued_payload(app: &App, party: &Party, raw_tran_id: &str) -> Result<S
 }
 
 pub async fn notify_scan(
-    app: web::Data<App>,
+    config: web::Data<Config>,
+    payments: web::Data<CommandBus<Payment>>,
+    router: web::Data<Router>,
     party: Party,
     request_id: RequestId,
     body: web::Json<Value>,
@@ -225,7 +230,7 @@ pub async fn notify_scan(
     let about = |e: QrApiError| e.about(Some(&scan.id), Some(&scan.tran_id));
     parse::envelope(&scan.id, &scan.time).map_err(about)?;
     let partner_id = parse::party(&scan.partner.id, "partner").map_err(about)?;
-    if app.config.partner(partner_id.as_str()).is_none() {
+    if config.partner(partner_id.as_str()).is_none() {
         return Err(about(QrApiError::new(
             StatusCode::BAD_REQUEST,
             ErrorType::PartnerUnknown,
@@ -245,10 +250,9 @@ pub async fn notify_scan(
         partner_id,
         partner_payment_token: scan.partner_payment_token.clone(),
         received_at: now,
-        hold_until: now + chrono::Duration::milliseconds(app.config.payments.scan_hold_ms as i64),
+        hold_until: now + chrono::Duration::milliseconds(config.payments.scan_hold_ms as i64),
     };
-    let payment = app
-        .payments
+    let payment = payments
         .execute(
             tran_id.as_str(),
             command,
@@ -258,12 +262,6 @@ pub async fn notify_scan(
         .map_err(|e| about(e.into()))?;
     // The partner gets its 202 now; the authorisation (which may wait for the customer's
     // consent) goes out in the background.
-    spawn_routing(&app, tran_id.as_str(), payment);
+    router.spawn(tran_id.as_str(), &payment);
     Ok(HttpResponse::Accepted().finish())
-}
-
-pub(super) fn spawn_routing(app: &web::Data<App>, tran_id: &str, payment: Payment) {
-    let app: Arc<App> = app.clone().into_inner();
-    let runtime = app.runtime.clone();
-    runtime.spawn(routing::drive(app, tran_id.to_owned(), payment));
 }

@@ -1,7 +1,8 @@
 //! Electrum's QR Payment Service Interface (`/qr/v1`), as the intermediate system: retailers'
 //! POSes create QR codes and pay; partners notify scans.
 //!
-//! - [`wire`]: the contract's messages.
+//! - [`wire`]: the contract's messages (`crate::qr_wire`, which the services below the
+//!   surface use too).
 //! - [`parse`]: from messages to domain values.
 //! - [`error`]: the surface's one error type (`ErrorDetail`).
 //! - [`handlers`]: thin handlers for createQrCode, notifyScan and the QR images.
@@ -15,7 +16,8 @@ pub mod handlers;
 pub mod image;
 pub mod parse;
 pub mod pay;
-pub mod wire;
+
+pub use crate::qr_wire as wire;
 
 use actix_web::web;
 

@@ -7,8 +7,8 @@ use serde_json::Value;
 use tracing_actix_web::RequestId;
 
 use super::error::QrApiError;
-use super::wire::{ErrorType, LedgerAmount};
 use crate::commands::CommandMetadata;
+use crate::qr_wire::{ErrorType, LedgerAmount};
 use actix_web::http::StatusCode;
 
 /// The contract's `time`: RFC 3339 date-time.

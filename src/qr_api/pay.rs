@@ -12,19 +12,22 @@ use serde_json::Value;
 use tracing_actix_web::RequestId;
 
 use super::error::QrApiError;
-use super::handlers::spawn_routing;
 use super::parse::{self, message, metadata};
-use super::wire::{ErrorDetail, ErrorType, PaymentRequest, PaymentResponse};
-use crate::app::App;
-use crate::routing;
+use crate::commands::CommandBus;
+use crate::config::Config;
+use crate::qr_wire::{ErrorDetail, ErrorType, PaymentRequest, PaymentResponse};
+use crate::routing::{self, Router};
 use crate::security::{Party, Role};
-use crate::waiters::{WaitGuard, Wake};
+use crate::waiters::{CommitWaiters, WaitGuard, Wake};
 
 /// Longest a waiting `pay` sleeps between looks at its payment, should a wake-up be lost.
 const PAY_RECHECK_MS: u64 = 1_000;
 
 pub async fn pay(
-    app: web::Data<App>,
+    config: web::Data<Config>,
+    payments: web::Data<CommandBus<Payment>>,
+    waiters: web::Data<CommitWaiters>,
+    router: web::Data<Router>,
     party: Party,
     request_id: RequestId,
     body: web::Json<Value>,
@@ -45,8 +48,7 @@ pub async fn pay(
     })?;
     let amount = parse::amount(requested).map_err(about)?;
     let now = Utc::now();
-    let respond_by =
-        now + chrono::Duration::milliseconds(app.config.payments.pay_timeout_ms as i64);
+    let respond_by = now + chrono::Duration::milliseconds(config.payments.pay_timeout_ms as i64);
     let command = PaymentCommand::RequestPayment {
         message_id: request.id.clone(),
         client_id,
@@ -57,9 +59,8 @@ pub async fn pay(
     };
     // Registered before the command: every later commit on the payment wakes it, and the
     // state the command returns is the store's as of its own commit.
-    let waiter = app.waiters.wait_for(tran_id.as_str());
-    let payment = app
-        .payments
+    let waiter = waiters.wait_for(tran_id.as_str());
+    let payment = payments
         .execute(
             tran_id.as_str(),
             command,
@@ -70,13 +71,13 @@ pub async fn pay(
     let payment = match payment.outcome() {
         Some(_) => payment, // already answered (a PayShap credit came first)
         None => {
-            spawn_routing(&app, tran_id.as_str(), payment);
-            wait_for_outcome(&app, &waiter, tran_id.as_str(), respond_by)
+            router.spawn(tran_id.as_str(), &payment);
+            wait_for_outcome(&payments, &waiter, tran_id.as_str(), respond_by)
                 .await
                 .map_err(about)?
         }
     };
-    answer(&app, &request, &payment).map_err(about)
+    answer(&config, &request, &payment).map_err(about)
 }
 
 /// Waits until the payment has its outcome, timing it out at `respond_by`.
@@ -85,26 +86,25 @@ pub async fn pay(
 /// read only when another instance announced a commit, or when the re-check timer fires
 /// (a lost announcement costs at most [`PAY_RECHECK_MS`]).
 async fn wait_for_outcome(
-    app: &App,
+    payments: &CommandBus<Payment>,
     waiter: &WaitGuard<'_>,
     tran_id: &str,
     respond_by: DateTime<Utc>,
 ) -> Result<Payment, QrApiError> {
     let mut wake = waiter.taken();
     loop {
-        if let Some(payment) = app.payments.peek(tran_id).filter(|p| p.outcome().is_some()) {
+        if let Some(payment) = payments.peek(tran_id).filter(|p| p.outcome().is_some()) {
             return Ok(payment);
         }
         if wake == Wake::ReadStore {
-            let payment = app.payments.load(tran_id).await?;
+            let payment = payments.load(tran_id).await?;
             if payment.outcome().is_some() {
                 return Ok(payment);
             }
         }
         let now = Utc::now();
         if now >= respond_by {
-            match app
-                .payments
+            match payments
                 .execute(
                     tran_id,
                     PaymentCommand::TimeOut { at: now },
@@ -132,7 +132,7 @@ async fn wait_for_outcome(
 
 /// The POS's answer for a payment with its outcome.
 fn answer(
-    app: &App,
+    config: &Config,
     request: &PaymentRequest,
     payment: &Payment,
 ) -> Result<HttpResponse, QrApiError> {
@@ -142,7 +142,12 @@ fn answer(
                 .scan()
                 .map(|s| s.partner_id.to_string())
                 .unwrap_or_default();
-            Ok(HttpResponse::Created().json(approved_answer(app, request, &partner_id, response)))
+            Ok(HttpResponse::Created().json(approved_answer(
+                config,
+                request,
+                &partner_id,
+                response,
+            )))
         }
         Some(Outcome::Declined { error }) => Err(declined_answer(error)),
         Some(Outcome::TimedOut { waiting_for }) => Err(match waiting_for {
@@ -167,26 +172,25 @@ fn answer(
 /// Our `PaymentResponse` to the POS: its own request echoed, with what the partner added
 /// (approved amounts, tenders, slip data, its identifiers).
 fn approved_answer(
-    app: &App,
+    config: &Config,
     request: &PaymentRequest,
     partner_id: &str,
     partner_response: &Value,
 ) -> PaymentResponse {
     let from_partner: Option<PaymentResponse> =
         serde_json::from_value(partner_response.clone()).ok();
-    let payshap = &app.config.payshap;
-    let partner = app
-        .config
+    let payshap = &config.payshap;
+    let partner = config
         .partner(partner_id)
         .map(routing::institution)
         .or_else(|| {
-            (partner_id == payshap.partner_id).then(|| super::wire::Institution {
+            (partner_id == payshap.partner_id).then(|| crate::qr_wire::Institution {
                 id: payshap.partner_id.clone(),
                 name: payshap.partner_name.clone(),
             })
         })
         .or_else(|| from_partner.as_ref().map(|r| r.partner.clone()))
-        .unwrap_or_else(|| super::wire::Institution {
+        .unwrap_or_else(|| crate::qr_wire::Institution {
             id: partner_id.to_owned(),
             name: partner_id.chars().take(40).collect(),
         });

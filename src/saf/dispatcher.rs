@@ -10,6 +10,7 @@ use std::time::Duration;
 use aggregates::{DeliveryResult, DeliveryStatus, Payment, PaymentCommand, PaymentError};
 use chrono::Utc;
 use cqrs_es::AggregateError;
+use projections::fresh_deliveries::FreshDeliveries;
 use projections::saf_outbox::OutboxRow;
 use serde_json::{json, Value};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
@@ -17,9 +18,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::queue::Claim;
 use super::{backoff, queue};
-use crate::app::App;
+use crate::commands::CommandBus;
+use crate::config::Config;
 use crate::config::PartnerConfig;
+use crate::partners::PartnerClients;
 use crate::routing::system_metadata;
+use crate::store::Store;
 
 /// How often the queue depth and oldest age are measured for the metrics.
 const GAUGE_INTERVAL: Duration = Duration::from_secs(1);
@@ -33,23 +37,34 @@ enum SendOutcome {
     Unknown(String),
 }
 
-pub async fn run(app: Arc<App>, wake: Arc<Notify>, cancel: CancellationToken) {
+/// What the dispatcher reads and changes: the settings, the queue, the payments whose
+/// deliveries it records, the partners' clients, and the deliveries the outbox hands over.
+pub struct Dispatcher {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub payments: Arc<CommandBus<Payment>>,
+    pub partner_clients: Arc<PartnerClients>,
+    pub fresh_deliveries: FreshDeliveries,
+    pub runtime: tokio::runtime::Handle,
+}
+
+pub async fn run(saf: Arc<Dispatcher>, wake: Arc<Notify>, cancel: CancellationToken) {
     let claimant = format!("qrswitch-{}", uuid::Uuid::new_v4().simple());
-    let slots: HashMap<String, Arc<Semaphore>> = app
+    let slots: HashMap<String, Arc<Semaphore>> = saf
         .config
         .partners
         .iter()
         .map(|p| {
             let limit = p
                 .max_in_flight
-                .unwrap_or(app.config.saf.max_in_flight_per_partner);
+                .unwrap_or(saf.config.saf.max_in_flight_per_partner);
             (p.id.clone(), Arc::new(Semaphore::new(limit.max(1))))
         })
         .collect();
-    let poll = Duration::from_millis(app.config.saf.poll_interval_ms.max(MIN_ROUND_GAP_MS));
+    let poll = Duration::from_millis(saf.config.saf.poll_interval_ms.max(MIN_ROUND_GAP_MS));
     let mut gauges_due = tokio::time::Instant::now();
     let mut scan_due = tokio::time::Instant::now();
-    if let Err(error) = queue::register_new(app.store.views()).await {
+    if let Err(error) = queue::register_new(saf.store.views()).await {
         tracing::warn!(%error, "store-and-forward bookkeeping not caught up; retried next start");
     }
     loop {
@@ -57,11 +72,11 @@ pub async fn run(app: Arc<App>, wake: Arc<Notify>, cancel: CancellationToken) {
         if scan {
             scan_due = tokio::time::Instant::now() + poll;
         }
-        if let Err(error) = round(&app, &slots, &claimant, scan).await {
+        if let Err(error) = round(&saf, &slots, &claimant, scan).await {
             tracing::warn!(%error, "store-and-forward round failed; retrying");
         }
         if tokio::time::Instant::now() >= gauges_due {
-            if let Err(error) = update_gauges(&app).await {
+            if let Err(error) = update_gauges(&saf).await {
                 tracing::warn!(%error, "store-and-forward gauges not updated");
             }
             gauges_due = tokio::time::Instant::now() + GAUGE_INTERVAL;
@@ -70,7 +85,7 @@ pub async fn run(app: Arc<App>, wake: Arc<Notify>, cancel: CancellationToken) {
         // is free) start a round on the keys in hand; the scan runs on its timer.
         tokio::select! {
             () = cancel.cancelled() => return,
-            () = app.fresh_deliveries.published() => {}
+            () = saf.fresh_deliveries.published() => {}
             () = wake.notified() => {}
             () = tokio::time::sleep_until(scan_due) => {}
         }
@@ -82,13 +97,13 @@ pub async fn run(app: Arc<App>, wake: Arc<Notify>, cancel: CancellationToken) {
 /// outbox just handed over (claimed by key), then, when `scan` is set, the oldest due ones
 /// (retries, deliveries of other instances' passes, anything not handed over).
 async fn round(
-    app: &Arc<App>,
+    saf: &Arc<Dispatcher>,
     slots: &HashMap<String, Arc<Semaphore>>,
     claimant: &str,
     scan: bool,
 ) -> Result<(), sqlx::Error> {
-    let db = app.store.views();
-    for partner in &app.config.partners {
+    let db = saf.store.views();
+    for partner in &saf.config.partners {
         let Some(slots) = slots.get(&partner.id) else {
             continue;
         };
@@ -97,9 +112,9 @@ async fn round(
             continue;
         }
         let lease = chrono::Duration::milliseconds(
-            (partner.timeout_ms + app.config.saf.claim_margin_ms) as i64,
+            (partner.timeout_ms + saf.config.saf.claim_margin_ms) as i64,
         );
-        let keys = app.fresh_deliveries.take(&partner.id, free);
+        let keys = saf.fresh_deliveries.take(&partner.id, free);
         let mut rows = Vec::new();
         if !keys.is_empty() {
             rows = queue::claim(db, Claim::Keys(&keys), claimant, lease).await?;
@@ -117,10 +132,10 @@ async fn round(
                 queue::unclaim(db, &row.delivery_id).await?;
                 continue;
             };
-            let app = Arc::clone(app);
+            let saf = Arc::clone(saf);
             let partner = partner.clone();
-            app.runtime.clone().spawn(async move {
-                deliver(&app, &partner, &row, permit).await;
+            saf.runtime.clone().spawn(async move {
+                deliver(&saf, &partner, &row, permit).await;
             });
         }
     }
@@ -129,8 +144,8 @@ async fn round(
 
 /// Queue depth and oldest age for the metrics. A count over the outbox: run at most every
 /// [`GAUGE_INTERVAL`], not on every round (a round can follow every commit).
-async fn update_gauges(app: &App) -> Result<(), sqlx::Error> {
-    let (depth, oldest) = queue::depth(app.store.views()).await?;
+async fn update_gauges(saf: &Dispatcher) -> Result<(), sqlx::Error> {
+    let (depth, oldest) = queue::depth(saf.store.views()).await?;
     metrics::gauge!("qrswitch_saf_depth").set(depth as f64);
     let oldest_age = oldest
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
@@ -142,31 +157,40 @@ async fn update_gauges(app: &App) -> Result<(), sqlx::Error> {
 }
 
 /// Sends one claimed delivery and records what came of it. Holds its partner slot throughout.
-async fn deliver(app: &App, partner: &PartnerConfig, row: &OutboxRow, _slot: OwnedSemaphorePermit) {
-    if let Err(error) = try_deliver(app, partner, row).await {
+async fn deliver(
+    saf: &Dispatcher,
+    partner: &PartnerConfig,
+    row: &OutboxRow,
+    _slot: OwnedSemaphorePermit,
+) {
+    if let Err(error) = try_deliver(saf, partner, row).await {
         let delivery_id = &row.delivery_id;
         tracing::warn!(delivery_id, %error, "delivery bookkeeping failed; the claim will lapse and it is retried");
     }
 }
 
-async fn try_deliver(app: &App, partner: &PartnerConfig, row: &OutboxRow) -> anyhow::Result<()> {
-    let db = app.store.views();
+async fn try_deliver(
+    saf: &Dispatcher,
+    partner: &PartnerConfig,
+    row: &OutboxRow,
+) -> anyhow::Result<()> {
+    let db = saf.store.views();
     let delivery_id = row.delivery_id.as_str();
     // The aggregate, not the view, says whether this still needs sending: the view may lag
     // behind an answer recorded a moment ago. This instance's own state of it is enough
     // here: answers are recorded by the instance holding the claim, and a state that missed
     // another instance's answer costs at most a repeated advice (deliveries are at least
     // once), after which recording the answer reads the store and finds it final.
-    let payment = match app.payments.peek(&row.tran_id) {
+    let payment = match saf.payments.peek(&row.tran_id) {
         Some(payment) => payment,
-        None => app.payments.load(&row.tran_id).await?,
+        None => saf.payments.load(&row.tran_id).await?,
     };
     if payment.delivery(delivery_id).map(|d| d.status) != Some(DeliveryStatus::Pending) {
         queue::unclaim(db, delivery_id).await?;
         return Ok(());
     }
     let message = wire_message(row, &payment, partner);
-    let outcome = send(app, partner, &row.kind, &message).await;
+    let outcome = send(saf, partner, &row.kind, &message).await;
     let label = match &outcome {
         SendOutcome::Final(DeliveryResult::Acknowledged { .. }) => "acknowledged",
         SendOutcome::Final(DeliveryResult::Refused { .. }) => "refused",
@@ -183,7 +207,7 @@ async fn try_deliver(app: &App, partner: &PartnerConfig, row: &OutboxRow) -> any
             };
             // The outbox projection releases the claim and counts this attempt when it
             // applies the answer; until then the claim keeps other rounds away.
-            app.payments
+            saf.payments
                 .execute(&row.tran_id, command, &system_metadata())
                 .await?;
         }
@@ -198,14 +222,14 @@ async fn try_deliver(app: &App, partner: &PartnerConfig, row: &OutboxRow) -> any
                 .unwrap_or_default();
             let wait = backoff::delay(
                 u32::try_from(tried).unwrap_or(u32::MAX),
-                app.config.saf.backoff_base_ms,
-                app.config.saf.backoff_cap_ms,
+                saf.config.saf.backoff_base_ms,
+                saf.config.saf.backoff_cap_ms,
             );
             let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
             queue::release(db, delivery_id, next, Some(&reason)).await?;
-            if age.num_milliseconds() >= app.config.saf.max_age_ms as i64 {
+            if age.num_milliseconds() >= saf.config.saf.max_age_ms as i64 {
                 park(
-                    app,
+                    saf,
                     &row.tran_id,
                     delivery_id,
                     &format!("undelivered after {tried} attempts: {reason}"),
@@ -217,13 +241,18 @@ async fn try_deliver(app: &App, partner: &PartnerConfig, row: &OutboxRow) -> any
     Ok(())
 }
 
-async fn park(app: &App, tran_id: &str, delivery_id: &str, reason: &str) -> anyhow::Result<()> {
+async fn park(
+    saf: &Dispatcher,
+    tran_id: &str,
+    delivery_id: &str,
+    reason: &str,
+) -> anyhow::Result<()> {
     let command = PaymentCommand::ParkDelivery {
         delivery_id: delivery_id.to_owned(),
         reason: reason.chars().take(200).collect(),
         at: Utc::now(),
     };
-    match app
+    match saf
         .payments
         .execute(tran_id, command, &system_metadata())
         .await
@@ -272,13 +301,18 @@ fn wire_message(row: &OutboxRow, payment: &Payment, partner: &PartnerConfig) -> 
     reversal
 }
 
-async fn send(app: &App, partner: &PartnerConfig, kind: &str, message: &Value) -> SendOutcome {
+async fn send(
+    saf: &Dispatcher,
+    partner: &PartnerConfig,
+    kind: &str,
+    message: &Value,
+) -> SendOutcome {
     let path = match kind {
         "CONFIRMATION" => "payments/confirmations",
         _ => "payments/reversals",
     };
     let url = format!("{}/{path}", partner.base_url.trim_end_matches('/'));
-    let Some(http) = app.partner_client(&partner.id) else {
+    let Some(http) = saf.partner_clients.get(&partner.id) else {
         return SendOutcome::Unknown("no HTTP client for the partner".to_owned());
     };
     let mut request = http

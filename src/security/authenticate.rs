@@ -5,6 +5,8 @@
 //! credentials are even looked at. The body is an `ErrorDetail` on `/qr/v1` and the plain
 //! JSON error elsewhere, and never says which part was wrong.
 
+use std::sync::Arc;
+
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
@@ -12,10 +14,12 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
 use base64::Engine;
 
+use super::credentials::Credentials;
 use super::credentials::Verdict;
+use super::limiter::FailureLimiter;
 use super::party::Party;
-use crate::app::App;
 use crate::http::ApiError;
+use crate::payshap::keys::SchemeKeys;
 use crate::qr_api::wire::ErrorType;
 use crate::qr_api::QrApiError;
 
@@ -28,9 +32,15 @@ pub async fn authenticate(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let Some(app) = request.app_data::<web::Data<App>>().cloned() else {
+    let (Some(credentials), Some(failures), Some(keys)) = (
+        request.app_data::<web::Data<Credentials>>().cloned(),
+        request.app_data::<web::Data<FailureLimiter>>().cloned(),
+        request
+            .app_data::<web::Data<Option<Arc<SchemeKeys>>>>()
+            .cloned(),
+    ) else {
         return Err(actix_web::error::ErrorInternalServerError(
-            "no application state",
+            "no credentials registered",
         ));
     };
     if is_probe(request.path()) {
@@ -39,15 +49,15 @@ pub async fn authenticate(
             .await
             .map(ServiceResponse::map_into_left_body);
     }
-    if app.credentials.is_empty() {
+    if credentials.is_empty() {
         request.extensions_mut().insert(Party::Open);
         return next
             .call(request)
             .await
             .map(ServiceResponse::map_into_left_body);
     }
-    let signed_alone = app
-        .payshap_keys
+    let signed_alone = keys
+        .as_ref()
         .as_ref()
         .is_some_and(|keys| !keys.require_basic)
         && crate::payshap::inbound::is_signed_path(request.path())
@@ -61,12 +71,12 @@ pub async fn authenticate(
     }
     let source = request.peer_addr().map(|a| a.ip());
     if let Some(source) = source {
-        if app.auth_failures.blocked(source) {
+        if failures.blocked(source) {
             return Ok(refuse(request, StatusCode::TOO_MANY_REQUESTS));
         }
     }
     let verdict = basic_credentials(&request)
-        .map(|(user, password)| (app.credentials.verify(&user, &password), user));
+        .map(|(user, password)| (credentials.verify(&user, &password), user));
     match verdict {
         Some((Verdict::Valid(role), user)) => {
             request
@@ -78,7 +88,7 @@ pub async fn authenticate(
         }
         _ => {
             if let Some(source) = source {
-                app.auth_failures.record_failure(source);
+                failures.record_failure(source);
             }
             tracing::warn!(path = request.path(), "authentication failed");
             Ok(refuse(request, StatusCode::UNAUTHORIZED))

@@ -564,7 +564,7 @@ async fn sweeper_times_out_payments_whose_waiter_died(backend: Backend) {
         .unwrap();
     app.catch_up_all().await.unwrap();
     assert_eq!(
-        qrswitch::sweeper::sweep(&app).await.unwrap(),
+        qrswitch::sweeper::sweep(&sweeper_of(&app)).await.unwrap(),
         0,
         "nothing due yet"
     );
@@ -580,7 +580,10 @@ async fn sweeper_times_out_payments_whose_waiter_died(backend: Backend) {
         .execute(app.store.views().pool())
         .await
         .unwrap();
-    assert_eq!(qrswitch::sweeper::sweep(&app).await.unwrap(), 2);
+    assert_eq!(
+        qrswitch::sweeper::sweep(&sweeper_of(&app)).await.unwrap(),
+        2
+    );
     let types = |id: String| {
         let app = app.clone();
         async move {
@@ -606,3 +609,11 @@ on_both_backends!(
     sweeper_times_out_payments_whose_waiter_died,
     super::sweeper_times_out_payments_whose_waiter_died
 );
+
+fn sweeper_of(app: &qrswitch::app::App) -> qrswitch::sweeper::Sweeper {
+    qrswitch::sweeper::Sweeper {
+        settings: app.config.payments.clone(),
+        store: app.store.clone(),
+        payments: std::sync::Arc::clone(&app.payments),
+    }
+}

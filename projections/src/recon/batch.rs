@@ -146,6 +146,10 @@ impl PaymentRows {
     pub(super) fn fold(&mut self, stored: &StoredEvent, event: &PaymentEvent, terms: &Terms) {
         let tran_id = stored.aggregate_id.as_str();
         let sequence = stored.sequence;
+        if delivery_of(event).is_some() {
+            self.fold_delivery(tran_id, sequence, event);
+            return;
+        }
         match event {
             PaymentEvent::QrIssued {
                 client_id,
@@ -160,28 +164,41 @@ impl PaymentRows {
                     self.changed_payments.insert(tran_id.to_owned());
                 }
             }
+            other => {
+                let Some(row) = self.payments.get_mut(tran_id) else {
+                    return;
+                };
+                if row.last_sequence < sequence && change_payment(row, other, terms) {
+                    row.last_sequence = sequence;
+                    self.changed_payments.insert(tran_id.to_owned());
+                }
+            }
+        }
+    }
+
+    /// A delivery's scheduling and answers onto its recon row.
+    fn fold_delivery(&mut self, tran_id: &str, sequence: i64, event: &PaymentEvent) {
+        match event {
             PaymentEvent::DeliveryScheduled {
                 delivery_id,
                 partner_id,
                 advice,
                 scheduled_at,
                 ..
-            } => {
-                if !self.deliveries.contains_key(delivery_id) {
-                    let row = ReconDeliveryRow {
-                        delivery_id: delivery_id.clone(),
-                        tran_id: tran_id.to_owned(),
-                        partner_id: partner_id.to_string(),
-                        kind: advice_name(advice).to_owned(),
-                        status: "PENDING".to_owned(),
-                        scheduled_at: to_view_text(*scheduled_at),
-                        delivered_at: None,
-                        note: None,
-                        last_sequence: sequence,
-                    };
-                    self.deliveries.insert(delivery_id.clone(), row);
-                    self.changed_deliveries.insert(delivery_id.clone());
-                }
+            } if !self.deliveries.contains_key(delivery_id) => {
+                let row = ReconDeliveryRow {
+                    delivery_id: delivery_id.clone(),
+                    tran_id: tran_id.to_owned(),
+                    partner_id: partner_id.to_string(),
+                    kind: advice_name(advice).to_owned(),
+                    status: "PENDING".to_owned(),
+                    scheduled_at: to_view_text(*scheduled_at),
+                    delivered_at: None,
+                    note: None,
+                    last_sequence: sequence,
+                };
+                self.deliveries.insert(delivery_id.clone(), row);
+                self.changed_deliveries.insert(delivery_id.clone());
             }
             PaymentEvent::AdviceDelivered {
                 delivery_id,
@@ -220,15 +237,7 @@ impl PaymentRows {
                     "unparked".to_owned(),
                 );
             }
-            other => {
-                let Some(row) = self.payments.get_mut(tran_id) else {
-                    return;
-                };
-                if row.last_sequence < sequence && change_payment(row, other, terms) {
-                    row.last_sequence = sequence;
-                    self.changed_payments.insert(tran_id.to_owned());
-                }
-            }
+            _ => {}
         }
     }
 
