@@ -9,11 +9,8 @@
 
 use actix_web::{web, HttpResponse};
 use aggregates::payshap_transfer::{Completion, PayShapCommand};
-use aggregates::values::{PartyId, ProxyKey};
-use aggregates::PaymentCommand;
+use aggregates::values::ProxyKey;
 use chrono::Utc;
-use cqrs_es::AggregateError;
-use projections::proxy_registry;
 use tracing_actix_web::RequestId;
 
 use super::held;
@@ -43,8 +40,10 @@ pub async fn credit_transfer_completion(
         "credit transfer completion received"
     );
     let uetr = completion.uetr.clone();
-    let tran_id = qr_tran_id(&payshap, completion.creditor.as_ref());
-    let proxy_known = is_known(&payshap, completion.creditor.as_ref(), tran_id.as_deref()).await?;
+    let tran_id = payshap.qr_tran_id(completion.creditor.as_ref());
+    let proxy_known = payshap
+        .is_known(completion.creditor.as_ref(), tran_id.as_deref())
+        .await?;
     let metadata = CommandMetadata {
         party: message.party.clone(),
         request_id: request_id.clone(),
@@ -71,46 +70,14 @@ pub async fn credit_transfer_completion(
     }
     if let (true, Some(tran_id)) = (transfer.is_credited(), tran_id) {
         // Also on redelivery: if applying failed last time, it is tried again (idempotent).
-        if let Some(refusal) =
-            apply_to_payment(&payshap, &uetr, &tran_id, amount, &metadata).await?
+        if let Some(refusal) = payshap
+            .apply_to_payment(&uetr, &tran_id, amount, &metadata)
+            .await?
         {
             held::hold(&payshap, &message, &request_id, &refusal).await?;
         }
     }
     Ok(HttpResponse::Accepted().finish())
-}
-
-/// The tranId a credit to one of our QR proxies names.
-fn qr_tran_id(payshap: &PayShapService, creditor: Option<&ProxyKey>) -> Option<String> {
-    match creditor {
-        Some(ProxyKey::Custom { namespace, value })
-            if namespace == &payshap.config.payshap.qr_namespace =>
-        {
-            Some(value.clone())
-        }
-        _ => None,
-    }
-}
-
-async fn is_known(
-    payshap: &PayShapService,
-    creditor: Option<&ProxyKey>,
-    tran_id: Option<&str>,
-) -> Result<bool, FailureResponse> {
-    Ok(match (creditor, tran_id) {
-        (_, Some(tran_id)) => payshap
-            .payments
-            .load(tran_id)
-            .await
-            .map_err(|e| FailureResponse::unavailable("loading a QR payment", &e))?
-            .qr()
-            .is_some(),
-        (Some(key), None) => proxy_registry::find(payshap.store.views().pool(), &key.id())
-            .await
-            .map_err(|e| FailureResponse::unavailable("reading the proxy registry", &e))?
-            .is_some_and(|row| row.retired == 0),
-        (None, None) => false,
-    })
 }
 
 fn to_completion(
@@ -130,44 +97,5 @@ fn to_completion(
         tran_id,
         debtor_name: report.debtor_name,
         received_at: Utc::now(),
-    }
-}
-
-/// Pays the QR payment; `Some(reason)` when the payment refused the credit (a refund is
-/// then owed, recorded on the transfer).
-async fn apply_to_payment(
-    payshap: &PayShapService,
-    uetr: &str,
-    tran_id: &str,
-    amount: aggregates::values::Amount,
-    metadata: &CommandMetadata,
-) -> Result<Option<String>, FailureResponse> {
-    let partner_id = PartyId::parse(&payshap.config.payshap.partner_id)
-        .map_err(|e| FailureResponse::unavailable("payshap.partner_id is not a party id", &e))?;
-    let command = PaymentCommand::ReceivePayShapCredit {
-        uetr: uetr.to_owned(),
-        partner_id,
-        amount,
-        at: Utc::now(),
-    };
-    match payshap.payments.execute(tran_id, command, metadata).await {
-        Ok(_) => Ok(None),
-        Err(AggregateError::UserError(refusal)) => {
-            tracing::warn!(uetr, tran_id, %refusal, "PayShap credit cannot pay its QR payment: refund required");
-            let command = PayShapCommand::MarkUnapplied {
-                reason: refusal.to_string(),
-                at: Utc::now(),
-            };
-            payshap
-                .transfers
-                .execute(uetr, command, metadata)
-                .await
-                .map_err(|e| FailureResponse::unavailable("recording an unapplied credit", &e))?;
-            Ok(Some(format!("credit not applied to {tran_id}: {refusal}")))
-        }
-        Err(other) => Err(FailureResponse::unavailable(
-            "applying a PayShap credit",
-            &other,
-        )),
     }
 }

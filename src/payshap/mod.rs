@@ -7,8 +7,10 @@
 //! - [`keys`]: our signing key and the scheme's verifying key.
 //! - [`inbound`]: the signature check before a handler and the signing of its answer.
 //! - [`held`]: authentic messages that could not be applied, kept as they came.
+//! - [`lookup`]: what a proxy resolves to (registry or pending QR), and each answer's record.
 //! - [`resolve`]: `identifier-determination-sync`, answered from the proxy registry (or, for a
 //!   QR's CUSTOM proxy, from the pending payment) well inside the scheme's 1 s.
+//! - [`credit`]: whether a credit's proxy is ours, and paying the QR payment it names.
 //! - [`completion`]: `credit-transfer-completion`: recorded, credited once, 202; an approved
 //!   credit for a QR pays that payment.
 //! - [`service`]: the parts of the state PayShap inbound works on.
@@ -17,9 +19,11 @@
 
 pub mod admin;
 pub mod completion;
+pub mod credit;
 pub mod held;
 pub mod inbound;
 pub mod keys;
+pub mod lookup;
 pub mod markoff;
 pub mod report;
 pub mod resolve;

@@ -6,67 +6,17 @@
 use std::time::Instant;
 
 use actix_web::{web, HttpResponse};
-use aggregates::proxy::reason_for;
-use aggregates::resolution::{ResolutionCommand, ResolutionError};
 use aggregates::values::ProxyKey;
-use aggregates::Stage;
 use chrono::Utc;
-use cqrs_es::AggregateError;
-use projections::proxy_registry;
 use serde_json::{json, Map, Value};
 use tracing_actix_web::RequestId;
 
 use super::inbound::SchemeMessage;
+use super::lookup::{negative, Lookup, Resolved};
 use super::service::PayShapService;
 use super::wire::{self, description, required, FailureResponse, IdentifierDeterminationRequest};
 use crate::commands::CommandMetadata;
 use crate::security::mask;
-
-/// What the lookup found.
-enum Lookup {
-    Positive {
-        known_as_name: String,
-        legal_name: String,
-        /// When the account was opened, as an RFC 3339 date-time.
-        creation_date: String,
-        /// Strings we add to the answer's `supplementaryData` (a QR's tranId and amount).
-        supplementary: Vec<(&'static str, String)>,
-    },
-    Negative {
-        reason_code: &'static str,
-        description: &'static str,
-    },
-}
-
-impl Lookup {
-    fn reason_code(&self) -> Option<&'static str> {
-        match self {
-            Lookup::Positive { .. } => None,
-            Lookup::Negative { reason_code, .. } => Some(reason_code),
-        }
-    }
-}
-
-fn negative(reason_code: &'static str, description: &'static str) -> Lookup {
-    Lookup::Negative {
-        reason_code,
-        description,
-    }
-}
-
-fn describe(reason_code: &str) -> &'static str {
-    match reason_code {
-        "AC06" => "account blocked",
-        "AC04" => "account closed",
-        "AC16" => "account in sequestration",
-        "AC17" => "account in liquidation",
-        "MD07" => "account holder deceased",
-        "NOCM" => "account not compliant",
-        "AG01" => "account cannot receive payments",
-        "AG03" => "not allowed for this account",
-        _ => "proxy unknown or invalid",
-    }
-}
 
 pub async fn identifier_determination(
     payshap: web::Data<PayShapService>,
@@ -83,22 +33,28 @@ pub async fn identifier_determination(
     );
     let key = ProxyKey::parse(asked.schema, asked.context, asked.value);
     let lookup = match &key {
-        Ok(key) => look_up(&payshap, key).await,
+        Ok(key) => payshap.look_up(key).await,
         Err(_) => negative("BE23", "proxy format invalid"),
     };
     let proxy_id = key.as_ref().map_or_else(
         |_| format!("{}|{}|?", asked.schema, asked.context),
         ProxyKey::id,
     );
-    let recorded = record(
-        &payshap,
-        &message.party,
-        &request_id,
-        &asked,
-        &proxy_id,
-        lookup.reason_code(),
-    )
-    .await;
+    let resolved = Resolved {
+        uetr: asked.uetr,
+        message_id: asked.message_id,
+        verification_id: asked.verification,
+        proxy_id: &proxy_id,
+    };
+    let metadata = CommandMetadata {
+        party: message.party.clone(),
+        request_id: request_id.to_string(),
+        message_id: Some(asked.message_id.to_owned()),
+        received_at: Utc::now(),
+    };
+    let recorded = payshap
+        .record_resolution(resolved, lookup.reason_code(), &metadata)
+        .await;
     let lookup = match recorded {
         Ok(()) => lookup,
         Err(error) => {
@@ -185,104 +141,6 @@ impl<'a> Asked<'a> {
             context,
             request,
         })
-    }
-}
-
-async fn look_up(payshap: &PayShapService, key: &ProxyKey) -> Lookup {
-    if let ProxyKey::Custom { namespace, value } = key {
-        if namespace == &payshap.config.payshap.qr_namespace {
-            return look_up_qr(payshap, value).await;
-        }
-    }
-    match proxy_registry::find(payshap.store.views().pool(), &key.id()).await {
-        Ok(Some(row)) if row.retired == 0 => {
-            let Some(status) = row.account_status() else {
-                return negative("AB10", "error at the receiving party");
-            };
-            match reason_for(status, row.resolution_allowed != 0) {
-                Some(code) => negative(code, describe(code)),
-                None => Lookup::Positive {
-                    known_as_name: row.known_as_name,
-                    legal_name: row.legal_name,
-                    // The registry keeps the day the account was opened; midnight UTC.
-                    creation_date: format!("{}T00:00:00Z", row.account_created_on),
-                    supplementary: Vec::new(),
-                },
-            }
-        }
-        Ok(_) => negative("BE23", "proxy unknown or invalid"),
-        Err(error) => {
-            tracing::error!(%error, "proxy registry unreadable");
-            negative("AB10", "error at the receiving party")
-        }
-    }
-}
-
-/// A QR's proxy resolves while its payment can still be paid.
-async fn look_up_qr(payshap: &PayShapService, tran_id: &str) -> Lookup {
-    let payment = match payshap.payments.load(tran_id).await {
-        Ok(payment) => payment,
-        Err(error) => {
-            tracing::error!(%error, "payment unreadable for a QR resolution");
-            return negative("AB10", "error at the receiving party");
-        }
-    };
-    let Some(qr) = payment.qr() else {
-        return negative("BE23", "proxy unknown or invalid");
-    };
-    let open = matches!(payment.stage(), Stage::Open) && payment.payshap_credit().is_none();
-    if !open || Utc::now() >= qr.expires_at {
-        return negative("BE23", "QR expired or already paid");
-    }
-    let amount = qr.amount.or(payment.request().map(|r| r.amount));
-    let mut supplementary = vec![("tranId", tran_id.to_owned())];
-    if let Some(amount) = amount {
-        supplementary.push(("amountDue", crate::emv::payload::format_amount(amount)));
-        supplementary.push(("currency", "ZAR".to_owned()));
-    }
-    Lookup::Positive {
-        known_as_name: qr
-            .merchant_name
-            .clone()
-            .unwrap_or_else(|| payshap.config.qr.default_merchant_name.clone()),
-        legal_name: payshap.config.payshap.legal_name.clone(),
-        creation_date: qr
-            .issued_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        supplementary,
-    }
-}
-
-async fn record(
-    payshap: &PayShapService,
-    party: &str,
-    request_id: &RequestId,
-    asked: &Asked<'_>,
-    proxy_id: &str,
-    reason_code: Option<&str>,
-) -> Result<(), AggregateError<ResolutionError>> {
-    let command = ResolutionCommand::Record {
-        uetr: asked.uetr.to_owned(),
-        message_id: asked.message_id.to_owned(),
-        verification_id: asked.verification.to_owned(),
-        proxy_id: proxy_id.to_owned(),
-        reason_code: reason_code.map(str::to_owned),
-        at: Utc::now(),
-    };
-    let metadata = CommandMetadata {
-        party: party.to_owned(),
-        request_id: request_id.to_string(),
-        message_id: Some(asked.message_id.to_owned()),
-        received_at: Utc::now(),
-    };
-    match payshap
-        .resolutions
-        .execute_new(asked.uetr, command, &metadata)
-        .await
-    {
-        // The same request again: it was recorded the first time.
-        Ok(_) | Err(AggregateError::UserError(ResolutionError::AlreadyRecorded)) => Ok(()),
-        Err(other) => Err(other),
     }
 }
 
