@@ -1,37 +1,30 @@
 //! qrswitch: an event-sourced QR payment switch.
 //!
-//! Map of the crate:
-//! - [`cli`] and `main.rs`: the `qrswitch` binary and its subcommands.
-//! - [`config`]: TOML file plus environment; every limit with its unit.
-//! - [`store`]: the event store (postgres-es or sqlite-es behind one seam), migrations and
-//!   readiness.
+//! Map of the crate, from the top layer down (docs/architecture.md draws it):
+//! - [`cli`] and `main.rs`: the `qrswitch` binary and its subcommands; [`bench`] drives
+//!   load; [`partner_sim`] and [`scheme_sim`] play a partner and the PayShap scheme over
+//!   real HTTP, for demos and tests.
+//! - [`server`]: start-up, the one module that knows every route and background task, and
+//!   the HTTP Basic middleware in front of them.
+//! - [`app`]: the parts of one instance, built once from the configuration.
+//! - HTTP surfaces (thin handlers, each taking the parts it uses): [`qr_api`] (`/qr/v1`),
+//!   [`payshap`] (PayShap inbound and the proxy registry), [`backoffice`] (reports,
+//!   extracts, the `/backoffice/` page), [`ops`] (the SAF queue), [`http`] (their JSON
+//!   error type and the probes).
+//! - Services (no actix): [`routing`] (a matched payment's authorisation; [`partners`]:
+//!   one HTTP client per partner), [`saf`] (store-and-forward delivery), [`sweeper`]
+//!   (timing out the forgotten), the PayShap and back-office computations, [`rebuild`],
+//!   [`notify`] (commits announced across instances), [`views`] (the projectors).
 //! - [`commands`]: executing commands on aggregates (cached, with metadata and conflict
-//!   retries); [`turns`]: one command at a time per aggregate here; [`append`]: a
-//!   command's events in one statement.
-//! - [`app`]: the state one instance's handlers and background tasks share.
-//! - [`server`]: start-up: every route and every background task, wired over the state;
-//!   [`notify`]: commits announced across instances.
-//! - [`http`]: what the HTTP surfaces share (error type, probes); [`qr_api`] is the
-//!   `/qr/v1` surface.
-//! - [`emv`]: EMV merchant-presented QR payloads (encode, decode, validate).
-//! - [`qr_wire`]: the messages of Electrum's QR contract, for the surface and the services.
-//! - [`routing`]: sending a matched payment's authorisation to its partner ([`partners`]:
-//!   one HTTP client per partner).
-//! - [`views`]: the instance's projectors, for handlers that read their own writes.
-//! - [`waiters`] and [`sweeper`]: answering the waiting POS, and timing out the forgotten.
-//! - [`saf`]: store-and-forward delivery of advices to partners; [`ops`] controls it.
-//! - [`payshap`]: PayShap inbound (proxy resolution, credit completions, registry admin,
-//!   mark-off extract).
-//! - [`backoffice`]: recon by business day, fees and settlement, three-way matching of
-//!   partner files, exceptions, finance extracts and the `/backoffice/` page.
-//! - [`security`]: TLS, HTTP Basic users and roles, log masking.
-//! - [`partner_sim`]: a partner over real HTTP, for demos and tests; [`scheme_sim`] plays
-//!   the PayShap scheme side (signed messages); [`bench`] drives load.
-//! - [`rebuild`]: rebuilding read models from the events.
-//! - [`telemetry`]: logging setup.
+//!   retries); [`turns`]: one command at a time per aggregate here; [`waiters`]: answering
+//!   the waiting POS.
+//! - [`store`]: the event store (PostgreSQL or SQLite), migrations and readiness;
+//!   [`append`]: appends in one statement, grouped across commands.
+//! - [`config`]: TOML file plus environment, every limit with its unit; [`security`]:
+//!   users, roles, TLS, log masking; [`emv`]: QR payloads; [`qr_wire`]: the messages of
+//!   Electrum's QR contract; [`telemetry`]: logging; [`digest`]: SHA-256.
 //!
 //! The domain lives in the `aggregates` crate (no I/O) and the read models in `projections`.
-//! docs/architecture.md draws the layers and the path of one payment through them.
 
 pub mod app;
 pub mod append;

@@ -1,7 +1,8 @@
 //! Start-up: the one module that knows every route and every background task. It binds the
 //! listener, wires the surfaces' routes over the shared state, and spawns the projection
 //! passes, the store-and-forward dispatcher, the deadline sweeper and the cross-instance
-//! notifications.
+//! notifications. [`authenticate`] is the HTTP Basic middleware in front of every surface
+//! (it answers in each surface's error shape).
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -13,6 +14,8 @@ use projections::runner;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 use tracing_actix_web::TracingLogger;
+
+mod authenticate;
 
 use crate::app::App;
 use crate::backoffice::service::BackOfficeService;
@@ -206,9 +209,7 @@ fn routes(cfg: &mut web::ServiceConfig, app: &App) {
         )
         .service(
             web::scope("")
-                .wrap(actix_web::middleware::from_fn(
-                    crate::security::authenticate::authenticate,
-                ))
+                .wrap(actix_web::middleware::from_fn(authenticate::authenticate))
                 .wrap(TracingLogger::default())
                 .route("/health", web::get().to(health::health))
                 .route("/ready", web::get().to(health::ready))

@@ -350,8 +350,8 @@ pub async fn markoff_extract(
     }
     extract::respond(
         &format!("payshap-markoff-{}.csv", data.day),
-        &crate::payshap::markoff::COLUMNS,
-        crate::payshap::markoff::rows(&data.payshap_credited),
+        &super::markoff::COLUMNS,
+        super::markoff::rows(&data.payshap_credited),
     )
 }
 

@@ -8,6 +8,7 @@
 //! - [`settlement`]: gross, fees and net per partner and retailer, line by line.
 //! - [`matching`]: three-way matching against the partners' settlement files.
 //! - [`exceptions`]: what finance must look at.
+//! - [`markoff`]: the daily mark-off extract of PayShap credits (CSV).
 //! - [`statement`]: parsing partner files; [`fees`]: fee terms from the configuration.
 //! - [`service`]: the parts of the state the back office works on.
 //! - [`api`] (JSON and CSV), [`extract`] (CSV conventions) and [`page`] (`/backoffice/`).
@@ -18,6 +19,7 @@ pub mod day;
 pub mod exceptions;
 pub mod extract;
 pub mod fees;
+pub mod markoff;
 pub mod matching;
 pub mod page;
 pub mod report;
@@ -31,6 +33,10 @@ use crate::http::ApiError;
 
 pub fn configure(cfg: &mut web::ServiceConfig, statement_max_bytes: usize) {
     cfg.route("/backoffice/", web::get().to(page::page))
+        .route(
+            "/backoffice/payshap/markoff.csv",
+            web::get().to(markoff::extract),
+        )
         .route(
             "/backoffice",
             web::get().to(|| async {

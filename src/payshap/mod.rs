@@ -15,7 +15,6 @@
 //!   credit for a QR pays that payment.
 //! - [`service`]: the parts of the state PayShap inbound works on.
 //! - [`admin`]: registering, changing and retiring proxies.
-//! - [`markoff`]: the daily mark-off extract of inbound credits (CSV).
 
 pub mod admin;
 pub mod completion;
@@ -24,7 +23,6 @@ pub mod held;
 pub mod inbound;
 pub mod keys;
 pub mod lookup;
-pub mod markoff;
 pub mod report;
 pub mod resolve;
 pub mod service;
@@ -53,9 +51,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/{proxy_id}", web::get().to(admin::show))
             .route("/{proxy_id}", web::patch().to(admin::change))
             .route("/{proxy_id}", web::delete().to(admin::retire)),
-    )
-    .route(
-        "/backoffice/payshap/markoff.csv",
-        web::get().to(markoff::extract),
     );
 }

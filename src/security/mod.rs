@@ -1,15 +1,12 @@
 //! Who may call what.
 //!
 //! - [`credentials`]: configured users (HTTP Basic, argon2 hashes) and their roles.
-//! - [`authenticate`]: the middleware that turns a request's credentials into a [`Party`],
-//!   with failed-attempt limiting per source address.
 //! - [`limiter`]: failed authentications counted per source address.
 //! - [`party`]: the authenticated caller and the role checks handlers make.
 //! - [`tls`]: rustls for our listener (optionally verifying client certificates) and for
 //!   calls to partners.
 //! - [`mask`]: what may appear in logs of MSISDNs, tokens and names.
 
-pub mod authenticate;
 pub mod credentials;
 pub mod limiter;
 pub mod mask;

@@ -14,14 +14,14 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
 use base64::Engine;
 
-use super::credentials::Credentials;
-use super::credentials::Verdict;
-use super::limiter::FailureLimiter;
-use super::party::Party;
 use crate::http::ApiError;
 use crate::payshap::keys::SchemeKeys;
 use crate::qr_api::wire::ErrorType;
 use crate::qr_api::QrApiError;
+use crate::security::credentials::Credentials;
+use crate::security::credentials::Verdict;
+use crate::security::limiter::FailureLimiter;
+use crate::security::party::Party;
 
 /// Paths that answer without credentials: load balancers probe them.
 fn is_probe(path: &str) -> bool {

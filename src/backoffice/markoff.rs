@@ -8,8 +8,8 @@ use projections::payshap_transfers::{self, TransferRow};
 use projections::time::to_view_text;
 use serde::Deserialize;
 
-use crate::backoffice::calendar::BusinessCalendar;
-use crate::backoffice::extract;
+use super::calendar::BusinessCalendar;
+use super::extract;
 use crate::http::ApiError;
 use crate::security::{Party, Role};
 use crate::store::Store;
