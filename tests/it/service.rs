@@ -153,6 +153,34 @@ fn config_file_with_an_unknown_key_is_refused() {
     assert!(stderr.contains("lisen"), "{stderr}");
 }
 
+/// Settings that the configuration's own checks cannot judge are judged by their owners at
+/// start-up: `serve` refuses, naming the setting, before it listens.
+#[test]
+fn serve_refuses_a_bad_time_zone_or_password_hash_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("q.db").display());
+    for (text, named) in [
+        ("[backoffice]\ntime_zone = \"Africa/Gotham\"\n", "time_zone"),
+        ("[backoffice]\ncutoff = \"5pm\"\n", "cutoff"),
+        (
+            "[[users]]\nname = \"shop\"\nrole = \"retailer\"\npassword_hash = \"plain\"\n",
+            "user shop password_hash",
+        ),
+    ] {
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, text).unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_qrswitch"))
+            .args(["--config", path.to_str().unwrap(), "serve"])
+            .env("DATABASE_URL", &database)
+            .env("QRSWITCH_LISTEN", "127.0.0.1:0")
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{text}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(named), "{named}: {stderr}");
+    }
+}
+
 /// SIGTERM while a POS waits on `pay`: the server stops accepting, the payment still gets
 /// its approval, then the process exits cleanly.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
