@@ -109,7 +109,7 @@ impl Projection for SafOutboxProjection {
         if decoded.is_empty() {
             return Ok(());
         }
-        let keys = rows::distinct(decoded.iter().filter_map(|(_, _, e)| delivery_of(e)));
+        let keys = rows::distinct(decoded.iter().filter_map(|(_, _, e)| e.delivery_id()));
         let stored =
             rows::fetch_by_keys(conn, &TABLE, &keys, |r: &OutboxRow| r.delivery_id.as_str())
                 .await?;
@@ -360,18 +360,6 @@ async fn release_claims(
         query.execute(&mut *conn).await?;
     }
     Ok(())
-}
-
-/// The delivery an outbox event concerns.
-fn delivery_of(event: &PaymentEvent) -> Option<&str> {
-    match event {
-        PaymentEvent::DeliveryScheduled { delivery_id, .. }
-        | PaymentEvent::AdviceDelivered { delivery_id, .. }
-        | PaymentEvent::AdviceRefused { delivery_id, .. }
-        | PaymentEvent::DeliveryParked { delivery_id, .. }
-        | PaymentEvent::DeliveryUnparked { delivery_id, .. } => Some(delivery_id),
-        _ => None,
-    }
 }
 
 pub async fn find(pool: &AnyPool, delivery_id: &str) -> Result<Option<OutboxRow>, sqlx::Error> {

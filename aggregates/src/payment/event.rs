@@ -170,3 +170,17 @@ impl DomainEvent for PaymentEvent {
         "1.0".to_owned()
     }
 }
+
+impl PaymentEvent {
+    /// The delivery this event schedules or answers, if it concerns one.
+    pub fn delivery_id(&self) -> Option<&str> {
+        match self {
+            PaymentEvent::DeliveryScheduled { delivery_id, .. }
+            | PaymentEvent::AdviceDelivered { delivery_id, .. }
+            | PaymentEvent::AdviceRefused { delivery_id, .. }
+            | PaymentEvent::DeliveryParked { delivery_id, .. }
+            | PaymentEvent::DeliveryUnparked { delivery_id, .. } => Some(delivery_id),
+            _ => None,
+        }
+    }
+}

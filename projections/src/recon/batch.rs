@@ -109,7 +109,7 @@ impl PaymentRows {
         events: &[(&StoredEvent, &PaymentEvent)],
     ) -> Result<Self, ProjectionError> {
         let tran_ids = rows::distinct(events.iter().map(|(s, _)| s.aggregate_id.as_str()));
-        let delivery_ids = rows::distinct(events.iter().filter_map(|(_, e)| delivery_of(e)));
+        let delivery_ids = rows::distinct(events.iter().filter_map(|(_, e)| e.delivery_id()));
         let payments = if tran_ids.is_empty() {
             HashMap::new()
         } else {
@@ -146,7 +146,7 @@ impl PaymentRows {
     pub(super) fn fold(&mut self, stored: &StoredEvent, event: &PaymentEvent, terms: &Terms) {
         let tran_id = stored.aggregate_id.as_str();
         let sequence = stored.sequence;
-        if delivery_of(event).is_some() {
+        if event.delivery_id().is_some() {
             self.fold_delivery(tran_id, sequence, event);
             return;
         }
@@ -360,18 +360,6 @@ fn change_payment(row: &mut ReconPaymentRow, event: &PaymentEvent, terms: &Terms
         _ => return false, // no money moves and nothing for finance to see
     }
     true
-}
-
-/// The delivery an event concerns, if it concerns one.
-fn delivery_of(event: &PaymentEvent) -> Option<&str> {
-    match event {
-        PaymentEvent::DeliveryScheduled { delivery_id, .. }
-        | PaymentEvent::AdviceDelivered { delivery_id, .. }
-        | PaymentEvent::AdviceRefused { delivery_id, .. }
-        | PaymentEvent::DeliveryParked { delivery_id, .. }
-        | PaymentEvent::DeliveryUnparked { delivery_id, .. } => Some(delivery_id),
-        _ => None,
-    }
 }
 
 pub(super) fn advice_name(advice: &AdviceKind) -> &'static str {
