@@ -138,9 +138,29 @@ pub fn parse_decimal_amount(text: &str) -> Result<i64, String> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     const HEADER: &str = "tran_id,partner_reference,transaction_time,amount,currency\n";
+
+    proptest! {
+        /// Random bytes, and a real file with random bytes spliced in: parsed or refused
+        /// with a reason, never a panic.
+        #[test]
+        fn any_bytes_parse_or_are_refused(
+            bytes in prop::collection::vec(any::<u8>(), 0..600),
+            at in 0usize..200,
+        ) {
+            let _ = parse(&bytes);
+            let mut file = format!("{HEADER}aa11,P-1,2026-11-21T08:00:00+02:00,12.50,ZAR\n").into_bytes();
+            let at = at.min(file.len());
+            file.splice(at..at, bytes.iter().copied().take(40));
+            if let Err(error) = parse(&file) {
+                prop_assert!(!error.to_string().is_empty());
+            }
+        }
+    }
 
     #[test]
     fn a_good_file_parses_with_line_numbers() {

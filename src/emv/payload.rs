@@ -459,6 +459,26 @@ mod tests {
     }
 
     proptest! {
+        /// Random bytes read as a payload (lossily, as a scanner hands text over) and
+        /// near-misses of a real one: validated or refused, never a panic.
+        #[test]
+        fn any_text_validates_or_is_refused(
+            bytes in prop::collection::vec(any::<u8>(), 0..400),
+            cut in 0usize..200,
+            flip in any::<u8>(),
+        ) {
+            let text = String::from_utf8_lossy(&bytes);
+            for scheme in [QrScheme::EmvcoMerchant, QrScheme::ElectrumMerchantMinimal] {
+                let _ = validate(&text, scheme);
+                let real = spec(scheme).encode().unwrap();
+                let mut near: Vec<u8> = real.into_bytes();
+                let at = cut % near.len();
+                near[at] ^= flip;
+                near.truncate(at.max(1) + cut % 7);
+                let _ = validate(&String::from_utf8_lossy(&near), scheme);
+            }
+        }
+
         #[test]
         fn any_spec_within_limits_round_trips(
             cents in 0i64..1_000_000_000,

@@ -147,5 +147,11 @@ mod tests {
             let text = encode(&objects).unwrap();
             prop_assert_eq!(decode(&text).unwrap(), objects);
         }
+
+        /// Any text at all, including what a camera misreads: an answer, never a panic.
+        #[test]
+        fn any_text_decodes_or_is_refused(text in "\\PC{0,300}") {
+            let _ = decode(&text);
+        }
     }
 }

@@ -7,6 +7,7 @@ mod common;
 mod backoffice;
 mod emv_independent;
 mod event_store;
+mod hostile;
 mod layout;
 mod payshap;
 mod payshap_wire;
