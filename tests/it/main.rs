@@ -9,6 +9,7 @@ mod emv_independent;
 mod event_store;
 mod hostile;
 mod layout;
+mod network_faults;
 mod payshap;
 mod payshap_wire;
 mod projections;

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod contract;
+pub mod fault_proxy;
 pub mod process;
 pub mod qr;
 pub mod scheme;

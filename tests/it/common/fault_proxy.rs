@@ -1,0 +1,110 @@
+//! A TCP proxy between the switch and a partner that misbehaves on demand: it passes bytes
+//! through, adds latency, cuts the partner's answer off mid-response, or accepts and never
+//! answers. The fault is read when a connection is accepted.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// How many bytes of the partner's answer get through before the cut: part of the status
+/// line, so the switch cannot tell what the partner said.
+const BYTES_BEFORE_CUT: usize = 12;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Fault {
+    PassThrough,
+    /// Waits this long before connecting to the partner.
+    Latency(Duration),
+    /// Forwards the request, waits for the partner's answer to start, passes a few bytes of
+    /// it and closes the connection with a reset.
+    CutMidResponse,
+    /// Accepts and reads, never connects onwards, never answers.
+    BlackHole,
+}
+
+pub struct FaultProxy {
+    pub addr: SocketAddr,
+    fault: Arc<Mutex<Fault>>,
+    task: JoinHandle<()>,
+}
+
+impl FaultProxy {
+    pub async fn start(upstream: SocketAddr, fault: Fault) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let fault = Arc::new(Mutex::new(fault));
+        let shared = Arc::clone(&fault);
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let fault = *shared.lock().unwrap();
+                tokio::spawn(relay(client, upstream, fault));
+            }
+        });
+        Self { addr, fault, task }
+    }
+
+    pub fn set(&self, fault: Fault) {
+        *self.fault.lock().unwrap() = fault;
+    }
+
+    /// The partner's base URL as the switch should see it.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/qr/v1", self.addr)
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn relay(mut client: TcpStream, upstream: SocketAddr, fault: Fault) {
+    match fault {
+        Fault::BlackHole => {
+            let mut sink = [0_u8; 4096];
+            while let Ok(n) = client.read(&mut sink).await {
+                if n == 0 {
+                    return;
+                }
+            }
+        }
+        Fault::PassThrough | Fault::Latency(_) => {
+            if let Fault::Latency(wait) = fault {
+                tokio::time::sleep(wait).await;
+            }
+            let Ok(mut server) = TcpStream::connect(upstream).await else {
+                return;
+            };
+            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+        }
+        Fault::CutMidResponse => cut_mid_response(client, upstream).await,
+    }
+}
+
+async fn cut_mid_response(client: TcpStream, upstream: SocketAddr) {
+    let Ok(server) = TcpStream::connect(upstream).await else {
+        return;
+    };
+    // Closing with a zero linger sends a reset, not an orderly end of stream. (Deprecated
+    // because a non-zero linger blocks the thread on drop; a zero one returns at once.)
+    #[allow(deprecated)]
+    let _ = client.set_linger(Some(Duration::ZERO));
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    let forward = tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
+        client_read
+    });
+    // The partner has decided once its answer starts to arrive.
+    let mut answer = vec![0_u8; BYTES_BEFORE_CUT];
+    if server_read.read_exact(&mut answer).await.is_ok() {
+        let _ = client_write.write_all(&answer).await;
+    }
+    forward.abort();
+    drop(client_write);
+}

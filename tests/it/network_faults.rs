@@ -1,0 +1,141 @@
+//! A slow and a flaky network between the switch and a partner, through a fault-injecting
+//! TCP proxy: timeouts fire at their configured values, and an answer cut off after the
+//! partner approved ends as a timeout with its reversal, never as a second authorisation.
+
+use std::time::{Duration, Instant};
+
+use crate::common::fault_proxy::{Fault, FaultProxy};
+use crate::common::qr::*;
+use crate::common::*;
+use qrswitch::partner_sim::{Mode, SimRunning};
+
+const PAY_TIMEOUT: Duration = Duration::from_millis(4_000);
+const PARTNER_TIMEOUT: Duration = Duration::from_millis(1_000);
+
+struct Fixture {
+    _db: TestDb,
+    switch: TestServer,
+    sim: SimRunning,
+    proxy: FaultProxy,
+    qr: QrClient,
+}
+
+impl Fixture {
+    async fn start(fault: Fault) -> Self {
+        let db = TestDb::new(Backend::Sqlite).await;
+        let sim = start_sim(Mode::Approve, PARTNER, None).await;
+        let upstream = sim
+            .base_url()
+            .trim_start_matches("http://")
+            .parse()
+            .unwrap();
+        let proxy = FaultProxy::start(upstream, fault).await;
+        let mut partner = partner_config(PARTNER, 27, &sim, PARTNER_TIMEOUT);
+        partner.base_url = proxy.base_url();
+        let mut config = with_partners(db.config(), vec![partner], PAY_TIMEOUT);
+        // Retries of the timeout reversal come quickly here.
+        config.saf.backoff_base_ms = 100;
+        config.saf.backoff_cap_ms = 500;
+        let switch = TestServer::start(config).await;
+        let qr = QrClient::new(&switch.base_url);
+        Self {
+            _db: db,
+            switch,
+            sim,
+            proxy,
+            qr,
+        }
+    }
+
+    /// A QR scanned by the partner and paid: the POS's answer and how long it took.
+    async fn pay(&self) -> (String, u16, serde_json::Value, Duration) {
+        let created = self.qr.create_qr(None).await;
+        let tran_id = created["tranId"].as_str().unwrap().to_owned();
+        let (status, _) = self
+            .qr
+            .post("/scans", &scan_notification(&tran_id, PARTNER))
+            .await;
+        assert_eq!(status, 202);
+        let started = Instant::now();
+        let (status, answer) = self
+            .qr
+            .post("/payments", &payment_request(&tran_id, 1_000))
+            .await;
+        (tran_id, status, answer, started.elapsed())
+    }
+
+    /// What the partner received for `tran_id`, by operation.
+    async fn received(&self, tran_id: &str) -> Vec<String> {
+        sim_received(&self.sim)
+            .await
+            .into_iter()
+            .filter(|r| r.tran_id.as_deref() == Some(tran_id))
+            .map(|r| r.operation)
+            .collect()
+    }
+
+    async fn stop(self) {
+        self.switch.stop().await;
+        self.sim.stop().await;
+    }
+}
+
+/// Latency under the partner's timeout only slows the answer down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_under_the_timeout_still_approves() {
+    let fx = Fixture::start(Fault::Latency(Duration::from_millis(300))).await;
+    let (tran_id, status, answer, took) = fx.pay().await;
+    assert_eq!(status, 201, "{answer}");
+    assert!(took >= Duration::from_millis(300), "took {took:?}");
+    assert_eq!(fx.received(&tran_id).await, ["payment"]);
+    fx.stop().await;
+}
+
+/// A partner that accepts the connection and never answers: the call gives up at the
+/// partner's configured timeout, the POS hears at once, and a reversal is queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_that_never_answers_times_out_at_its_configured_limit() {
+    let fx = Fixture::start(Fault::BlackHole).await;
+    let (tran_id, status, answer, took) = fx.pay().await;
+    assert_eq!(status, 504, "{answer}");
+    assert!(took >= PARTNER_TIMEOUT, "gave up after {took:?}");
+    assert!(
+        took < PARTNER_TIMEOUT + Duration::from_millis(1_500),
+        "the partner's timeout, not the POS's, ended it: {took:?}"
+    );
+    let app = fx.switch.app();
+    let payment = app.payments.load(&tran_id).await.unwrap();
+    let reversal = format!("{tran_id}-timeout-reversal");
+    assert!(payment.delivery(&reversal).is_some(), "reversal queued");
+    fx.stop().await;
+}
+
+/// The partner approves, the connection is reset before the switch reads the answer: the
+/// POS gets a timeout, the partner a reversal once the network is back, and never a
+/// second authorisation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_cut_off_after_approval_ends_in_a_reversal_not_a_second_authorisation() {
+    let fx = Fixture::start(Fault::CutMidResponse).await;
+    let (tran_id, status, answer, _) = fx.pay().await;
+    assert_eq!(status, 504, "{answer}");
+    assert_eq!(
+        fx.received(&tran_id).await,
+        ["payment"],
+        "the partner saw the authorisation once"
+    );
+    fx.proxy.set(Fault::PassThrough);
+    let mut received = Vec::new();
+    for _ in 0..100 {
+        received = fx.received(&tran_id).await;
+        if received.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        received,
+        ["payment", "reversal"],
+        "one authorisation, then its reversal"
+    );
+    fx.stop().await;
+}
