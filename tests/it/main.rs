@@ -5,6 +5,7 @@
 mod common;
 
 mod backoffice;
+mod database_outage;
 mod emv_independent;
 mod event_store;
 mod hostile;

@@ -24,11 +24,15 @@ pub enum Fault {
     CutMidResponse,
     /// Accepts and reads, never connects onwards, never answers.
     BlackHole,
+    /// Accepts and closes at once: the other side is down.
+    Refuse,
 }
 
 pub struct FaultProxy {
     pub addr: SocketAddr,
     fault: Arc<Mutex<Fault>>,
+    /// Every connection relayed so far, to sever them all at once.
+    relays: Arc<Mutex<Vec<JoinHandle<()>>>>,
     task: JoinHandle<()>,
 }
 
@@ -37,14 +41,28 @@ impl FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let fault = Arc::new(Mutex::new(fault));
-        let shared = Arc::clone(&fault);
+        let relays = Arc::new(Mutex::new(Vec::new()));
+        let (shared, tasks) = (Arc::clone(&fault), Arc::clone(&relays));
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let fault = *shared.lock().unwrap();
-                tokio::spawn(relay(client, upstream, fault));
+                let relay = tokio::spawn(relay(client, upstream, fault));
+                tasks.lock().unwrap().push(relay);
             }
         });
-        Self { addr, fault, task }
+        Self {
+            addr,
+            fault,
+            relays,
+            task,
+        }
+    }
+
+    /// Severs every connection relayed so far, as a crash or a cable pulled would.
+    pub fn cut_all(&self) {
+        for relay in self.relays.lock().unwrap().drain(..) {
+            relay.abort();
+        }
     }
 
     pub fn set(&self, fault: Fault) {
@@ -60,6 +78,7 @@ impl FaultProxy {
 impl Drop for FaultProxy {
     fn drop(&mut self) {
         self.task.abort();
+        self.cut_all();
     }
 }
 
@@ -83,6 +102,7 @@ async fn relay(mut client: TcpStream, upstream: SocketAddr, fault: Fault) {
             let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
         }
         Fault::CutMidResponse => cut_mid_response(client, upstream).await,
+        Fault::Refuse => drop(client),
     }
 }
 

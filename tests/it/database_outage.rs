@@ -1,0 +1,103 @@
+//! PostgreSQL unreachable, then back, with the switch running throughout: the switch reaches
+//! its database through a TCP proxy that severs every connection and refuses new ones.
+//! During the outage each request gets a clean 503 within its limit and `/ready` fails;
+//! afterwards everything resumes by itself, with no restart.
+
+use std::time::{Duration, Instant};
+
+use crate::common::fault_proxy::{Fault, FaultProxy};
+use crate::common::qr::*;
+use crate::common::*;
+use qrswitch::partner_sim::Mode;
+
+/// How long a request may wait for a database connection (the switch's own limit).
+const ACQUIRE_LIMIT: Duration = Duration::from_millis(1_500);
+/// How long the database stays away.
+const OUTAGE: Duration = Duration::from_secs(4);
+/// How long the switch may take to notice the database is back.
+const RECOVERY_LIMIT: Duration = Duration::from_secs(20);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_unreachable_then_back_is_503_then_normal_service() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let mut url = reqwest::Url::parse(&db.url).unwrap();
+    let upstream = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+    let upstream = tokio::net::lookup_host(upstream)
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    let proxy = FaultProxy::start(upstream, Fault::PassThrough).await;
+    url.set_port(Some(proxy.addr.port())).unwrap();
+    let sim = start_sim(Mode::Approve, PARTNER, None).await;
+    let mut config = with_partners(
+        db.config(),
+        vec![partner_config(PARTNER, 27, &sim, Duration::from_secs(2))],
+        Duration::from_secs(5),
+    );
+    config.database.url = url.to_string();
+    config.database.acquire_timeout_ms = ACQUIRE_LIMIT.as_millis() as u64;
+    let switch = TestServer::start(config).await;
+    let qr = QrClient::new(&switch.base_url);
+    let mut acknowledged = 0;
+    assert_eq!(
+        qr.post_unchecked("/qrCodes", &create_qr_request(None))
+            .await
+            .0,
+        201
+    );
+    acknowledged += 1;
+
+    proxy.set(Fault::Refuse);
+    proxy.cut_all();
+    let outage_began = Instant::now();
+    let mut refused = 0;
+    while outage_began.elapsed() < OUTAGE {
+        let asked = Instant::now();
+        let (status, body) = qr
+            .post_unchecked("/qrCodes", &create_qr_request(None))
+            .await;
+        let took = asked.elapsed();
+        assert_eq!(
+            status, 503,
+            "a clean 503 while the database is away: {body}"
+        );
+        assert!(
+            took < ACQUIRE_LIMIT + Duration::from_secs(2),
+            "answered within its limit, not hung: {took:?}"
+        );
+        assert_eq!(switch.get("/ready").await.status(), 503, "not ready");
+        refused += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    proxy.set(Fault::PassThrough);
+    let back = Instant::now();
+    loop {
+        if switch.get("/ready").await.status() == 200 {
+            break;
+        }
+        assert!(back.elapsed() < RECOVERY_LIMIT, "not ready again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let recovery = back.elapsed();
+    // A whole payment goes through again, on the same switch process.
+    let created = qr.create_qr(None).await;
+    let tran_id = created["tranId"].as_str().unwrap();
+    assert_eq!(
+        qr.post("/scans", &scan_notification(tran_id, PARTNER))
+            .await
+            .0,
+        202
+    );
+    let (status, answer) = qr.post("/payments", &payment_request(tran_id, 1_000)).await;
+    assert_eq!(status, 201, "{answer}");
+    acknowledged += 2;
+    println!(
+        "database outage: acknowledged {acknowledged}, refused during outage {refused} (503), \
+         lost 0, recovery {:.1} s",
+        recovery.as_secs_f64()
+    );
+    switch.stop().await;
+    sim.stop().await;
+}
