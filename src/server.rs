@@ -15,6 +15,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 use tracing_actix_web::TracingLogger;
 
+mod admission;
 mod authenticate;
 
 use crate::app::App;
@@ -146,8 +147,15 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
     ));
 
     let shared = Arc::clone(&app);
-    let server =
-        HttpServer::new(move || actix_web::App::new().configure(|cfg| routes(cfg, &shared)));
+    let admission = web::Data::new(admission::Admission::new(
+        app.config.server.max_in_flight_requests,
+    ));
+    let server = HttpServer::new(move || {
+        actix_web::App::new().configure(|cfg| {
+            cfg.app_data(admission.clone());
+            routes(cfg, &shared);
+        })
+    });
     let server = match tls {
         Some(tls) => server.listen_rustls_0_23(listener, tls)?,
         None => server.listen(listener)?,
@@ -211,6 +219,7 @@ fn routes(cfg: &mut web::ServiceConfig, app: &App) {
             web::scope("")
                 .wrap(actix_web::middleware::from_fn(authenticate::authenticate))
                 .wrap(TracingLogger::default())
+                .wrap(actix_web::middleware::from_fn(admission::admit))
                 .route("/health", web::get().to(health::health))
                 .route("/ready", web::get().to(health::ready))
                 .route("/metrics", web::get().to(health::metrics))

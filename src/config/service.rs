@@ -61,6 +61,9 @@ pub struct ServerConfig {
     pub max_connections_per_worker: usize,
     /// Time a client gets to send its request head before the connection is dropped.
     pub client_request_timeout_ms: u64,
+    /// Requests handled at once (a `pay` waiting on a partner counts). Past it a request
+    /// is refused at once with 503 and `Retry-After`, so accepted ones keep their latency.
+    pub max_in_flight_requests: usize,
     /// Time in-flight requests get to finish after SIGTERM/SIGINT. Above the 60 s a `pay`
     /// may wait for a partner, so a deploy does not cut off a payment.
     pub shutdown_timeout_ms: u64,
@@ -80,6 +83,7 @@ impl Default for ServerConfig {
             body_limit_bytes: 64 * 1024,
             max_connections_per_worker: 2_048,
             client_request_timeout_ms: 5_000,
+            max_in_flight_requests: 4_096,
             shutdown_timeout_ms: 65_000,
             tls: None,
             allow_plain_http: false,

@@ -51,6 +51,9 @@ impl Config {
     }
 
     fn validate_limits(&self) -> Result<(), ConfigError> {
+        if self.server.max_in_flight_requests == 0 {
+            return invalid("server.max_in_flight_requests must be positive".to_owned());
+        }
         if self.saf.max_in_flight_per_partner == 0 || self.saf.backoff_base_ms == 0 {
             return invalid(
                 "saf.max_in_flight_per_partner and backoff_base_ms must be positive".to_owned(),

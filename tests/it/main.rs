@@ -11,6 +11,7 @@ mod event_store;
 mod hostile;
 mod layout;
 mod network_faults;
+mod overload;
 mod payshap;
 mod payshap_wire;
 mod projections;
