@@ -135,7 +135,7 @@ impl Switch {
             .args(["--config", config.to_str().unwrap_or_default(), "serve"])
             .env("QRSWITCH_LISTEN", "127.0.0.1:0")
             .env("QRSWITCH_LOG_FORMAT", "json")
-            .env("RUST_LOG", "warn,qrswitch::app=info")
+            .env("RUST_LOG", "warn,qrswitch::server=info")
             .env_remove("DATABASE_URL")
             .env_remove("QRSWITCH_CONFIG")
             .stdout(Stdio::null())

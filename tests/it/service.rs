@@ -301,3 +301,42 @@ async fn partner_sim_binary_answers_by_mode_and_records() {
         .all(|r| r["receivedAt"].is_string() && r["messageId"].is_string()));
     drop(sim);
 }
+
+/// `qrswitch bench` end to end, briefly: it starts the switch as a child, drives payments
+/// through it and prints its summary line with no errors.
+#[test]
+fn bench_runs_briefly_and_prints_its_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_qrswitch"))
+        .args([
+            "bench",
+            "--duration",
+            "2",
+            "--lanes",
+            "2",
+            "--resolve-rate",
+            "5",
+            "--baseline",
+            "1",
+        ])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("QRSWITCH_CONFIG")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let summary = stdout
+        .lines()
+        .find(|line| line.starts_with("summary:"))
+        .unwrap_or_else(|| panic!("no summary line: {stdout}"));
+    assert!(summary.contains("backend=sqlite"), "{summary}");
+    assert!(summary.ends_with("errors=0"), "{summary}");
+    let rate: f64 = summary
+        .split_whitespace()
+        .find_map(|field| field.strip_prefix("payments_per_s="))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("{summary}"));
+    assert!(rate > 0.0, "{summary}");
+}
