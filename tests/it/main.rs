@@ -19,3 +19,4 @@ mod qr_payments;
 mod saf;
 mod security;
 mod service;
+mod slow_clients;

@@ -1,0 +1,103 @@
+//! Clients that trickle a request head or a body, or never read their answer, on a switch
+//! with a single HTTP worker: other requests are still answered promptly, and a head that
+//! is not complete within `server.client_request_timeout_ms` gets its connection closed.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::common::*;
+
+const HEAD_LIMIT: Duration = Duration::from_millis(500);
+const SLOW_CLIENTS: usize = 20;
+
+/// Sends `bytes` one at a time, `gap` apart, until `for_how_long` has passed or the server
+/// closes the connection. Whether the server closed it.
+async fn trickle(
+    mut stream: TcpStream,
+    bytes: &[u8],
+    gap: Duration,
+    for_how_long: Duration,
+) -> bool {
+    let started = Instant::now();
+    for byte in bytes.iter().cycle() {
+        if started.elapsed() > for_how_long {
+            return false;
+        }
+        if stream.write_all(&[*byte]).await.is_err() {
+            return true;
+        }
+        let mut probe = [0_u8; 1024];
+        match tokio::time::timeout(gap, stream.read(&mut probe)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_do_not_hold_the_worker() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let mut config = db.config();
+    config.server.workers = 1;
+    config.server.client_request_timeout_ms = HEAD_LIMIT.as_millis() as u64;
+    let switch = TestServer::start(config).await;
+    let addr = switch.running.addr;
+
+    // Heads that never finish, bodies that trickle, and answers nobody reads.
+    let mut heads = Vec::new();
+    let mut bodies = Vec::new();
+    for _ in 0..SLOW_CLIENTS {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        heads.push(tokio::spawn(trickle(
+            stream,
+            b"POST /qr/v1/qrCodes HTTP/1.1\r\nHost: switch\r\nX-Slow: ",
+            Duration::from_millis(50),
+            Duration::from_secs(5),
+        )));
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let head = "POST /qr/v1/qrCodes HTTP/1.1\r\nHost: switch\r\n\
+                    Content-Type: application/json\r\nContent-Length: 4000\r\n\r\n";
+        stream.write_all(head.as_bytes()).await.unwrap();
+        bodies.push(tokio::spawn(trickle(
+            stream,
+            b" ",
+            Duration::from_millis(100),
+            Duration::from_secs(3),
+        )));
+        let mut unread = TcpStream::connect(addr).await.unwrap();
+        let request = "GET /health HTTP/1.1\r\nHost: switch\r\n\r\n".repeat(50);
+        unread.write_all(request.as_bytes()).await.unwrap();
+        bodies.push(tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            drop(unread);
+            false
+        }));
+    }
+
+    // Meanwhile the single worker answers everyone else promptly.
+    let mut slowest = Duration::ZERO;
+    for _ in 0..20 {
+        let asked = Instant::now();
+        assert_eq!(switch.get("/health").await.status(), 200);
+        slowest = slowest.max(asked.elapsed());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        slowest < Duration::from_millis(300),
+        "slowest answer {slowest:?}"
+    );
+
+    let mut closed = 0;
+    for head in heads {
+        closed += usize::from(head.await.unwrap());
+    }
+    assert_eq!(closed, SLOW_CLIENTS, "every unfinished head was cut off");
+    for body in bodies {
+        body.await.unwrap();
+    }
+    assert_eq!(switch.get("/ready").await.status(), 200);
+    switch.stop().await;
+}
