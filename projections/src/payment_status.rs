@@ -125,9 +125,7 @@ impl Projection for PaymentStatusProjection {
                 changed.insert(stored.aggregate_id.as_str());
             }
         }
-        let mut changed: Vec<&str> = changed.into_iter().collect();
-        changed.sort_unstable();
-        let out: Vec<&PaymentStatusRow> = changed.iter().filter_map(|k| rows.get(*k)).collect();
+        let out = rows::changed(&rows, changed);
         rows::upsert(conn, &TABLE, &out, bind_row).await?;
         Ok(())
     }

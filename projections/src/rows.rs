@@ -102,6 +102,16 @@ fn placeholders(from: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// The rows of `rows` whose keys are in `changed`, in key order (a stable write order).
+pub fn changed<R, K: AsRef<str>>(
+    rows: &HashMap<String, R>,
+    changed: impl IntoIterator<Item = K>,
+) -> Vec<&R> {
+    let mut keys: Vec<K> = changed.into_iter().collect();
+    keys.sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
+    keys.iter().filter_map(|k| rows.get(k.as_ref())).collect()
+}
+
 /// The distinct keys of a batch, in first-seen order.
 pub fn distinct<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     let mut seen = std::collections::HashSet::new();

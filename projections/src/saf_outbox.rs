@@ -296,9 +296,7 @@ impl Batch {
     }
 
     async fn save(&self, conn: &mut AnyConnection) -> Result<(), ProjectionError> {
-        let mut changed: Vec<&String> = self.changed.iter().collect();
-        changed.sort_unstable();
-        let out: Vec<&OutboxRow> = changed.iter().filter_map(|k| self.rows.get(*k)).collect();
+        let out = rows::changed(&self.rows, &self.changed);
         rows::upsert(conn, &TABLE, &out, bind_row).await?;
         seed_attempts(conn, &self.seeds).await?;
         release_claims(conn, &self.releases).await?;

@@ -110,22 +110,16 @@ impl PaymentRows {
     ) -> Result<Self, ProjectionError> {
         let tran_ids = rows::distinct(events.iter().map(|(s, _)| s.aggregate_id.as_str()));
         let delivery_ids = rows::distinct(events.iter().filter_map(|(_, e)| e.delivery_id()));
-        let payments = if tran_ids.is_empty() {
-            HashMap::new()
-        } else {
-            rows::fetch_by_keys(conn, &PAYMENTS, &tran_ids, |r: &ReconPaymentRow| {
-                r.tran_id.as_str()
-            })
-            .await?
-        };
-        let deliveries = if delivery_ids.is_empty() {
-            HashMap::new()
-        } else {
+        // No keys, no statement: `fetch_by_keys` reads nothing for an empty list.
+        let payments = rows::fetch_by_keys(conn, &PAYMENTS, &tran_ids, |r: &ReconPaymentRow| {
+            r.tran_id.as_str()
+        })
+        .await?;
+        let deliveries =
             rows::fetch_by_keys(conn, &DELIVERIES, &delivery_ids, |r: &ReconDeliveryRow| {
                 r.delivery_id.as_str()
             })
-            .await?
-        };
+            .await?;
         Ok(Self {
             payments,
             deliveries,
@@ -136,9 +130,9 @@ impl PaymentRows {
 
     /// Writes every row the batch changed.
     pub(super) async fn save(&self, conn: &mut AnyConnection) -> Result<(), ProjectionError> {
-        let payments = changed(&self.payments, &self.changed_payments);
+        let payments = rows::changed(&self.payments, &self.changed_payments);
         rows::upsert(conn, &PAYMENTS, &payments, bind_payment).await?;
-        let deliveries = changed(&self.deliveries, &self.changed_deliveries);
+        let deliveries = rows::changed(&self.deliveries, &self.changed_deliveries);
         rows::upsert(conn, &DELIVERIES, &deliveries, bind_delivery).await?;
         Ok(())
     }
@@ -390,10 +384,4 @@ pub(super) fn terms_of(row: &FeeTermsRow) -> (FeeTerms, i64) {
         },
         row.version,
     )
-}
-
-fn changed<'a, R>(rows: &'a HashMap<String, R>, keys: &HashSet<String>) -> Vec<&'a R> {
-    let mut keys: Vec<&String> = keys.iter().collect();
-    keys.sort_unstable();
-    keys.into_iter().filter_map(|k| rows.get(k)).collect()
 }
