@@ -6,6 +6,7 @@
 //! notify the switch of a scan (`POST /sim/scans`), as a wallet app's back end would.
 
 use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -91,6 +92,10 @@ struct SimState {
     mode: Mutex<Mode>,
     received: Mutex<Vec<Received>>,
     http: reqwest::Client,
+    /// Advices being handled now, and the most ever handled at once: what a switch's
+    /// store-and-forward concurrency looks like from the partner's side.
+    advices_in_flight: AtomicUsize,
+    advices_peak: AtomicUsize,
 }
 
 impl SimState {
@@ -140,6 +145,11 @@ impl SimRunning {
             .count()
     }
 
+    /// The most advices this simulator was handling at one moment.
+    pub fn peak_advices_in_flight(&self) -> usize {
+        self.state.advices_peak.load(Ordering::Relaxed)
+    }
+
     /// Every message received so far.
     pub fn received(&self) -> Vec<Received> {
         self.state
@@ -167,6 +177,8 @@ pub fn start(config: SimConfig) -> std::io::Result<SimRunning> {
         config,
         received: Mutex::new(Vec::new()),
         http: reqwest::Client::new(),
+        advices_in_flight: AtomicUsize::new(0),
+        advices_peak: AtomicUsize::new(0),
     });
     let shared = state.clone();
     let server = HttpServer::new(move || {
@@ -277,7 +289,25 @@ fn approval(config: &SimConfig, mut request: Value) -> Value {
     request
 }
 
+/// Counts an advice in flight for as long as it lives.
+struct InFlight<'a>(&'a SimState);
+
+impl<'a> InFlight<'a> {
+    fn enter(state: &'a SimState) -> Self {
+        let now = state.advices_in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        state.advices_peak.fetch_max(now, Ordering::Relaxed);
+        Self(state)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.advices_in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 async fn advice(state: &SimState, operation: &str, body: Value) -> HttpResponse {
+    let _counted = InFlight::enter(state);
     if let Some(answer) = apply_mode(state, operation, &body, 202).await {
         return answer;
     }

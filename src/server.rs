@@ -139,6 +139,7 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
         partner_clients: Arc::clone(&app.partner_clients),
         fresh_deliveries: app.fresh_deliveries.clone(),
         runtime: app.runtime.clone(),
+        failing: Default::default(),
     };
     background.spawn(crate::saf::dispatcher::run(
         Arc::new(dispatcher),

@@ -46,6 +46,22 @@ pub struct Dispatcher {
     pub partner_clients: Arc<PartnerClients>,
     pub fresh_deliveries: FreshDeliveries,
     pub runtime: tokio::runtime::Handle,
+    /// Partners whose last answer was no answer: the first final answer after it brings
+    /// their backlog forward ([`queue::bring_forward`]).
+    pub failing: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+impl Dispatcher {
+    /// Notes whether `partner` answered; true when it answers again after failing.
+    fn note_answer(&self, partner: &str, answered: bool) -> bool {
+        let mut failing = self.failing.lock().unwrap_or_else(|p| p.into_inner());
+        if answered {
+            failing.remove(partner)
+        } else {
+            failing.insert(partner.to_owned());
+            false
+        }
+    }
 }
 
 pub async fn run(saf: Arc<Dispatcher>, wake: Arc<Notify>, cancel: CancellationToken) {
@@ -198,6 +214,11 @@ async fn try_deliver(
     };
     metrics::counter!("qrswitch_saf_attempts_total", "partner" => partner.id.clone(), "outcome" => label)
         .increment(1);
+    let recovered = saf.note_answer(&partner.id, matches!(outcome, SendOutcome::Final(_)));
+    if recovered {
+        let brought = queue::bring_forward(db, &partner.id).await?;
+        tracing::info!(partner = %partner.id, brought, "partner answers again; its backlog is due now, oldest first");
+    }
     match outcome {
         SendOutcome::Final(result) => {
             let command = PaymentCommand::RecordDelivery {

@@ -47,7 +47,9 @@ pub enum Claim<'a> {
 ///
 /// A claim also moves the row's `next_attempt_at` to the end of its lease, and a final
 /// answer moves it to [`projections::saf_outbox::NEVER`]: the rows due are the claimable
-/// ones, so a scan that walks the `next_attempt_at` index stops at its limit.
+/// ones, so the scan reads only those off the `next_attempt_at` index. Among them the
+/// oldest go first (by `age_from`): after an outage a partner's backlog drains in the order
+/// the advices were given, not in the order their backoffs happen to end.
 const CLAIM_DUE_POSTGRES: &str = "
 WITH claimed AS (
     UPDATE saf_attempts SET claimed_by = $3, claimed_until = $4, next_attempt_at = $4
@@ -56,7 +58,7 @@ WITH claimed AS (
           JOIN saf_outbox o ON o.delivery_id = a.delivery_id
          WHERE o.status = 'PENDING' AND o.partner_id = $1 AND a.next_attempt_at <= $2
            AND (a.claimed_until IS NULL OR a.claimed_until < $2)
-         ORDER BY a.next_attempt_at
+         ORDER BY COALESCE(a.age_from, a.next_attempt_at), a.delivery_id
          LIMIT $5
          FOR UPDATE OF a SKIP LOCKED)
     RETURNING delivery_id)
@@ -84,7 +86,7 @@ UPDATE saf_attempts SET claimed_by = $3, claimed_until = $4, next_attempt_at = $
     SELECT a.delivery_id FROM saf_attempts a JOIN saf_outbox o ON o.delivery_id = a.delivery_id
      WHERE o.status = 'PENDING' AND o.partner_id = $1 AND a.next_attempt_at <= $2
        AND (a.claimed_until IS NULL OR a.claimed_until < $2)
-     ORDER BY a.next_attempt_at
+     ORDER BY COALESCE(a.age_from, a.next_attempt_at), a.delivery_id
      LIMIT $5)
 RETURNING delivery_id";
 
@@ -208,6 +210,26 @@ pub async fn unclaim(db: &ViewDb, delivery_id: &str) -> Result<(), sqlx::Error> 
     .execute(db.pool())
     .await?;
     Ok(())
+}
+
+/// Makes every pending, unclaimed delivery to `partner_id` that waits out a backoff due
+/// now: the partner has just answered again, so its backlog need not sit out delays that
+/// were chosen while it was down. Returns how many were brought forward.
+pub async fn bring_forward(db: &ViewDb, partner_id: &str) -> Result<u64, sqlx::Error> {
+    let now = to_view_text(Utc::now());
+    let _gate = db.write_gate().await;
+    let done = sqlx::query(
+        "UPDATE saf_attempts SET next_attempt_at = $2
+          WHERE next_attempt_at > $2
+            AND (claimed_until IS NULL OR claimed_until < $2)
+            AND delivery_id IN (SELECT delivery_id FROM saf_outbox
+                                 WHERE status = 'PENDING' AND partner_id = $1)",
+    )
+    .bind(partner_id)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Makes a delivery due now (ops "retry now"), and, on unpark, restarts its age.

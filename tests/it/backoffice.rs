@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use crate::common::books::view_rows;
 use crate::common::qr::*;
 use crate::common::scheme::*;
 use crate::common::*;
@@ -725,30 +726,6 @@ async fn a_day_of_mixed_traffic(backend: Backend) {
     day.server.stop().await;
 }
 on_both_backends!(a_day_of_mixed_traffic, super::a_day_of_mixed_traffic);
-
-type ViewRows = (
-    Vec<projections::payment_status::PaymentStatusRow>,
-    Vec<projections::saf_outbox::OutboxRow>,
-    Vec<projections::recon::ReconDeliveryRow>,
-    Vec<projections::recon::ReconPaymentRow>,
-);
-
-/// Every row of the views folded per batch, in key order.
-async fn view_rows(app: &qrswitch::app::App) -> ViewRows {
-    let pool = app.store.views().pool();
-    (
-        projections::payment_status::all(pool).await.unwrap(),
-        projections::saf_outbox::all(pool).await.unwrap(),
-        sqlx::query_as("SELECT * FROM recon_deliveries ORDER BY delivery_id")
-            .fetch_all(pool)
-            .await
-            .unwrap(),
-        sqlx::query_as("SELECT * FROM recon_payments ORDER BY tran_id")
-            .fetch_all(pool)
-            .await
-            .unwrap(),
-    )
-}
 
 /// The page, as headless Chromium renders it, shows the day's figures.
 async fn page_shows_the_figures(day: &Day, today: &str) {

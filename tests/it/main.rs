@@ -12,6 +12,7 @@ mod hostile;
 mod layout;
 mod network_faults;
 mod overload;
+mod partner_outage;
 mod payshap;
 mod payshap_wire;
 mod projections;

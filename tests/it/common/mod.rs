@@ -2,6 +2,7 @@
 //! port 0, and helpers that drive the Payment aggregate.
 #![allow(dead_code)]
 
+pub mod books;
 pub mod contract;
 pub mod fault_proxy;
 pub mod process;
