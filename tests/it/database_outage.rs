@@ -1,10 +1,12 @@
-//! PostgreSQL unreachable, then back, with the switch running throughout: the switch reaches
-//! its database through a TCP proxy that severs every connection and refuses new ones.
-//! During the outage each request gets a clean 503 within its limit and `/ready` fails;
-//! afterwards everything resumes by itself, with no restart.
+//! PostgreSQL unreachable for 30 s, then back, with the switch running and POS lanes paying
+//! throughout: the switch reaches its database through a TCP proxy that severs every
+//! connection and refuses new ones. During the outage each request gets a clean 503 within
+//! its limit and `/ready` fails; afterwards everything resumes by itself, with no restart,
+//! and the books balance.
 
 use std::time::{Duration, Instant};
 
+use crate::common::books::{check_books, Lanes, Pos};
 use crate::common::fault_proxy::{Fault, FaultProxy};
 use crate::common::qr::*;
 use crate::common::*;
@@ -13,7 +15,7 @@ use qrswitch::partner_sim::Mode;
 /// How long a request may wait for a database connection (the switch's own limit).
 const ACQUIRE_LIMIT: Duration = Duration::from_millis(1_500);
 /// How long the database stays away.
-const OUTAGE: Duration = Duration::from_secs(4);
+const OUTAGE: Duration = Duration::from_secs(30);
 /// How long the switch may take to notice the database is back.
 const RECOVERY_LIMIT: Duration = Duration::from_secs(20);
 
@@ -39,6 +41,13 @@ async fn postgres_unreachable_then_back_is_503_then_normal_service() {
     config.database.acquire_timeout_ms = ACQUIRE_LIMIT.as_millis() as u64;
     let switch = TestServer::start(config).await;
     let qr = QrClient::new(&switch.base_url);
+    let lanes = Lanes::start(
+        &Pos::new(&switch.base_url),
+        &[PARTNER],
+        2,
+        Duration::from_millis(200),
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let mut acknowledged = 0;
     assert_eq!(
         qr.post_unchecked("/qrCodes", &create_qr_request(None))
@@ -93,11 +102,23 @@ async fn postgres_unreachable_then_back_is_503_then_normal_service() {
     let (status, answer) = qr.post("/payments", &payment_request(tran_id, 1_000)).await;
     assert_eq!(status, 201, "{answer}");
     acknowledged += 2;
-    println!(
-        "database outage: acknowledged {acknowledged}, refused during outage {refused} (503), \
-         lost 0, recovery {:.1} s",
-        recovery.as_secs_f64()
-    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let tally = lanes.stop().await;
+    check_books(
+        "database unreachable 30 s",
+        switch.app(),
+        &[&sim],
+        &tally,
+        &format!(
+            ", probe requests acknowledged {acknowledged}, refused during the outage {refused} \
+             (503) plus {} from the lanes, slowest answer {} ms, ready again {:.1} s after the \
+             database",
+            tally.count(503),
+            tally.slowest.as_millis(),
+            recovery.as_secs_f64()
+        ),
+    )
+    .await;
     switch.stop().await;
     sim.stop().await;
 }

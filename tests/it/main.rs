@@ -15,6 +15,7 @@ mod overload;
 mod partner_outage;
 mod payshap;
 mod payshap_wire;
+mod postgres_restart;
 mod projections;
 mod qr_payments;
 mod saf;

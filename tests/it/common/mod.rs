@@ -5,6 +5,7 @@
 pub mod books;
 pub mod contract;
 pub mod fault_proxy;
+pub mod private_postgres;
 pub mod process;
 pub mod qr;
 pub mod scheme;
@@ -80,14 +81,7 @@ impl TestDb {
     }
 
     pub fn config(&self) -> Config {
-        let mut config = Config::default();
-        config.server.listen = "127.0.0.1:0".parse().unwrap();
-        config.server.workers = 1;
-        config.server.shutdown_timeout_ms = 1_000;
-        config.database.url = self.url.clone();
-        config.database.max_connections = 8;
-        config.projections.poll_interval_ms = 100;
-        config
+        test_config(&self.url)
     }
 }
 
@@ -113,6 +107,18 @@ impl Drop for TestDb {
         })
         .join();
     }
+}
+
+/// A switch for one test on the store at `url`: loopback port 0, one worker, quick passes.
+pub fn test_config(url: &str) -> Config {
+    let mut config = Config::default();
+    config.server.listen = "127.0.0.1:0".parse().unwrap();
+    config.server.workers = 1;
+    config.server.shutdown_timeout_ms = 1_000;
+    config.database.url = url.to_owned();
+    config.database.max_connections = 8;
+    config.projections.poll_interval_ms = 100;
+    config
 }
 
 /// `url` with its database name replaced by `database`.
