@@ -5,6 +5,22 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+/// What a client told 503 is asked to wait before trying again, in seconds: every 503 of
+/// every surface says it, so a well-behaved client backs off whether we are overloaded or
+/// our database is away.
+pub const RETRY_AFTER_S: u64 = 1;
+
+/// `response` with `Retry-After` when it is a 503.
+pub fn with_retry_after(mut response: HttpResponse) -> HttpResponse {
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from(RETRY_AFTER_S),
+        );
+    }
+    response
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct ApiError {
@@ -100,10 +116,10 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(Body {
+        with_retry_after(HttpResponse::build(self.status).json(Body {
             code: self.code,
             message: &self.message,
-        })
+        }))
     }
 }
 

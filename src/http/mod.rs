@@ -4,4 +4,4 @@
 pub mod error;
 pub mod health;
 
-pub use error::ApiError;
+pub use error::{with_retry_after, ApiError, RETRY_AFTER_S};

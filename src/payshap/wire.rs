@@ -150,10 +150,10 @@ impl ResponseError for FailureResponse {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(serde_json::json!({
+        crate::http::with_retry_after(HttpResponse::build(self.status).json(serde_json::json!({
             "message": self.message,
             "detail": self.detail,
-        }))
+        })))
     }
 }
 

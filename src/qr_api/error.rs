@@ -72,7 +72,7 @@ impl ResponseError for QrApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(&*self.detail)
+        crate::http::with_retry_after(HttpResponse::build(self.status).json(&*self.detail))
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, ResponseError};
 use tokio::sync::Semaphore;
@@ -16,9 +16,6 @@ use tokio::sync::Semaphore;
 use crate::http::ApiError;
 use crate::qr_api::wire::ErrorType;
 use crate::qr_api::QrApiError;
-
-/// What a refused client is told to wait before trying again, in seconds.
-const RETRY_AFTER_S: u64 = 1;
 
 /// The slots requests take while they are handled.
 pub struct Admission {
@@ -58,14 +55,11 @@ pub async fn admit(
 fn refuse<B>(request: ServiceRequest) -> ServiceResponse<EitherBody<B>> {
     let (request, _) = request.into_parts();
     let status = StatusCode::SERVICE_UNAVAILABLE;
-    let mut response = if request.path().starts_with("/qr/v1") {
+    // Both error types say `Retry-After` on a 503.
+    let response = if request.path().starts_with("/qr/v1") {
         QrApiError::new(status, ErrorType::GeneralError, "busy, try again shortly").error_response()
     } else {
         ApiError::unavailable("OVERLOADED", "busy, try again shortly").error_response()
     };
-    response.headers_mut().insert(
-        header::RETRY_AFTER,
-        header::HeaderValue::from(RETRY_AFTER_S),
-    );
     ServiceResponse::new(request, response).map_into_right_body()
 }

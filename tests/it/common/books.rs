@@ -31,6 +31,8 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(90);
 /// One answer as a POS saw it (status 0: no answer within [`HANG_LIMIT`] or no connection).
 pub struct Answer {
     pub status: u16,
+    /// A 503 that did not say when to try again.
+    pub unclean_refusal: bool,
     pub body: Value,
     pub took: Duration,
 }
@@ -65,11 +67,13 @@ impl Pos {
         let Ok(response) = sent else {
             return Answer {
                 status: 0,
+                unclean_refusal: false,
                 body: Value::Null,
                 took: asked.elapsed(),
             };
         };
         let status = response.status().as_u16();
+        let unclean_refusal = status == 503 && !response.headers().contains_key("retry-after");
         let text = response.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         if status >= 400 {
@@ -80,6 +84,7 @@ impl Pos {
         }
         Answer {
             status,
+            unclean_refusal,
             body,
             took: asked.elapsed(),
         }
@@ -111,11 +116,22 @@ pub struct Tally {
     pub pay_latencies: Vec<Duration>,
     /// The slowest answer of any kind.
     pub slowest: Duration,
+    /// 503s without `Retry-After`.
+    pub unclean_refusals: u64,
+    /// How long each answer took: refusals (503) and the rest.
+    pub refused_in: Vec<Duration>,
+    pub answered_in: Vec<Duration>,
 }
 
 impl Tally {
     fn note(&mut self, answer: &Answer) {
         *self.statuses.entry(answer.status).or_default() += 1;
+        self.unclean_refusals += u64::from(answer.unclean_refusal);
+        match answer.status {
+            0 => {}
+            503 => self.refused_in.push(answer.took),
+            _ => self.answered_in.push(answer.took),
+        }
         self.slowest = self.slowest.max(answer.took);
     }
 
@@ -128,6 +144,9 @@ impl Tally {
             }
             all.pay_latencies.extend(tally.pay_latencies);
             all.slowest = all.slowest.max(tally.slowest);
+            all.unclean_refusals += tally.unclean_refusals;
+            all.refused_in.extend(tally.refused_in);
+            all.answered_in.extend(tally.answered_in);
         }
         all
     }
@@ -137,6 +156,14 @@ impl Tally {
             .iter()
             .filter(|f| f.pay_status == Some(201))
             .count()
+    }
+
+    /// The `q` quantile (0 to 1) of `durations`.
+    pub fn quantile(durations: &[Duration], q: f64) -> Duration {
+        let mut sorted = durations.to_vec();
+        sorted.sort();
+        let at = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len().max(1)) - 1;
+        sorted.get(at).copied().unwrap_or_default()
     }
 
     pub fn count(&self, status: u16) -> u64 {
@@ -376,6 +403,10 @@ pub async fn check_books(
         "{case}: requests unanswered within {HANG_LIMIT:?}"
     );
     assert!(views_match, "{case}: the views differ from a rebuild");
+    assert_eq!(
+        tally.unclean_refusals, 0,
+        "{case}: a 503 without Retry-After"
+    );
     figures
 }
 

@@ -86,6 +86,10 @@ impl ServeProcess {
         }
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
@@ -110,6 +114,19 @@ impl ServeProcess {
     pub fn drain_logs(&self) -> Vec<String> {
         self.log_lines.try_iter().collect()
     }
+}
+
+/// A process's resident memory now, from `/proc` (0 once it is gone).
+pub fn resident_bytes(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .and_then(|kib| kib.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kib| kib * 1024)
 }
 
 impl Drop for ServeProcess {
