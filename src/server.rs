@@ -17,6 +17,7 @@ use tracing_actix_web::TracingLogger;
 
 mod admission;
 mod authenticate;
+mod body_deadline;
 
 use crate::app::App;
 use crate::backoffice::service::BackOfficeService;
@@ -220,6 +221,7 @@ fn routes(cfg: &mut web::ServiceConfig, app: &App) {
             web::scope("")
                 .wrap(actix_web::middleware::from_fn(authenticate::authenticate))
                 .wrap(TracingLogger::default())
+                .wrap(actix_web::middleware::from_fn(body_deadline::body_deadline))
                 .wrap(actix_web::middleware::from_fn(admission::admit))
                 .route("/health", web::get().to(health::health))
                 .route("/ready", web::get().to(health::ready))

@@ -61,6 +61,10 @@ pub struct ServerConfig {
     pub max_connections_per_worker: usize,
     /// Time a client gets to send its request head before the connection is dropped.
     pub client_request_timeout_ms: u64,
+    /// Time a client gets, from the start of its request, to send the whole body. Contract
+    /// messages are a few KiB; even a statement file arrives in well under this on any
+    /// line a retailer or partner would use. Past it: 408 and the connection closed.
+    pub body_read_timeout_ms: u64,
     /// Requests handled at once (a `pay` waiting on a partner counts). Past it a request
     /// is refused at once with 503 and `Retry-After`, so accepted ones keep their latency.
     pub max_in_flight_requests: usize,
@@ -83,6 +87,7 @@ impl Default for ServerConfig {
             body_limit_bytes: 64 * 1024,
             max_connections_per_worker: 2_048,
             client_request_timeout_ms: 5_000,
+            body_read_timeout_ms: 10_000,
             max_in_flight_requests: 4_096,
             shutdown_timeout_ms: 65_000,
             tls: None,

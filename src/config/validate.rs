@@ -54,6 +54,9 @@ impl Config {
         if self.server.max_in_flight_requests == 0 {
             return invalid("server.max_in_flight_requests must be positive".to_owned());
         }
+        if self.server.body_read_timeout_ms == 0 {
+            return invalid("server.body_read_timeout_ms must be positive".to_owned());
+        }
         if self.saf.max_in_flight_per_partner == 0 || self.saf.backoff_base_ms == 0 {
             return invalid(
                 "saf.max_in_flight_per_partner and backoff_base_ms must be positive".to_owned(),

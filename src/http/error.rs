@@ -90,6 +90,15 @@ impl ApiError {
         }
     }
 
+    /// 408: the request did not arrive in time.
+    pub fn timed_out(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::REQUEST_TIMEOUT,
+            code: "REQUEST_TIMEOUT",
+            message: message.into(),
+        }
+    }
+
     /// 413: a body over the stated limit.
     pub fn too_large(message: impl Into<String>) -> Self {
         Self {

@@ -125,6 +125,11 @@ impl FailureResponse {
         Self::new(StatusCode::UNAUTHORIZED, "not authenticated", detail)
     }
 
+    /// 408: the message did not arrive in time; the sender redelivers.
+    pub fn timed_out(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::REQUEST_TIMEOUT, "request timeout", detail)
+    }
+
     pub fn forbidden() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,

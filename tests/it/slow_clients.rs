@@ -101,3 +101,88 @@ async fn slow_clients_do_not_hold_the_worker() {
     assert_eq!(switch.get("/ready").await.status(), 200);
     switch.stop().await;
 }
+
+const BODY_LIMIT: Duration = Duration::from_millis(500);
+
+/// Sends a request head announcing a 4,000-byte body, then the body a byte every 100 ms;
+/// returns the status line the switch answered with, how long after the head it came, and
+/// whether the connection was closed after it (within five seconds).
+async fn trickled_body(addr: std::net::SocketAddr, path: &str) -> (String, Duration, bool) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: switch\r\nContent-Type: application/json\r\n\
+         Content-Length: 4000\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let sent = Instant::now();
+    let mut answer = Vec::new();
+    let mut answered = None;
+    let mut buffer = [0_u8; 4096];
+    while sent.elapsed() < Duration::from_secs(5) {
+        let _ = stream.write_all(b" ").await;
+        match tokio::time::timeout(Duration::from_millis(100), stream.read(&mut buffer)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => {
+                answered.get_or_insert_with(|| sent.elapsed());
+                answer.extend_from_slice(&buffer[..n]);
+            }
+            Err(_) => {}
+        }
+    }
+    // The server closes once its disconnect grace (actix's default second) has passed.
+    let closed = sent.elapsed() < Duration::from_secs(5);
+    let took = answered.unwrap_or_else(|| sent.elapsed());
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status_line = text.lines().next().unwrap_or_default().to_owned();
+    (status_line, took, closed)
+}
+
+/// A body trickled past `server.body_read_timeout_ms` is answered 408 in its surface's
+/// shape and its connection closed, so it gives its admission slot back: with every slot
+/// held by trickling bodies, service resumes as soon as their deadline passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trickled_body_is_cut_off_at_its_deadline_and_frees_its_slot() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let mut config = db.config();
+    config.server.max_in_flight_requests = 2;
+    config.server.body_read_timeout_ms = BODY_LIMIT.as_millis() as u64;
+    let switch = TestServer::start(config).await;
+    let addr = switch.running.addr;
+    let qr = tokio::spawn(trickled_body(addr, "/qr/v1/qrCodes"));
+    let admin = tokio::spawn(trickled_body(addr, "/admin/proxies"));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/qr/v1/qrCodes", switch.base_url);
+    let create = || {
+        http.post(&url)
+            .json(&crate::common::qr::create_qr_request(None))
+            .send()
+    };
+    assert_eq!(create().await.unwrap().status(), 503, "every slot held");
+
+    for (surface, answer) in [("qr", qr), ("admin", admin)] {
+        let (status_line, took, closed) = answer.await.unwrap();
+        println!(
+            "trickled body on {surface}: {status_line:?} after {} ms",
+            took.as_millis()
+        );
+        assert!(status_line.contains(" 408 "), "{surface}: {status_line}");
+        assert!(closed, "{surface}: connection closed after the 408");
+        assert!(
+            took >= BODY_LIMIT && took < BODY_LIMIT + Duration::from_secs(1),
+            "{surface}: cut off at its deadline, after {took:?}"
+        );
+    }
+    assert_eq!(create().await.unwrap().status(), 201, "slots free again");
+    let metrics = reqwest::get(format!("{}/metrics", switch.base_url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("qrswitch_request_bodies_timed_out_total 2"),
+        "{metrics}"
+    );
+    switch.stop().await;
+}
