@@ -57,6 +57,28 @@ pub struct Store {
     appender: Arc<GroupAppender>,
 }
 
+/// Whether a SQLite connection given back to the pool can begin a transaction again.
+///
+/// A `COMMIT` that fails on a full disk makes SQLite roll the transaction back by itself,
+/// while sqlx still counts it as open and refuses every later `BEGIN IMMEDIATE` on that
+/// connection (`InvalidSavePointStatement`). Such a connection is closed here, off the
+/// request's path, instead of poisoning the pool after the disk has room again. The probe
+/// (`BEGIN DEFERRED`, `ROLLBACK`) takes no lock.
+async fn still_usable(conn: &mut sqlx::AnyConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    match conn.begin_with("BEGIN DEFERRED").await {
+        Ok(probe) => {
+            probe.rollback().await?;
+            Ok(true)
+        }
+        Err(sqlx::Error::InvalidSavePointStatement) => {
+            tracing::warn!("closing a store connection left in a failed transaction");
+            Ok(false)
+        }
+        Err(other) => Err(other),
+    }
+}
+
 impl Store {
     pub async fn connect(config: &DatabaseConfig) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
@@ -87,11 +109,13 @@ impl Store {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
         // Opened after the typed pool so that a new SQLite file already exists in WAL mode.
-        let any_pool = AnyPoolOptions::new()
+        let mut any_options = AnyPoolOptions::new()
             .max_connections(config.max_connections)
-            .acquire_timeout(acquire_timeout)
-            .connect(url)
-            .await?;
+            .acquire_timeout(acquire_timeout);
+        if backend == Backend::Sqlite {
+            any_options = any_options.after_release(|conn, _| Box::pin(still_usable(conn)));
+        }
+        let any_pool = any_options.connect(url).await?;
         let (gate, target) = match &pools {
             Pools::Sqlite(pool, gate) => (
                 Some(gate.clone()),

@@ -6,6 +6,7 @@ mod common;
 
 mod backoffice;
 mod database_outage;
+mod disk_full;
 mod emv_independent;
 mod event_store;
 mod hostile;
