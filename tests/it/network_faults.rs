@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::common::books::{check_books, Lanes, Pos};
 use crate::common::fault_proxy::{Fault, FaultProxy};
 use crate::common::qr::*;
 use crate::common::*;
@@ -136,6 +137,71 @@ async fn an_answer_cut_off_after_approval_ends_in_a_reversal_not_a_second_author
         received,
         ["payment", "reversal"],
         "one authorisation, then its reversal"
+    );
+    fx.stop().await;
+}
+
+/// How long each fault lasts in the flaky-network case, and how often the cycle runs.
+const FAULT_SPELL: Duration = Duration::from_millis(1_500);
+const CYCLES: usize = 2;
+
+/// POS lanes pay throughout while the network to the partner cycles through latency,
+/// answers cut off mid-response, connections that go half-open, and a partner that accepts
+/// and never answers. Every `pay` is answered within the partner's timeout plus a margin;
+/// afterwards the books balance: no second authorisation, and every reversal the partner
+/// got was asked for by its POS or is a documented timeout reversal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flaky_network_under_load_loses_nothing_and_doubles_nothing() {
+    let fx = Fixture::start(Fault::PassThrough).await;
+    let pos = Pos::new(&fx.switch.base_url);
+    let lanes = Lanes::start(&pos, &[PARTNER], 3, Duration::from_millis(50));
+    tokio::time::sleep(FAULT_SPELL).await;
+    let mut spells = 0;
+    for _ in 0..CYCLES {
+        for fault in [
+            Fault::Latency(Duration::from_millis(300)),
+            Fault::CutMidResponse,
+            Fault::BlackHole,
+        ] {
+            // Open connections are severed, so the switch meets the fault on its next one.
+            fx.proxy.set(fault);
+            fx.proxy.cut_all();
+            tokio::time::sleep(FAULT_SPELL).await;
+            spells += 1;
+        }
+        fx.proxy.set(Fault::PassThrough);
+        fx.proxy.stall_all();
+        tokio::time::sleep(FAULT_SPELL).await;
+        spells += 1;
+    }
+    fx.proxy.set(Fault::PassThrough);
+    tokio::time::sleep(FAULT_SPELL).await;
+    let tally = lanes.stop().await;
+    let slowest_pay = tally
+        .pay_latencies
+        .iter()
+        .max()
+        .copied()
+        .unwrap_or_default();
+    let timed_out = tally.count(504);
+    check_books(
+        "flaky network",
+        fx.switch.app(),
+        &[&fx.sim],
+        &tally,
+        &format!(
+            ", fault spells {spells}, pays answered 504 {timed_out}, slowest pay {} ms \
+             (partner timeout {} ms)",
+            slowest_pay.as_millis(),
+            PARTNER_TIMEOUT.as_millis()
+        ),
+    )
+    .await;
+    assert!(timed_out > 0, "the faults made some pays time out");
+    assert!(tally.approved() > 0, "and some went through");
+    assert!(
+        slowest_pay < PARTNER_TIMEOUT + Duration::from_millis(1_500),
+        "each pay ended at the partner's timeout at the latest: {slowest_pay:?}"
     );
     fx.stop().await;
 }

@@ -1,6 +1,7 @@
 //! A TCP proxy between the switch and a partner that misbehaves on demand: it passes bytes
 //! through, adds latency, cuts the partner's answer off mid-response, or accepts and never
-//! answers. The fault is read when a connection is accepted.
+//! answers. The fault is read when a connection is accepted. [`FaultProxy::stall_all`]
+//! turns every open connection half-open: it stays open, and nothing more crosses it.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -33,6 +34,8 @@ pub struct FaultProxy {
     fault: Arc<Mutex<Fault>>,
     /// Every connection relayed so far, to sever them all at once.
     relays: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    /// Raised to stall the connections open now; each relay holds its sockets, unread.
+    stall: Arc<tokio::sync::watch::Sender<u64>>,
     task: JoinHandle<()>,
 }
 
@@ -42,11 +45,12 @@ impl FaultProxy {
         let addr = listener.local_addr().unwrap();
         let fault = Arc::new(Mutex::new(fault));
         let relays = Arc::new(Mutex::new(Vec::new()));
-        let (shared, tasks) = (Arc::clone(&fault), Arc::clone(&relays));
+        let stall = Arc::new(tokio::sync::watch::channel(0_u64).0);
+        let (shared, tasks, stalls) = (Arc::clone(&fault), Arc::clone(&relays), Arc::clone(&stall));
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let fault = *shared.lock().unwrap();
-                let relay = tokio::spawn(relay(client, upstream, fault));
+                let relay = tokio::spawn(relay(client, upstream, fault, stalls.subscribe()));
                 tasks.lock().unwrap().push(relay);
             }
         });
@@ -54,6 +58,7 @@ impl FaultProxy {
             addr,
             fault,
             relays,
+            stall,
             task,
         }
     }
@@ -63,6 +68,12 @@ impl FaultProxy {
         for relay in self.relays.lock().unwrap().drain(..) {
             relay.abort();
         }
+    }
+
+    /// Makes every connection open now half-open, as a peer that vanished without a word
+    /// would: the sockets stay open, nothing more is passed either way.
+    pub fn stall_all(&self) {
+        self.stall.send_modify(|generation| *generation += 1);
     }
 
     pub fn set(&self, fault: Fault) {
@@ -82,7 +93,12 @@ impl Drop for FaultProxy {
     }
 }
 
-async fn relay(mut client: TcpStream, upstream: SocketAddr, fault: Fault) {
+async fn relay(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    fault: Fault,
+    mut stall: tokio::sync::watch::Receiver<u64>,
+) {
     match fault {
         Fault::BlackHole => {
             let mut sink = [0_u8; 4096];
@@ -99,7 +115,13 @@ async fn relay(mut client: TcpStream, upstream: SocketAddr, fault: Fault) {
             let Ok(mut server) = TcpStream::connect(upstream).await else {
                 return;
             };
-            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+            tokio::select! {
+                _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                _ = stall.changed() => {
+                    // Half-open: hold both sockets, read nothing, until the proxy goes.
+                    std::future::pending::<()>().await;
+                }
+            }
         }
         Fault::CutMidResponse => cut_mid_response(client, upstream).await,
         Fault::Refuse => drop(client),
