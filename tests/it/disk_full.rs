@@ -41,7 +41,7 @@ impl SmallDisk {
                 std::env::var_os("QRSWITCH_REQUIRE_TMPFS").is_none(),
                 "{test}: {why}"
             );
-            println!("{test}: skipped: {why}");
+            crate::figures!("{test}: skipped: {why}");
             return None;
         }
         Some(Self { dir })

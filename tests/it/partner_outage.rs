@@ -130,7 +130,7 @@ async fn a_partner_down_for_a_minute_queues_then_drains_oldest_first() {
 
     let displacement = backlog_displacement(switch.app(), &down, back_at).await;
     let peak = down.peak_advices_in_flight();
-    println!(
+    crate::figures!(
         "partner down 60 s: backlog order (largest displacement from age order) {displacement}, \
          peak advices in flight at the partner {peak} (limit {IN_FLIGHT})"
     );
@@ -279,7 +279,7 @@ async fn other_partner_unaffected(app: &qrswitch::app::App, tally: &Tally) {
         })
         .max()
         .unwrap_or_default();
-    println!(
+    crate::figures!(
         "partner down 60 s: other partner {} payments, all approved, slowest pay {} ms; \
          {} advices, slowest delivery {} ms",
         others.len(),

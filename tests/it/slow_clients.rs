@@ -162,7 +162,7 @@ async fn a_trickled_body_is_cut_off_at_its_deadline_and_frees_its_slot() {
 
     for (surface, answer) in [("qr", qr), ("admin", admin)] {
         let (status_line, took, closed) = answer.await.unwrap();
-        println!(
+        crate::figures!(
             "trickled body on {surface}: {status_line:?} after {} ms",
             took.as_millis()
         );

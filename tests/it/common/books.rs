@@ -348,7 +348,7 @@ pub async fn check_books(
                 figures.acknowledged += 1;
                 if !has(event) {
                     figures.lost += 1;
-                    eprintln!("{case}: {} acknowledged, no {event} stored", flow.tran_id);
+                    crate::figures!("{case}: {} acknowledged, no {event} stored", flow.tran_id);
                 }
             }
         };
@@ -359,7 +359,7 @@ pub async fn check_books(
         expect(flow.reversed, "Advised");
         if flow.confirmed && !confirmations.contains(&flow.tran_id) {
             figures.undelivered += 1;
-            eprintln!(
+            crate::figures!(
                 "{case}: {} confirmed, never reached its partner",
                 flow.tran_id
             );
@@ -378,11 +378,11 @@ pub async fn check_books(
             .is_some_and(|events| events.iter().any(|e| e == "TimeoutReversalQueued"));
         if !caused.contains(tran_id.as_str()) && !timed_out {
             figures.unexpected_reversals += 1;
-            eprintln!("{case}: {tran_id} reversed at the partner, nobody asked");
+            crate::figures!("{case}: {tran_id} reversed at the partner, nobody asked");
         }
     }
     let views_match = views_equal_a_rebuild(app).await;
-    println!(
+    crate::figures!(
         "{case}: payments {}, approved {}, acknowledged {}, lost {}, doubled {}, \
          unexpected reversals {}, undelivered {}, hung {}, views equal a rebuild: {views_match}{extra}",
         figures.payments,

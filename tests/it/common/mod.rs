@@ -259,6 +259,16 @@ pub async fn issue_and_request(app: &App, cents: i64) -> TranId {
     tran_id
 }
 
+/// Prints a test's figures past the harness's output capture, so that they show in every
+/// run's output (CI's too), whether the test passes or not.
+#[macro_export]
+macro_rules! figures {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// Generates `#[tokio::test]`s named `sqlite` and `postgres` in a module `$name`, each calling
 /// `$scenario(Backend)`.
 #[macro_export]

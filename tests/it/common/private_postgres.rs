@@ -27,7 +27,7 @@ impl PrivatePostgres {
                 std::env::var_os("QRSWITCH_REQUIRE_INITDB").is_none(),
                 "{test}: {why}"
             );
-            println!("{test}: skipped: {why}");
+            crate::figures!("{test}: skipped: {why}");
             return None;
         };
         let dir = tempfile::tempdir().expect("temporary directory");
