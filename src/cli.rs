@@ -1,4 +1,4 @@
-//! Command line: `qrswitch [--config FILE] <serve|migrate|rebuild>`.
+//! Command line: `qrswitch [--config FILE] <serve|migrate|rebuild|export|…>`.
 
 use std::path::PathBuf;
 
@@ -73,6 +73,15 @@ pub enum Command {
         /// Seconds of the raw-insert baseline.
         #[arg(long, default_value_t = 5)]
         baseline: u64,
+    },
+    /// Write a business day's events as NDJSON (one event per line, in feed order), as
+    /// auditors receive them; to standard output unless `--out` names a file.
+    Export {
+        /// The business day, e.g. `2026-11-21`.
+        #[arg(long)]
+        day: chrono::NaiveDate,
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Rebuild read models from the events (all, or one by name).
     Rebuild {

@@ -161,6 +161,12 @@ mod tests {
         // Its signing keys are found beside it, wherever the process runs from.
         let signing = config.payshap.signing.as_ref().unwrap();
         crate::payshap::keys::SchemeKeys::load(signing).unwrap();
+        // The demo auditor logs in with the password its comment gives.
+        let users = crate::security::credentials::Credentials::new(&config.users).unwrap();
+        assert!(matches!(
+            users.verify("demo-auditor", "demo-auditor-pw"),
+            crate::security::credentials::Verdict::Valid(crate::security::Role::Auditor)
+        ));
     }
 
     #[test]

@@ -28,6 +28,7 @@
 
 pub mod app;
 pub mod append;
+pub mod audit;
 pub mod backoffice;
 pub mod bench;
 pub mod cli;

@@ -95,6 +95,18 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
         }
+        Command::Export { day, out } => {
+            let calendar =
+                qrswitch::backoffice::calendar::BusinessCalendar::from_config(&config.backoffice)
+                    .map_err(|reason| anyhow::anyhow!("backoffice: {reason}"))?;
+            let store = Store::connect(&config.database).await?;
+            let result =
+                qrswitch::audit::export::write(&store, &calendar, day, out.as_deref()).await;
+            store.close().await;
+            let lines = result?;
+            eprintln!("exported {lines} events of {day}");
+            Ok(())
+        }
         Command::Rebuild { projection } => {
             let store = Store::connect(&config.database).await?;
             let result = rebuild::run(&store, projection.as_deref()).await;

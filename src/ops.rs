@@ -40,7 +40,7 @@ async fn list(
     party: Party,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    party.require(&[Role::Ops, Role::Backoffice])?;
+    party.require(Role::READS_BOOKS)?;
     let status = query.status.as_deref().map(str::to_ascii_uppercase);
     if let Some(status) = &status {
         if !STATUSES.contains(&status.as_str()) {

@@ -230,6 +230,7 @@ fn routes(cfg: &mut web::ServiceConfig, app: &App) {
                 .configure(crate::ops::configure)
                 .configure(crate::payshap::configure)
                 .configure(|cfg| crate::backoffice::configure(cfg, statement_max_bytes))
+                .configure(crate::audit::configure)
                 .default_service(web::to(|| async { ApiError::not_found() })),
         );
 }

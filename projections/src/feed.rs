@@ -207,7 +207,7 @@ pub async fn unapplied_up_to(
     Ok(count > 0)
 }
 
-fn decode_row(row: &sqlx::any::AnyRow) -> Result<StoredEvent, ProjectionError> {
+pub(crate) fn decode_row(row: &sqlx::any::AnyRow) -> Result<StoredEvent, ProjectionError> {
     Ok(StoredEvent {
         feed_position: FeedPosition {
             commit_tx: row.try_get("commit_tx")?,

@@ -25,6 +25,7 @@ pub mod error;
 pub mod feed;
 pub mod fresh_deliveries;
 pub mod group;
+pub mod history;
 pub mod payment_status;
 pub mod payshap_transfers;
 pub mod position;

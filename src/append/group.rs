@@ -134,7 +134,8 @@ async fn write(target: &Target, batch: Vec<Job>) {
     }
 }
 
-/// PostgreSQL: every row of the batch as arrays, unnested by the server.
+/// PostgreSQL: every row of the batch as arrays, unnested by the server. `committed_at` is
+/// the column's default, the server's clock at the insert.
 const POSTGRES_APPEND: &str = "
 INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
                     payload, metadata)
@@ -177,9 +178,11 @@ async fn insert(target: &Target, jobs: &[Job]) -> Result<(), PersistenceError> {
                 .map_err(classify)?;
         }
         Target::Sqlite(pool, gate) => {
+            // One time for the batch: its events are written, and committed, together.
+            let committed_at = projections::time::to_view_text(chrono::Utc::now());
             let mut builder = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
-                 event_version, payload, metadata) ",
+                 event_version, payload, metadata, committed_at) ",
             );
             builder.push_values(rows(), |mut values, (job, row)| {
                 values
@@ -189,7 +192,8 @@ async fn insert(target: &Target, jobs: &[Job]) -> Result<(), PersistenceError> {
                     .push_bind(row.event_type.as_str())
                     .push_bind(row.event_version.as_str())
                     .push_bind(row.payload.as_str())
-                    .push_bind(row.metadata.as_str());
+                    .push_bind(row.metadata.as_str())
+                    .push_bind(committed_at.as_str());
             });
             let _gate = gate.lock().await;
             builder.build().execute(pool).await.map_err(classify)?;

@@ -104,7 +104,7 @@ async fn day_for(
     day: &str,
     params: &Params,
 ) -> Result<(DayData, Format), ApiError> {
-    party.require(&[Role::Backoffice, Role::Ops])?;
+    party.require(Role::READS_BOOKS)?;
     let format = format_of(params)?;
     let day = parse_day(day)?;
     Ok((load_day(backoffice, day, as_of(params)?).await?, format))
@@ -359,7 +359,7 @@ pub async fn fee_terms(
     backoffice: web::Data<BackOfficeService>,
     party: Party,
 ) -> Result<HttpResponse, ApiError> {
-    party.require(&[Role::Backoffice, Role::Ops])?;
+    party.require(Role::READS_BOOKS)?;
     let terms = projections::recon::fee_terms_in_force(backoffice.store.views().pool())
         .await
         .map_err(|e| ApiError::internal("reading fee terms", &e))?;

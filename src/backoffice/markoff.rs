@@ -60,7 +60,7 @@ pub async fn extract(
     party: Party,
     query: web::Query<Day>,
 ) -> Result<HttpResponse, ApiError> {
-    party.require(&[Role::Backoffice, Role::Ops])?;
+    party.require(Role::READS_BOOKS)?;
     let (start, end) = calendar.window(query.date);
     let credits = payshap_transfers::credited_between(
         store.views().pool(),

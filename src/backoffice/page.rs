@@ -26,7 +26,7 @@ pub async fn page(
     party: Party,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    party.require(&[Role::Backoffice, Role::Ops])?;
+    party.require(Role::READS_BOOKS)?;
     let day = match params.get("day").filter(|d| !d.is_empty()) {
         Some(day) => parse_day(day)?,
         None => backoffice.calendar.day_of(Utc::now()),

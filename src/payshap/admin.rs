@@ -145,7 +145,7 @@ pub async fn show(
     party: Party,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    party.require(&[Role::Ops, Role::Backoffice])?;
+    party.require(Role::READS_BOOKS)?;
     let row = proxy_registry::find(store.views().pool(), &path)
         .await
         .map_err(|e| ApiError::internal("reading the proxy registry", &e))?

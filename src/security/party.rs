@@ -17,6 +17,14 @@ pub enum Role {
     Backoffice,
     /// Operations: administers queues and read models.
     Ops,
+    /// Audit: reads every event, report and queue; changes nothing.
+    Auditor,
+}
+
+impl Role {
+    /// Who may read the books: reports, extracts, queues, the proxy registry and the
+    /// events. Writes name their own roles, never the auditor.
+    pub const READS_BOOKS: &'static [Role] = &[Role::Backoffice, Role::Ops, Role::Auditor];
 }
 
 /// Who is calling.

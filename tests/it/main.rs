@@ -4,6 +4,7 @@
 #[macro_use]
 mod common;
 
+mod audit;
 mod backoffice;
 mod database_outage;
 mod disk_full;

@@ -12,7 +12,7 @@ use qrswitch::partner_sim::Mode;
 use qrswitch::security::Role;
 use serde_json::{json, Value};
 
-const USERS: [(&str, Role); 7] = [
+const USERS: [(&str, Role); 8] = [
     ("shop-a", Role::Retailer),
     ("shop-b", Role::Retailer),
     (PARTNER, Role::Partner),
@@ -20,6 +20,7 @@ const USERS: [(&str, Role); 7] = [
     ("the-scheme", Role::Scheme),
     ("finance", Role::Backoffice),
     ("ops", Role::Ops),
+    ("auditor", Role::Auditor),
 ];
 
 fn password(user: &str) -> String {
@@ -122,6 +123,8 @@ async fn authorisation_matrix() {
 
     // (method, path, body, callers allowed past authorisation)
     let all: Vec<&str> = USERS.iter().map(|(u, _)| *u).collect();
+    // Who reads the books; the auditor reads them all and writes nothing.
+    let readers = vec!["finance", "ops", "auditor"];
     let cases: Vec<(&str, String, Option<Value>, Vec<&str>)> = vec![
         (
             "POST",
@@ -159,7 +162,7 @@ async fn authorisation_matrix() {
             Some(scan_as_partner),
             vec![PARTNER],
         ),
-        ("GET", "/ops/saf".into(), None, vec!["finance", "ops"]),
+        ("GET", "/ops/saf".into(), None, readers.clone()),
         (
             "POST",
             "/ops/saf/no-such-delivery/retry".into(),
@@ -193,27 +196,41 @@ async fn authorisation_matrix() {
             "GET",
             "/admin/proxies/MOBILE%7Cshop%7C27821234567".into(),
             None,
-            vec!["finance", "ops"],
+            readers.clone(),
         ),
         (
             "GET",
             "/backoffice/payshap/markoff.csv?date=2026-11-21".into(),
             None,
-            vec!["finance", "ops"],
+            readers.clone(),
         ),
-        ("GET", "/backoffice/".into(), None, vec!["finance", "ops"]),
+        ("GET", "/backoffice/".into(), None, readers.clone()),
+        ("GET", "/audit/feed".into(), None, readers.clone()),
+        (
+            "GET",
+            format!("/audit/payments/{tran_id}/events"),
+            None,
+            readers.clone(),
+        ),
+        (
+            "GET",
+            format!("/audit/streams/Payment/{tran_id}/events?limit=5"),
+            None,
+            readers.clone(),
+        ),
+        (
+            "GET",
+            "/audit/days/2026-11-21/events.ndjson".into(),
+            None,
+            readers.clone(),
+        ),
         (
             "GET",
             "/backoffice/api/days/2026-11-21/settlement?format=csv".into(),
             None,
-            vec!["finance", "ops"],
+            readers.clone(),
         ),
-        (
-            "GET",
-            "/backoffice/api/fees".into(),
-            None,
-            vec!["finance", "ops"],
-        ),
+        ("GET", "/backoffice/api/fees".into(), None, readers.clone()),
         (
             "POST",
             format!("/backoffice/api/days/2026-11-21/statements/{PARTNER}"),

@@ -18,6 +18,8 @@ pub const OTHER_PARTNER: &str = "other-partner";
 pub struct QrClient {
     pub base_url: String,
     http: reqwest::Client,
+    /// HTTP Basic credentials, where the switch has users.
+    user: Option<(String, String)>,
 }
 
 impl QrClient {
@@ -25,6 +27,15 @@ impl QrClient {
         Self {
             base_url: format!("{switch_base_url}/qr/v1"),
             http: reqwest::Client::new(),
+            user: None,
+        }
+    }
+
+    /// The same client, calling as `user`.
+    pub fn as_user(switch_base_url: &str, user: &str, password: &str) -> Self {
+        Self {
+            user: Some((user.to_owned(), password.to_owned())),
+            ..Self::new(switch_base_url)
         }
     }
 
@@ -44,13 +55,14 @@ impl QrClient {
     /// Posts without checking the request (for deliberately malformed messages); the error
     /// answer is still checked.
     pub async fn post_unchecked(&self, path: &str, body: &Value) -> (u16, Value) {
-        let response = self
+        let mut request = self
             .http
             .post(format!("{}{path}", self.base_url))
-            .json(body)
-            .send()
-            .await
-            .expect("switch reachable");
+            .json(body);
+        if let Some((user, password)) = &self.user {
+            request = request.basic_auth(user, Some(password));
+        }
+        let response = request.send().await.expect("switch reachable");
         let status = response.status().as_u16();
         let text = response.text().await.unwrap_or_default();
         let answer = if text.is_empty() {

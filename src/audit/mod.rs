@@ -1,0 +1,30 @@
+//! The auditors' way in: every event of the store, read-only. One payment's whole story by
+//! tranId, any aggregate's stream by type and id, the global feed from a position (for
+//! loading a warehouse), and a business day's events as NDJSON, streamed in pages so that
+//! memory stays flat however long the day was. Readable by the roles that read the books
+//! ([`crate::security::Role::READS_BOOKS`]); nothing here writes.
+
+pub mod api;
+pub mod export;
+pub mod record;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/audit")
+            .app_data(web::QueryConfig::default().error_handler(|error, _| {
+                crate::http::ApiError::bad_request(error.to_string()).into()
+            }))
+            .route(
+                "/payments/{tran_id}/events",
+                web::get().to(api::payment_events),
+            )
+            .route(
+                "/streams/{aggregate_type}/{aggregate_id}/events",
+                web::get().to(api::stream_events),
+            )
+            .route("/feed", web::get().to(api::feed))
+            .route("/days/{day}/events.ndjson", web::get().to(api::day_events)),
+    );
+}
