@@ -6,6 +6,8 @@
 //! sequence)` still fails: another writer was first (optimistic concurrency).
 
 mod group;
+mod heads;
+mod job;
 mod row;
 
 use cqrs_es::persist::{PersistenceError, SerializedEvent};

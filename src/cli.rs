@@ -83,6 +83,13 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Check every stream's hash chain (or one stream's) and name the first broken event of
+    /// each broken stream; exits 1 if any is broken.
+    Verify {
+        /// Only this stream, as `TYPE/ID`, e.g. `Payment/0123…`.
+        #[arg(long)]
+        stream: Option<String>,
+    },
     /// Rebuild read models from the events (all, or one by name).
     Rebuild {
         /// Only this projection, e.g. `payment_status`.

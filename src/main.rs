@@ -107,6 +107,15 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("exported {lines} events of {day}");
             Ok(())
         }
+        Command::Verify { stream } => {
+            let store = Store::connect(&config.database).await?;
+            let result = qrswitch::audit::verify::run(&store, stream.as_deref()).await;
+            store.close().await;
+            if !result? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::Rebuild { projection } => {
             let store = Store::connect(&config.database).await?;
             let result = rebuild::run(&store, projection.as_deref()).await;

@@ -40,6 +40,8 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("chaining stored events: {0}")]
+    Chain(String),
 }
 
 #[derive(Debug, Clone)]
@@ -175,6 +177,14 @@ impl Store {
         match &self.pools {
             Pools::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
             Pools::Sqlite(pool, _) => SQLITE_MIGRATIONS.run(pool).await?,
+        }
+        // Events stored before they carried a hash are chained here, once: SQL of either
+        // dialect cannot compute the chain's SHA-256 encoding.
+        let chained = projections::ledger::chain_unchained(&self.views)
+            .await
+            .map_err(|e| StoreError::Chain(e.to_string()))?;
+        if chained > 0 {
+            tracing::info!(chained, "chained events stored before the event hash");
         }
         Ok(())
     }

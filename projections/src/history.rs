@@ -15,12 +15,14 @@ use crate::feed::{self, FeedPosition, StoredEvent};
 pub struct HistoryEvent {
     pub event: StoredEvent,
     pub committed_at: Option<String>,
+    pub hash: Option<String>,
 }
 
 const POSTGRES_COLUMNS: &str = "position, commit_tx, aggregate_type, aggregate_id, sequence, \
-     event_type, event_version, payload::text AS payload, metadata::text AS metadata, committed_at";
+     event_type, event_version, payload::text AS payload, metadata::text AS metadata, committed_at, \
+     hash";
 const SQLITE_COLUMNS: &str = "position, 0 AS commit_tx, aggregate_type, aggregate_id, sequence, \
-     event_type, event_version, payload, metadata, committed_at";
+     event_type, event_version, payload, metadata, committed_at, hash";
 
 fn columns(backend: Backend) -> &'static str {
     match backend {
@@ -33,6 +35,7 @@ fn decode(row: &AnyRow) -> Result<HistoryEvent, ProjectionError> {
     Ok(HistoryEvent {
         event: feed::decode_row(row)?,
         committed_at: row.try_get("committed_at")?,
+        hash: row.try_get("hash")?,
     })
 }
 
@@ -76,21 +79,28 @@ pub async fn feed(
         return Ok(Vec::new());
     };
     // The commit times of the page, in one more read by position range.
-    let times: Vec<(i64, Option<String>)> = sqlx::query_as(
-        "SELECT position, committed_at FROM events WHERE position >= $1 AND position <= $2",
+    let times: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT position, committed_at, hash FROM events WHERE position >= $1 AND position <= $2",
     )
     .bind(low)
     .bind(high)
     .fetch_all(&mut *conn)
     .await?;
-    let times: std::collections::HashMap<i64, Option<String>> = times.into_iter().collect();
+    let times: std::collections::HashMap<i64, (Option<String>, Option<String>)> = times
+        .into_iter()
+        .map(|(position, at, hash)| (position, (at, hash)))
+        .collect();
     Ok(events
         .into_iter()
         .map(|event| {
-            let committed_at = times.get(&event.feed_position.position).cloned().flatten();
+            let (committed_at, hash) = times
+                .get(&event.feed_position.position)
+                .cloned()
+                .unwrap_or_default();
             HistoryEvent {
                 event,
                 committed_at,
+                hash,
             }
         })
         .collect())

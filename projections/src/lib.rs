@@ -20,12 +20,14 @@
 //! The event commit and the view update are separate transactions on purpose: a view can be
 //! behind, but never wrong, and catch-up from the checkpoint closes any gap (docs/adr/0002).
 
+pub mod chain;
 pub mod db;
 pub mod error;
 pub mod feed;
 pub mod fresh_deliveries;
 pub mod group;
 pub mod history;
+pub mod ledger;
 pub mod payment_status;
 pub mod payshap_transfers;
 pub mod position;

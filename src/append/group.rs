@@ -14,27 +14,12 @@
 use std::sync::Arc;
 
 use cqrs_es::persist::PersistenceError;
-use sqlx::{PgPool, SqlitePool};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
+use super::heads::Heads;
+use super::job::Job;
+pub use super::job::Target;
 use super::row::{classify, Row};
-use projections::db::WriteGate;
-
-/// Where a batch goes.
-#[derive(Clone)]
-pub enum Target {
-    Postgres(PgPool),
-    /// With the store's write gate, held around each write (see `projections::db`).
-    Sqlite(SqlitePool, WriteGate),
-}
-
-/// One command's append, waiting for its batch.
-pub(super) struct Job {
-    pub aggregate_type: &'static str,
-    pub aggregate_id: String,
-    pub rows: Vec<Row>,
-    pub reply: oneshot::Sender<Result<(), PersistenceError>>,
-}
 
 /// The queue the writers take batches from. Dropping the last handle ends the writers once
 /// the queue is empty.
@@ -48,10 +33,12 @@ impl GroupAppender {
     pub fn start(target: Target, writers: usize, batch_commands: usize) -> Self {
         let (sender, receiver) = mpsc::unbounded_channel();
         let receiver = Arc::new(Mutex::new(receiver));
+        let heads = Arc::new(Heads::default());
         for _ in 0..writers.max(1) {
             tokio::spawn(write_batches(
                 target.clone(),
                 Arc::clone(&receiver),
+                Arc::clone(&heads),
                 batch_commands.max(1),
             ));
         }
@@ -84,6 +71,7 @@ fn stopped() -> PersistenceError {
 async fn write_batches(
     target: Target,
     receiver: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>,
+    heads: Arc<Heads>,
     batch_commands: usize,
 ) {
     loop {
@@ -101,16 +89,26 @@ async fn write_batches(
             }
             batch
         };
-        write(&target, batch).await;
+        write(&target, &heads, batch).await;
     }
 }
 
-/// Writes a batch and answers each command in it.
-async fn write(target: &Target, batch: Vec<Job>) {
+/// Chains, writes a batch and answers each command in it.
+async fn write(target: &Target, heads: &Heads, mut batch: Vec<Job>) {
+    if let Err(error) = heads.link(target, &mut batch).await {
+        let reason = error.to_string();
+        for job in batch {
+            let _ = job.reply.send(Err(PersistenceError::ConnectionError(
+                reason.clone().into(),
+            )));
+        }
+        return;
+    }
     if batch.len() > 1 {
         match insert(target, &batch).await {
             Ok(()) => {
                 for job in batch {
+                    heads.committed(&job);
                     let _ = job.reply.send(Ok(()));
                 }
                 return;
@@ -130,6 +128,9 @@ async fn write(target: &Target, batch: Vec<Job>) {
     }
     for job in batch {
         let verdict = insert(target, std::slice::from_ref(&job)).await;
+        if verdict.is_ok() {
+            heads.committed(&job);
+        }
         let _ = job.reply.send(verdict);
     }
 }
@@ -138,13 +139,13 @@ async fn write(target: &Target, batch: Vec<Job>) {
 /// the column's default, the server's clock at the insert.
 const POSTGRES_APPEND: &str = "
 INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
-                    payload, metadata)
+                    payload, metadata, hash)
 SELECT e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, e.event_version,
-       e.payload::json, e.metadata::json
+       e.payload::json, e.metadata::json, e.hash
   FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],
-              $7::text[])
+              $7::text[], $8::text[])
        AS e(aggregate_type, aggregate_id, sequence, event_type, event_version, payload,
-            metadata)";
+            metadata, hash)";
 
 async fn insert(target: &Target, jobs: &[Job]) -> Result<(), PersistenceError> {
     let rows = || {
@@ -173,6 +174,7 @@ async fn insert(target: &Target, jobs: &[Job]) -> Result<(), PersistenceError> {
                 )
                 .bind(rows().map(|(_, r)| r.payload.as_str()).collect::<Vec<_>>())
                 .bind(rows().map(|(_, r)| r.metadata.as_str()).collect::<Vec<_>>())
+                .bind(rows().map(|(_, r)| r.hash.as_str()).collect::<Vec<_>>())
                 .execute(pool)
                 .await
                 .map_err(classify)?;
@@ -182,7 +184,7 @@ async fn insert(target: &Target, jobs: &[Job]) -> Result<(), PersistenceError> {
             let committed_at = projections::time::to_view_text(chrono::Utc::now());
             let mut builder = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
-                 event_version, payload, metadata, committed_at) ",
+                 event_version, payload, metadata, committed_at, hash) ",
             );
             builder.push_values(rows(), |mut values, (job, row)| {
                 values
@@ -193,7 +195,8 @@ async fn insert(target: &Target, jobs: &[Job]) -> Result<(), PersistenceError> {
                     .push_bind(row.event_version.as_str())
                     .push_bind(row.payload.as_str())
                     .push_bind(row.metadata.as_str())
-                    .push_bind(committed_at.as_str());
+                    .push_bind(committed_at.as_str())
+                    .push_bind(row.hash.as_str());
             });
             let _gate = gate.lock().await;
             builder.build().execute(pool).await.map_err(classify)?;

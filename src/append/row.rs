@@ -9,6 +9,8 @@ pub(super) struct Row {
     pub event_version: String,
     pub payload: String,
     pub metadata: String,
+    /// The chain hash, filled in by the writer once it knows the previous one.
+    pub hash: String,
 }
 
 pub(super) fn rows(events: &[SerializedEvent]) -> Result<Vec<Row>, PersistenceError> {
@@ -22,6 +24,7 @@ pub(super) fn rows(events: &[SerializedEvent]) -> Result<Vec<Row>, PersistenceEr
                 event_version: event.event_version.clone(),
                 payload: serde_json::to_string(&event.payload)?,
                 metadata: serde_json::to_string(&event.metadata)?,
+                hash: String::new(),
             })
         })
         .collect()

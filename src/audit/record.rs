@@ -30,6 +30,8 @@ pub struct AuditEvent {
     /// The event's place in the global feed: pass it as `after` to read on from here.
     pub feed_position: String,
     pub committed_at: Option<String>,
+    /// The event's link in its stream's chain (SHA-256, hex; see `docs/audit.md`).
+    pub hash: Option<String>,
     pub metadata: AuditMetadata,
     pub payload: Value,
 }
@@ -60,6 +62,7 @@ impl AuditEvent {
             event_type: event.event_type,
             event_version: event.event_version,
             committed_at: history.committed_at,
+            hash: history.hash,
             metadata: AuditMetadata {
                 party: metadata.remove("party"),
                 request_id: metadata.remove("request_id"),

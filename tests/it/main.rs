@@ -24,3 +24,4 @@ mod saf;
 mod security;
 mod service;
 mod slow_clients;
+mod tamper;

@@ -5,6 +5,7 @@
 pub mod books;
 pub mod contract;
 pub mod fault_proxy;
+pub mod lanes;
 pub mod private_postgres;
 pub mod process;
 pub mod qr;

@@ -1,0 +1,264 @@
+//! The event chains as a whole: chaining events stored before they carried a hash, and
+//! checking every chain, stream by stream, for what `qrswitch verify` reports.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::chain::{self, Link, GENESIS};
+use crate::db::{Backend, ViewDb};
+use crate::error::ProjectionError;
+
+/// Events read per page while walking the store.
+const PAGE_EVENTS: i64 = 5_000;
+/// Streams chained per transaction by [`chain_unchained`].
+const STREAMS_PER_PASS: i64 = 500;
+
+/// One stored event as the chain covers it.
+#[derive(Debug, Clone)]
+pub struct ChainRow {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: String,
+    pub metadata: String,
+    pub hash: Option<String>,
+    pub position: i64,
+}
+
+impl ChainRow {
+    fn link(&self) -> Link<'_> {
+        Link {
+            aggregate_type: &self.aggregate_type,
+            aggregate_id: &self.aggregate_id,
+            sequence: self.sequence,
+            event_type: &self.event_type,
+            event_version: &self.event_version,
+            payload: &self.payload,
+            metadata: &self.metadata,
+        }
+    }
+}
+
+fn columns(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => {
+            "aggregate_type, aggregate_id, sequence, event_type, event_version, \
+             payload::text AS payload, metadata::text AS metadata, hash, position"
+        }
+        Backend::Sqlite => {
+            "aggregate_type, aggregate_id, sequence, event_type, event_version, payload, \
+             metadata, hash, position"
+        }
+    }
+}
+
+fn decode(row: &AnyRow) -> Result<ChainRow, sqlx::Error> {
+    Ok(ChainRow {
+        aggregate_type: row.try_get("aggregate_type")?,
+        aggregate_id: row.try_get("aggregate_id")?,
+        sequence: row.try_get("sequence")?,
+        event_type: row.try_get("event_type")?,
+        event_version: row.try_get("event_version")?,
+        payload: row.try_get("payload")?,
+        metadata: row.try_get("metadata")?,
+        hash: row.try_get("hash")?,
+        position: row.try_get("position")?,
+    })
+}
+
+/// Where a walk stands: after this stream and sequence.
+type Key = (String, String, i64);
+
+/// The next page of events in stream order after `after`, optionally of one stream only.
+async fn page(
+    db: &ViewDb,
+    after: &Key,
+    only: Option<(&str, &str)>,
+) -> Result<Vec<ChainRow>, sqlx::Error> {
+    let filter = if only.is_some() {
+        "AND aggregate_type = $5 AND aggregate_id = $6"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT {} FROM events
+          WHERE (aggregate_type, aggregate_id, sequence) > ($1, $2, $3) {filter}
+          ORDER BY aggregate_type, aggregate_id, sequence LIMIT $4",
+        columns(db.backend())
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(after.0.as_str())
+        .bind(after.1.as_str())
+        .bind(after.2)
+        .bind(PAGE_EVENTS);
+    if let Some((aggregate_type, aggregate_id)) = only {
+        query = query.bind(aggregate_type).bind(aggregate_id);
+    }
+    let rows = query.fetch_all(db.pool()).await?;
+    rows.iter().map(decode).collect()
+}
+
+/// The first break found in one stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Break {
+    pub stream: String,
+    pub sequence: i64,
+    pub position: Option<i64>,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Break {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} sequence {}", self.stream, self.sequence)?;
+        if let Some(position) = self.position {
+            write!(f, " (feed position {position})")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+/// What a check of the chains found.
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub streams: u64,
+    pub events: u64,
+    pub breaks: Vec<Break>,
+}
+
+/// Follows one stream's chain event by event.
+#[derive(Default)]
+struct Follower {
+    stream: Option<(String, String)>,
+    expected: i64,
+    previous: String,
+    broken: bool,
+}
+
+impl Follower {
+    /// Checks `row` against what its stream so far says it must be.
+    fn step(&mut self, row: &ChainRow, checked: &mut Checked) {
+        let stream = (row.aggregate_type.clone(), row.aggregate_id.clone());
+        if self.stream.as_ref() != Some(&stream) {
+            *self = Follower {
+                stream: Some(stream),
+                expected: 1,
+                previous: GENESIS.to_owned(),
+                broken: false,
+            };
+            checked.streams += 1;
+        }
+        checked.events += 1;
+        let computed = chain::hash(&self.previous, &row.link());
+        let fault = if row.sequence != self.expected {
+            Some((
+                self.expected,
+                None,
+                format!("sequence {} missing", self.expected),
+            ))
+        } else {
+            match &row.hash {
+                None => Some((row.sequence, Some(row.position), "not chained".to_owned())),
+                Some(stored) if *stored != computed => Some((
+                    row.sequence,
+                    Some(row.position),
+                    "hash does not match the event's content and place".to_owned(),
+                )),
+                Some(_) => None,
+            }
+        };
+        if let (Some((sequence, position, reason)), false) = (fault, self.broken) {
+            self.broken = true;
+            checked.breaks.push(Break {
+                stream: format!("{}/{}", row.aggregate_type, row.aggregate_id),
+                sequence,
+                position,
+                reason,
+            });
+        }
+        // Go on from what is stored, so that one break is reported once.
+        self.expected = row.sequence + 1;
+        self.previous = row.hash.clone().unwrap_or(computed);
+    }
+}
+
+/// Checks every chain (or one stream's); `progress(events)` after every page.
+pub async fn verify(
+    db: &ViewDb,
+    only: Option<(&str, &str)>,
+    progress: &dyn Fn(u64),
+) -> Result<Checked, ProjectionError> {
+    let mut checked = Checked::default();
+    let mut follower = Follower::default();
+    let mut after: Key = (String::new(), String::new(), 0);
+    loop {
+        let rows = page(db, &after, only).await?;
+        let Some(last) = rows.last() else { break };
+        after = (
+            last.aggregate_type.clone(),
+            last.aggregate_id.clone(),
+            last.sequence,
+        );
+        for row in &rows {
+            follower.step(row, &mut checked);
+        }
+        progress(checked.events);
+    }
+    Ok(checked)
+}
+
+/// Chains the events stored without a hash (those written before events carried one),
+/// stream by stream, each stream from its first event. Returns how many it chained.
+pub async fn chain_unchained(db: &ViewDb) -> Result<u64, ProjectionError> {
+    let mut chained = 0;
+    loop {
+        let streams: Vec<(String, String)> = sqlx::query_as(
+            "SELECT DISTINCT aggregate_type, aggregate_id FROM events WHERE hash IS NULL LIMIT $1",
+        )
+        .bind(STREAMS_PER_PASS)
+        .fetch_all(db.pool())
+        .await?;
+        if streams.is_empty() {
+            return Ok(chained);
+        }
+        let _gate = db.write_gate().await;
+        let mut tx = db.begin_write().await?;
+        for (aggregate_type, aggregate_id) in &streams {
+            let sql = format!(
+                "SELECT {} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2
+                  ORDER BY sequence",
+                columns(db.backend())
+            );
+            let rows = sqlx::query(&sql)
+                .bind(aggregate_type)
+                .bind(aggregate_id)
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut previous = GENESIS.to_owned();
+            for row in rows.iter().map(decode) {
+                let row = row?;
+                let hash = match row.hash {
+                    Some(stored) => stored,
+                    None => {
+                        let hash = chain::hash(&previous, &row.link());
+                        sqlx::query(
+                            "UPDATE events SET hash = $1
+                              WHERE aggregate_type = $2 AND aggregate_id = $3 AND sequence = $4",
+                        )
+                        .bind(&hash)
+                        .bind(aggregate_type)
+                        .bind(aggregate_id)
+                        .bind(row.sequence)
+                        .execute(&mut *tx)
+                        .await?;
+                        chained += 1;
+                        hash
+                    }
+                };
+                previous = hash;
+            }
+        }
+        tx.commit().await?;
+    }
+}

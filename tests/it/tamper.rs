@@ -1,0 +1,254 @@
+//! Tamper evidence, on both stores: traffic written through the switch verifies clean with
+//! `qrswitch verify`; events stored without a hash are chained by `qrswitch migrate` to the
+//! very hashes the appender wrote; then one byte of a payload is changed, an event deleted,
+//! two swapped and a forged one inserted, and `verify` names each break (exit 1) while an
+//! untouched stream still verifies clean.
+
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use crate::common::qr::*;
+use crate::common::*;
+use qrswitch::partner_sim::Mode;
+
+fn qrswitch(db: &TestDb, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_qrswitch"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env_remove("QRSWITCH_CONFIG")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("qrswitch runs")
+}
+
+fn text(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A payment approved and confirmed, its confirmation delivered; its tranId.
+async fn paid(qr: &QrClient) -> String {
+    let tran_id = qr.create_qr(None).await["tranId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        qr.post("/scans", &scan_notification(&tran_id, PARTNER))
+            .await
+            .0,
+        202
+    );
+    let pay = payment_request(&tran_id, 999);
+    assert_eq!(qr.post("/payments", &pay).await.0, 201);
+    let advice = serde_json::json!({
+        "id": new_id(), "requestId": pay["id"], "time": now_text(),
+        "thirdPartyIdentifiers": pay["thirdPartyIdentifiers"],
+        "amounts": { "approvedAmount": pay["amounts"]["requestAmount"] }, "tranId": tran_id,
+    });
+    assert_eq!(qr.post("/payments/confirmations", &advice).await.0, 202);
+    tran_id
+}
+
+async fn exec(pool: &sqlx::AnyPool, sql: &str, binds: &[&str]) {
+    let mut query = sqlx::query(sql);
+    for bind in binds {
+        query = query.bind(*bind);
+    }
+    query.execute(pool).await.unwrap();
+}
+
+async fn tampering_is_named(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let sim = start_sim(Mode::Approve, PARTNER, None).await;
+    let mut config = with_partners(
+        db.config(),
+        vec![partner_config(PARTNER, 27, &sim, Duration::from_secs(2))],
+        Duration::from_secs(5),
+    );
+    config.saf.poll_interval_ms = 50;
+    let switch = TestServer::start(config).await;
+    let qr = QrClient::new(&switch.base_url);
+    let mut streams = Vec::new();
+    for _ in 0..6 {
+        streams.push(paid(&qr).await);
+    }
+    for _ in 0..100 {
+        if sim.acknowledged("confirmation") == streams.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    switch.stop().await;
+    sim.stop().await;
+
+    let clean = qrswitch(&db, &["verify"]);
+    assert!(clean.status.success(), "{}", text(&clean));
+    assert!(
+        text(&clean).contains("every chain intact"),
+        "{}",
+        text(&clean)
+    );
+    figures!(
+        "tamper evidence ({backend:?}): untouched: {}",
+        text(&clean).trim()
+    );
+
+    let reader = qrswitch::app::App::build(db.config()).await.unwrap();
+    let pool = reader.store.views().pool().clone();
+    let postgres = backend == Backend::Postgres;
+    // Events stored before they carried a hash get, from `migrate`, the hashes the
+    // appender would have written.
+    let hashes = |id: String| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, Option<String>>(
+                "SELECT hash FROM events WHERE aggregate_id = $1 ORDER BY sequence",
+            )
+            .bind(id)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let written = hashes(streams[5].clone()).await;
+    assert!(written
+        .iter()
+        .all(|h| h.as_ref().is_some_and(|h| h.len() == 64)));
+    exec(
+        &pool,
+        "UPDATE events SET hash = NULL WHERE aggregate_id = $1",
+        &[&streams[5]],
+    )
+    .await;
+    let migrated = qrswitch(&db, &["migrate"]);
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+    assert_eq!(
+        hashes(streams[5].clone()).await,
+        written,
+        "chained as the appender did"
+    );
+
+    let (changed, deleted, swapped, forged, untouched) = (
+        &streams[0],
+        &streams[1],
+        &streams[2],
+        &streams[3],
+        &streams[4],
+    );
+    // One byte of one stored payload.
+    let payload: String = sqlx::query_scalar(if postgres {
+        "SELECT payload::text FROM events WHERE aggregate_id = $1 AND sequence = 2"
+    } else {
+        "SELECT payload FROM events WHERE aggregate_id = $1 AND sequence = 2"
+    })
+    .bind(changed)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let at = payload
+        .find(|c: char| c.is_ascii_digit())
+        .expect("a digit in the payload");
+    let mut bytes = payload.clone().into_bytes();
+    bytes[at] = if bytes[at] == b'9' {
+        b'8'
+    } else {
+        bytes[at] + 1
+    };
+    let altered = String::from_utf8(bytes).unwrap();
+    exec(
+        &pool,
+        if postgres {
+            "UPDATE events SET payload = CAST($1 AS json) WHERE aggregate_id = $2 AND sequence = 2"
+        } else {
+            "UPDATE events SET payload = $1 WHERE aggregate_id = $2 AND sequence = 2"
+        },
+        &[&altered, changed],
+    )
+    .await;
+    // An event deleted.
+    exec(
+        &pool,
+        "DELETE FROM events WHERE aggregate_id = $1 AND sequence = 2",
+        &[deleted],
+    )
+    .await;
+    // Two events swapped.
+    for (from, to) in [(2, 1_000_000), (3, 2), (1_000_000, 3)] {
+        sqlx::query("UPDATE events SET sequence = $1 WHERE aggregate_id = $2 AND sequence = $3")
+            .bind(to as i64)
+            .bind(swapped)
+            .bind(from as i64)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    // A forged event at the end of a stream, with a made-up hash.
+    let last: i64 = sqlx::query_scalar("SELECT MAX(sequence) FROM events WHERE aggregate_id = $1")
+        .bind(forged)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                             payload, metadata, hash)
+         SELECT aggregate_type, aggregate_id, sequence + 1, event_type, event_version, payload,
+                metadata, $3 FROM events WHERE aggregate_id = $1 AND sequence = $2",
+    )
+    .bind(forged)
+    .bind(last)
+    .bind("f".repeat(64))
+    .execute(&pool)
+    .await
+    .unwrap();
+    reader.store.close().await;
+
+    let broken = qrswitch(&db, &["verify"]);
+    let report = text(&broken);
+    figures!(
+        "tamper evidence ({backend:?}): tampered:\n{}",
+        report.trim()
+    );
+    assert_eq!(broken.status.code(), Some(1), "{report}");
+    let line_for = |stream: &str| {
+        report
+            .lines()
+            .find(|l| l.starts_with(&format!("BROKEN Payment/{stream} ")))
+            .unwrap_or_else(|| panic!("{stream} not named in:\n{report}"))
+            .to_owned()
+    };
+    assert!(
+        line_for(changed).contains("sequence 2 (feed position"),
+        "{report}"
+    );
+    assert!(line_for(changed).contains("does not match"), "{report}");
+    assert!(
+        line_for(deleted).contains("sequence 2: sequence 2 missing"),
+        "{report}"
+    );
+    assert!(
+        line_for(swapped).contains("sequence 2 (feed position"),
+        "{report}"
+    );
+    assert!(
+        line_for(forged).contains(&format!("sequence {} ", last + 1)),
+        "{report}"
+    );
+    assert_eq!(
+        report.lines().filter(|l| l.starts_with("BROKEN")).count(),
+        4,
+        "{report}"
+    );
+    assert!(report.contains("4 broken"), "{report}");
+    let one = qrswitch(
+        &db,
+        &["verify", "--stream", &format!("Payment/{untouched}")],
+    );
+    assert!(one.status.success(), "{}", text(&one));
+    let unknown = qrswitch(&db, &["verify", "--stream", "Nothing/x"]);
+    assert!(!unknown.status.success());
+}
+on_both_backends!(tampering_is_named, super::tampering_is_named);
