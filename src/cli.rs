@@ -83,6 +83,12 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Print a payment's timeline as a person reads it: one line per event, with when,
+    /// what, who and on which message.
+    Replay {
+        #[arg(long)]
+        tran_id: String,
+    },
     /// Check every stream's hash chain (or one stream's) and name the first broken event of
     /// each broken stream; exits 1 if any is broken.
     Verify {

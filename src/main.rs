@@ -107,6 +107,12 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("exported {lines} events of {day}");
             Ok(())
         }
+        Command::Replay { tran_id } => {
+            let store = Store::connect(&config.database).await?;
+            let result = qrswitch::audit::replay::run(&store, &tran_id).await;
+            store.close().await;
+            result
+        }
         Command::Verify { stream } => {
             let store = Store::connect(&config.database).await?;
             let result = qrswitch::audit::verify::run(&store, stream.as_deref()).await;

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod export;
 pub mod record;
+pub mod replay;
 pub mod verify;
 
 use actix_web::web;

@@ -265,6 +265,40 @@ async fn history_for_auditors(backend: Backend) {
     .await;
     assert_eq!(yesterday, "", "nothing was written the day before");
 
+    // The timeline a person reads: one line per event, in order, naming who caused it.
+    let replayed = std::process::Command::new(env!("CARGO_BIN_EXE_qrswitch"))
+        .args(["replay", "--tran-id", &tran_id])
+        .env("DATABASE_URL", &db.url)
+        .env_remove("QRSWITCH_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        replayed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replayed.stderr)
+    );
+    let timeline = String::from_utf8(replayed.stdout).unwrap();
+    let mut timeline_lines = timeline.lines();
+    assert_eq!(
+        timeline_lines.next().unwrap(),
+        format!("Payment {tran_id}: {} events", events.len())
+    );
+    for (event, line) in events.iter().zip(timeline_lines) {
+        let event_type = event["eventType"].as_str().unwrap();
+        let party = event["metadata"]["party"].as_str().unwrap();
+        assert!(line.contains(&format!(" {event_type} ")), "{line}");
+        assert!(line.contains(&format!("by {party}")), "{line}");
+        assert!(line.contains(&format!("#{}", event["sequence"])), "{line}");
+    }
+    assert!(timeline.contains("client_id=demo-retailer"), "{timeline}");
+    let unknown_payment = std::process::Command::new(env!("CARGO_BIN_EXE_qrswitch"))
+        .args(["replay", "--tran-id", "0123456789abcdef0123456789abcdef"])
+        .env("DATABASE_URL", &db.url)
+        .env_remove("QRSWITCH_CONFIG")
+        .output()
+        .unwrap();
+    assert!(!unknown_payment.status.success());
+
     // Bad requests are refused plainly.
     for path in [
         "/audit/feed?after=nonsense".to_owned(),
