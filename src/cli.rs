@@ -93,8 +93,18 @@ pub enum Command {
     /// each broken stream; exits 1 if any is broken.
     Verify {
         /// Only this stream, as `TYPE/ID`, e.g. `Payment/0123…`.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "day")]
         stream: Option<String>,
+        /// Only the streams written on this business day, and the day's digest against the
+        /// one recorded.
+        #[arg(long)]
+        day: Option<chrono::NaiveDate>,
+    },
+    /// Record a business day's digest (the Merkle root over its streams' heads) unless one
+    /// is recorded; exits 1 if the one recorded differs from what the events give now.
+    Digest {
+        #[arg(long)]
+        day: chrono::NaiveDate,
     },
     /// Rebuild read models from the events (all, or one by name).
     Rebuild {

@@ -229,8 +229,8 @@ fn routes(cfg: &mut web::ServiceConfig, app: &App) {
                 .configure(|cfg| crate::qr_api::configure(cfg, body_limit_bytes))
                 .configure(crate::ops::configure)
                 .configure(crate::payshap::configure)
-                .configure(|cfg| crate::backoffice::configure(cfg, statement_max_bytes))
                 .configure(crate::audit::configure)
+                .configure(|cfg| crate::backoffice::configure(cfg, statement_max_bytes))
                 .default_service(web::to(|| async { ApiError::not_found() })),
         );
 }

@@ -50,6 +50,44 @@ pub fn hash(previous: &str, link: &Link<'_>) -> String {
     hex(&hasher.finalize())
 }
 
+/// A stream's head at the end of a business day, as a leaf of the day's digest: the SHA-256
+/// of its aggregate type, id, sequence (decimal) and hash, each length-prefixed as above.
+pub fn head_leaf(aggregate_type: &str, aggregate_id: &str, sequence: i64, hash: &str) -> [u8; 32] {
+    let sequence = sequence.to_string();
+    let mut hasher = Sha256::new();
+    for field in [aggregate_type, aggregate_id, sequence.as_str(), hash] {
+        hasher.update((field.len() as u64).to_be_bytes());
+        hasher.update(field.as_bytes());
+    }
+    hasher.finalize().into()
+}
+
+/// The Merkle root of `leaves` (in the order given), as hex: each level hashes neighbours
+/// in pairs (SHA-256 of the left then the right 32 bytes), a last odd node going up as it
+/// is; no leaves give [`GENESIS`].
+pub fn merkle_root(leaves: &[[u8; 32]]) -> String {
+    if leaves.is_empty() {
+        return GENESIS.to_owned();
+    }
+    let mut level = leaves.to_vec();
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|pair| match pair {
+                [left, right] => {
+                    let mut hasher = Sha256::new();
+                    hasher.update(left);
+                    hasher.update(right);
+                    hasher.finalize().into()
+                }
+                [odd] => *odd,
+                _ => unreachable!("chunks of two"),
+            })
+            .collect();
+    }
+    hex(&level[0])
+}
+
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -85,6 +123,26 @@ mod tests {
         assert_eq!(
             hash(GENESIS, &link("{}")),
             "536dbb6beb652d2a3c582c7c9edd92f2e98f0e9939cc545fffad54dafec8b799"
+        );
+    }
+
+    #[test]
+    fn the_merkle_root_pairs_neighbours_and_carries_an_odd_one_up() {
+        let leaf = |n: u8| [n; 32];
+        let pair = |a: [u8; 32], b: [u8; 32]| -> [u8; 32] {
+            let mut hasher = Sha256::new();
+            hasher.update(a);
+            hasher.update(b);
+            hasher.finalize().into()
+        };
+        assert_eq!(merkle_root(&[]), GENESIS);
+        assert_eq!(merkle_root(&[leaf(1)]), hex(&leaf(1)));
+        let three = merkle_root(&[leaf(1), leaf(2), leaf(3)]);
+        assert_eq!(three, hex(&pair(pair(leaf(1), leaf(2)), leaf(3))));
+        assert_ne!(
+            three,
+            merkle_root(&[leaf(2), leaf(1), leaf(3)]),
+            "order counts"
         );
     }
 

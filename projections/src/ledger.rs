@@ -262,3 +262,115 @@ pub async fn chain_unchained(db: &ViewDb) -> Result<u64, ProjectionError> {
         tx.commit().await?;
     }
 }
+
+/// A business day's digest: the Merkle root over the heads, at the day's end, of every
+/// stream written during it, in `(type, id)` order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DayDigest {
+    pub root: String,
+    pub streams: i64,
+    pub events: i64,
+}
+
+/// The digest of the events written in `[from, to)` (view-format UTC times).
+pub async fn day_digest(db: &ViewDb, from: &str, to: &str) -> Result<DayDigest, ProjectionError> {
+    // A stream's last sequence written in the window is its head at the window's end:
+    // sequences grow with time within a stream.
+    let heads: Vec<(String, String, i64, Option<String>, i64)> = sqlx::query_as(
+        "SELECT e.aggregate_type, e.aggregate_id, e.sequence, e.hash, d.written
+           FROM (SELECT aggregate_type, aggregate_id, MAX(sequence) AS head, COUNT(*) AS written
+                   FROM events WHERE committed_at >= $1 AND committed_at < $2
+                  GROUP BY aggregate_type, aggregate_id) AS d
+           JOIN events e ON e.aggregate_type = d.aggregate_type
+                        AND e.aggregate_id = d.aggregate_id AND e.sequence = d.head
+          ORDER BY e.aggregate_type, e.aggregate_id",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(db.pool())
+    .await?;
+    let leaves: Vec<[u8; 32]> = heads
+        .iter()
+        .map(|(t, id, sequence, hash, _)| {
+            chain::head_leaf(t, id, *sequence, hash.as_deref().unwrap_or(""))
+        })
+        .collect();
+    Ok(DayDigest {
+        root: chain::merkle_root(&leaves),
+        streams: heads.len() as i64,
+        events: heads.iter().map(|h| h.4).sum(),
+    })
+}
+
+/// The digest recorded for `day`, with when it was recorded.
+pub async fn recorded_digest(
+    db: &ViewDb,
+    day: &str,
+) -> Result<Option<(DayDigest, String)>, ProjectionError> {
+    let row: Option<(String, i64, i64, String)> =
+        sqlx::query_as("SELECT root, streams, events, recorded_at FROM day_digests WHERE day = $1")
+            .bind(day)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(row.map(|(root, streams, events, at)| {
+        (
+            DayDigest {
+                root,
+                streams,
+                events,
+            },
+            at,
+        )
+    }))
+}
+
+/// Records `digest` for `day` unless one is recorded already; returns the one recorded.
+pub async fn record_digest(
+    db: &ViewDb,
+    day: &str,
+    digest: &DayDigest,
+    at: &str,
+) -> Result<(DayDigest, String), ProjectionError> {
+    {
+        let _gate = db.write_gate().await;
+        sqlx::query(
+            "INSERT INTO day_digests (day, root, streams, events, recorded_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (day) DO NOTHING",
+        )
+        .bind(day)
+        .bind(&digest.root)
+        .bind(digest.streams)
+        .bind(digest.events)
+        .bind(at)
+        .execute(db.pool())
+        .await?;
+    }
+    recorded_digest(db, day)
+        .await?
+        .ok_or_else(|| ProjectionError::Decode {
+            position: crate::feed::FeedPosition::START,
+            reason: format!("digest of {day} not recorded"),
+        })
+}
+
+/// Checks the chains of the streams written in `[from, to)`.
+pub async fn verify_window(db: &ViewDb, from: &str, to: &str) -> Result<Checked, ProjectionError> {
+    let streams: Vec<(String, String)> = sqlx::query_as(
+        "SELECT DISTINCT aggregate_type, aggregate_id FROM events
+          WHERE committed_at >= $1 AND committed_at < $2
+          ORDER BY aggregate_type, aggregate_id",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(db.pool())
+    .await?;
+    let mut all = Checked::default();
+    for (aggregate_type, aggregate_id) in &streams {
+        let checked = verify(db, Some((aggregate_type, aggregate_id)), &|_| {}).await?;
+        all.streams += checked.streams;
+        all.events += checked.events;
+        all.breaks.extend(checked.breaks);
+    }
+    Ok(all)
+}

@@ -156,7 +156,28 @@ pub async fn feed(
     Ok(page_of(events, limit, |e| cursor(e.event.feed_position)))
 }
 
-/// `GET /audit/days/{day}/events.ndjson`: the business day's events, streamed.
+/// `GET /backoffice/api/days/{day}/digest` (and `/audit/days/{day}/digest`): the day's
+/// digest as the events give it now, and as recorded, if it was.
+pub async fn day_digest(
+    store: web::Data<Store>,
+    calendar: web::Data<BusinessCalendar>,
+    party: Party,
+    day: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    party.require(Role::READS_BOOKS)?;
+    let day = parse_day(&day)?;
+    let (live, recorded) = export::digest(&store, &calendar, day)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let matches = recorded.as_ref().map(|(r, _)| *r == live);
+    let recorded = recorded.map(|(digest, at)| json!({ "digest": digest, "recordedAt": at }));
+    Ok(HttpResponse::Ok().json(json!({
+        "day": day.to_string(), "digest": live, "recorded": recorded, "matches": matches,
+    })))
+}
+
+/// `GET /audit/days/{day}/events.ndjson`: the business day's events, streamed; the day's
+/// digest now in `X-Qrswitch-Day-Digest`, to check the file against later.
 pub async fn day_events(
     store: web::Data<Store>,
     calendar: web::Data<BusinessCalendar>,
@@ -165,6 +186,9 @@ pub async fn day_events(
 ) -> Result<HttpResponse, ApiError> {
     party.require(Role::READS_BOOKS)?;
     let day = parse_day(&day)?;
+    let (digest, _) = export::digest(&store, &calendar, day)
+        .await
+        .map_err(|e| unavailable(&e))?;
     let lines = export::day(store.get_ref().clone(), &calendar, day);
     let lines = futures::StreamExt::inspect(lines, |page| {
         if let Err(error) = page {
@@ -173,5 +197,6 @@ pub async fn day_events(
     });
     Ok(HttpResponse::Ok()
         .content_type("application/x-ndjson")
+        .insert_header(("x-qrswitch-day-digest", digest.root))
         .streaming(lines))
 }

@@ -10,8 +10,8 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use futures::Stream;
 use projections::feed::FeedPosition;
-use projections::history;
 use projections::time::to_view_text;
+use projections::{history, ledger};
 
 use super::record::AuditEvent;
 use crate::backoffice::calendar::BusinessCalendar;
@@ -95,4 +95,16 @@ pub async fn write(
     }
     sink.flush()?;
     Ok(lines)
+}
+
+/// The day's digest now, and the one recorded for it, if any.
+pub async fn digest(
+    store: &Store,
+    calendar: &BusinessCalendar,
+    day: NaiveDate,
+) -> anyhow::Result<(ledger::DayDigest, Option<(ledger::DayDigest, String)>)> {
+    let (from, to) = calendar.window(day);
+    let live = ledger::day_digest(store.views(), &to_view_text(from), &to_view_text(to)).await?;
+    let recorded = ledger::recorded_digest(store.views(), &day.to_string()).await?;
+    Ok((live, recorded))
 }

@@ -12,8 +12,14 @@ pub mod verify;
 
 use actix_web::web;
 
+/// Registered before the back office's own scope: the day's digest is published beside the
+/// day's reports, under `/backoffice/api`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
+    cfg.route(
+        "/backoffice/api/days/{day}/digest",
+        web::get().to(api::day_digest),
+    )
+    .service(
         web::scope("/audit")
             .app_data(web::QueryConfig::default().error_handler(|error, _| {
                 crate::http::ApiError::bad_request(error.to_string()).into()
@@ -27,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::get().to(api::stream_events),
             )
             .route("/feed", web::get().to(api::feed))
-            .route("/days/{day}/events.ndjson", web::get().to(api::day_events)),
+            .route("/days/{day}/events.ndjson", web::get().to(api::day_events))
+            .route("/days/{day}/digest", web::get().to(api::day_digest)),
     );
 }

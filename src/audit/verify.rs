@@ -1,5 +1,6 @@
-//! `qrswitch verify [--stream TYPE/ID]`: re-reads every stream's events and checks its
-//! chain ([`projections::chain`]), naming the first broken event of each broken stream.
+//! `qrswitch verify [--stream TYPE/ID] [--day D]`: re-reads the events and checks their
+//! chains ([`projections::chain`]), naming the first broken event of each broken stream,
+//! and a day's digest against the one recorded; `qrswitch digest --day D` records it.
 
 use std::io::IsTerminal;
 
@@ -7,7 +8,12 @@ use anyhow::bail;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use projections::ledger;
 
+use chrono::NaiveDate;
+use projections::time::to_view_text;
+
+use super::export;
 use super::record::AGGREGATE_TYPES;
+use crate::backoffice::calendar::BusinessCalendar;
 use crate::store::Store;
 
 /// Checks the chains and prints what it found; true when every chain is intact.
@@ -71,4 +77,83 @@ pub async fn run(store: &Store, stream: Option<&str>) -> anyhow::Result<bool> {
         checked.events, checked.streams
     );
     Ok(checked.breaks.is_empty())
+}
+
+fn show(digest: &ledger::DayDigest) -> String {
+    format!(
+        "{} ({} streams, {} events)",
+        digest.root, digest.streams, digest.events
+    )
+}
+
+/// `verify --day D`: the chains of the streams written that day, and the day's digest
+/// against the one recorded. True when both hold.
+pub async fn run_day(
+    store: &Store,
+    calendar: &BusinessCalendar,
+    day: NaiveDate,
+) -> anyhow::Result<bool> {
+    let (from, to) = calendar.window(day);
+    let checked =
+        ledger::verify_window(store.views(), &to_view_text(from), &to_view_text(to)).await?;
+    for broken in &checked.breaks {
+        println!("BROKEN {broken}");
+    }
+    let (live, recorded) = export::digest(store, calendar, day).await?;
+    let digest_holds = match &recorded {
+        None => {
+            println!("day {day}: digest {} (none recorded yet)", show(&live));
+            true
+        }
+        Some((digest, at)) if *digest == live => {
+            println!("day {day}: digest {}, as recorded at {at}", show(&live));
+            true
+        }
+        Some((digest, at)) => {
+            println!(
+                "BROKEN day {day}: digest {} differs from the one recorded at {at}: {}",
+                show(&live),
+                show(digest)
+            );
+            false
+        }
+    };
+    println!(
+        "checked {} events in {} streams written on {day}: {}",
+        checked.events,
+        checked.streams,
+        if checked.breaks.is_empty() && digest_holds {
+            "intact".to_owned()
+        } else {
+            format!(
+                "{} broken",
+                checked.breaks.len() + usize::from(!digest_holds)
+            )
+        }
+    );
+    Ok(checked.breaks.is_empty() && digest_holds)
+}
+
+/// `qrswitch digest --day D`: records the day's digest unless one is; prints it. False when
+/// the one recorded earlier differs from what the events give now.
+pub async fn record(
+    store: &Store,
+    calendar: &BusinessCalendar,
+    day: NaiveDate,
+) -> anyhow::Result<bool> {
+    let (live, _) = export::digest(store, calendar, day).await?;
+    let now = to_view_text(chrono::Utc::now());
+    let (recorded, at) =
+        ledger::record_digest(store.views(), &day.to_string(), &live, &now).await?;
+    if recorded == live {
+        println!("day {day}: digest {}, recorded at {at}", show(&live));
+        Ok(true)
+    } else {
+        println!(
+            "day {day}: the events now give {}, but {} was recorded at {at}",
+            show(&live),
+            show(&recorded)
+        );
+        Ok(false)
+    }
 }

@@ -231,8 +231,30 @@ async fn history_for_auditors(backend: Backend) {
 
     // The day's export, over HTTP and from the command line, byte for byte the same.
     let day = calendar.day_of(chrono::Utc::now());
-    let (status, ndjson) = get(&base, &format!("/audit/days/{day}/events.ndjson")).await;
-    assert_eq!(status, 200);
+    let response = reqwest::Client::new()
+        .get(format!("{base}/audit/days/{day}/events.ndjson"))
+        .basic_auth(AUDITOR, Some(password(AUDITOR)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let file_digest = response.headers()["x-qrswitch-day-digest"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let ndjson = response.text().await.unwrap();
+    // The digest the back office publishes is the one the file carries.
+    let published = get_json(&base, &format!("/backoffice/api/days/{day}/digest")).await;
+    assert_eq!(
+        published["digest"]["root"],
+        file_digest.as_str(),
+        "{published}"
+    );
+    assert_eq!(
+        published["digest"]["streams"], 2,
+        "two payments: {published}"
+    );
+    assert!(published["recorded"].is_null() && published["matches"].is_null());
     let lines: Vec<Value> = ndjson
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -257,7 +279,12 @@ async fn history_for_auditors(backend: Backend) {
         String::from_utf8_lossy(&exported.stderr)
     );
     assert_eq!(std::fs::read_to_string(&out).unwrap(), ndjson);
-    assert!(String::from_utf8_lossy(&exported.stderr).contains(&format!("exported {total} events")));
+    let said = String::from_utf8_lossy(&exported.stderr).into_owned();
+    assert!(said.contains(&format!("exported {total} events")), "{said}");
+    assert!(
+        said.contains(&file_digest),
+        "the export names the day's digest: {said}"
+    );
     let (_, yesterday) = get(
         &base,
         &format!("/audit/days/{}/events.ndjson", day.pred_opt().unwrap()),

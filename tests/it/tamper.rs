@@ -93,6 +93,27 @@ async fn tampering_is_named(backend: Backend) {
         text(&clean).trim()
     );
 
+    // The day's digest, recorded, then checked against the events.
+    let today =
+        qrswitch::backoffice::calendar::BusinessCalendar::from_config(&db.config().backoffice)
+            .unwrap()
+            .day_of(chrono::Utc::now())
+            .to_string();
+    let recorded = qrswitch(&db, &["digest", "--day", &today]);
+    assert!(recorded.status.success(), "{}", text(&recorded));
+    assert!(
+        text(&recorded).contains("(6 streams, 60 events), recorded at"),
+        "{}",
+        text(&recorded)
+    );
+    let day_clean = qrswitch(&db, &["verify", "--day", &today]);
+    assert!(day_clean.status.success(), "{}", text(&day_clean));
+    assert!(
+        text(&day_clean).contains("as recorded at"),
+        "{}",
+        text(&day_clean)
+    );
+
     let reader = qrswitch::app::App::build(db.config()).await.unwrap();
     let pool = reader.store.views().pool().clone();
     let postgres = backend == Backend::Postgres;
@@ -204,6 +225,16 @@ async fn tampering_is_named(backend: Backend) {
     .execute(&pool)
     .await
     .unwrap();
+    // The last event of a stream removed: its chain is still whole, only the day's digest
+    // shows that history was rewritten.
+    let rewritten = &streams[5];
+    exec(
+        &pool,
+        "DELETE FROM events WHERE aggregate_id = $1
+            AND sequence = (SELECT MAX(sequence) FROM events WHERE aggregate_id = $1)",
+        &[rewritten],
+    )
+    .await;
     reader.store.close().await;
 
     let broken = qrswitch(&db, &["verify"]);
@@ -243,6 +274,41 @@ async fn tampering_is_named(backend: Backend) {
         "{report}"
     );
     assert!(report.contains("4 broken"), "{report}");
+    let day = qrswitch(&db, &["verify", "--day", &today]);
+    let day_report = text(&day);
+    crate::figures!(
+        "tamper evidence ({backend:?}): day {today}:\n{}",
+        day_report.trim()
+    );
+    assert_eq!(day.status.code(), Some(1), "{day_report}");
+    assert!(
+        day_report.contains(&format!("BROKEN day {today}: digest")),
+        "{day_report}"
+    );
+    assert!(
+        day_report.contains("differs from the one recorded"),
+        "{day_report}"
+    );
+    assert!(
+        day_report.contains("5 broken"),
+        "four chains and the digest: {day_report}"
+    );
+    let again = qrswitch(&db, &["digest", "--day", &today]);
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "the recorded digest is kept: {}",
+        text(&again)
+    );
+    let whole = qrswitch(
+        &db,
+        &["verify", "--stream", &format!("Payment/{rewritten}")],
+    );
+    assert!(
+        whole.status.success(),
+        "its chain alone is whole: {}",
+        text(&whole)
+    );
     let one = qrswitch(
         &db,
         &["verify", "--stream", &format!("Payment/{untouched}")],
