@@ -10,7 +10,6 @@ use std::sync::Mutex;
 use cqrs_es::persist::PersistenceError;
 use lru::LruCache;
 use projections::chain::{self, Link, GENESIS};
-use sqlx::Row as _;
 
 use super::job::{Job, Target};
 
@@ -111,8 +110,10 @@ async fn read_heads(
         return Ok(Vec::new());
     }
     let error = |e: sqlx::Error| PersistenceError::ConnectionError(Box::new(e));
-    let rows = match target {
-        Target::Postgres(pool) => sqlx::query(
+    // (aggregate type, aggregate id, hash) of each head found.
+    type Found = (String, String, Option<String>);
+    let rows: Vec<Found> = match target {
+        Target::Postgres(pool) => sqlx::query_as(
             "SELECT e.aggregate_type, e.aggregate_id, e.hash FROM events e
                JOIN UNNEST($1::text[], $2::text[], $3::bigint[]) AS k(t, i, s)
                  ON e.aggregate_type = k.t AND e.aggregate_id = k.i AND e.sequence = k.s",
@@ -132,16 +133,7 @@ async fn read_heads(
         .bind(missing.iter().map(|(_, s)| *s).collect::<Vec<_>>())
         .fetch_all(pool)
         .await
-        .map_err(error)?
-        .into_iter()
-        .map(|r| {
-            (
-                r.get::<String, _>(0),
-                r.get::<String, _>(1),
-                r.get::<Option<String>, _>(2),
-            )
-        })
-        .collect::<Vec<_>>(),
+        .map_err(error)?,
         Target::Sqlite(pool, _) => {
             let mut builder = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "SELECT aggregate_type, aggregate_id, hash FROM events \
@@ -159,19 +151,10 @@ async fn read_heads(
             }
             builder.push(")");
             builder
-                .build()
+                .build_query_as()
                 .fetch_all(pool)
                 .await
                 .map_err(error)?
-                .into_iter()
-                .map(|r| {
-                    (
-                        r.get::<String, _>(0),
-                        r.get::<String, _>(1),
-                        r.get::<Option<String>, _>(2),
-                    )
-                })
-                .collect()
         }
     };
     Ok(missing

@@ -8,7 +8,7 @@ use crate::common::qr::*;
 use crate::common::*;
 use qrswitch::partner_sim::Mode;
 use qrswitch::security::Role;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 const AUDITOR: &str = "auditor";
 
@@ -71,49 +71,34 @@ async fn all_pages(base: &str, path: &str, limit: usize) -> Vec<Value> {
     }
 }
 
-/// A payment approved and confirmed, its confirmation delivered: its tranId and the ids of
-/// the QR request and the advice.
+/// A payment approved and confirmed by the retailer and partner users, its confirmation
+/// delivered: its tranId and the ids of the QR request and the advice.
 async fn a_whole_payment(
     base: &str,
     sim: &qrswitch::partner_sim::SimRunning,
 ) -> (String, String, String) {
-    let qr = QrClient::as_user(base, RETAILER, &password(RETAILER));
+    let delivered = sim.acknowledged("confirmation");
+    let pos = QrClient::as_user(base, RETAILER, &password(RETAILER));
     let partner = QrClient::as_user(base, PARTNER, &password(PARTNER));
-    let request = create_qr_request(None);
-    let (status, created) = qr.post("/qrCodes", &request).await;
-    assert_eq!(status, 201);
-    let tran_id = created["tranId"].as_str().unwrap().to_owned();
-    assert_eq!(
-        partner
-            .post("/scans", &scan_notification(&tran_id, PARTNER))
-            .await
-            .0,
-        202
-    );
-    let pay = payment_request(&tran_id, 4_250);
-    assert_eq!(qr.post("/payments", &pay).await.0, 201);
-    let advice = json!({
-        "id": new_id(), "requestId": pay["id"], "time": now_text(),
-        "thirdPartyIdentifiers": pay["thirdPartyIdentifiers"],
-        "amounts": { "approvedAmount": pay["amounts"]["requestAmount"] }, "tranId": tran_id,
-    });
-    assert_eq!(qr.post("/payments/confirmations", &advice).await.0, 202);
+    let ids = confirmed_payment(&pos, &partner, 4_250).await;
     for _ in 0..200 {
-        if sim.acknowledged("confirmation") >= 1 {
+        if sim.acknowledged("confirmation") > delivered {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(
-        sim.acknowledged("confirmation"),
-        1,
-        "the confirmation was delivered"
-    );
-    (
-        tran_id,
-        request["id"].as_str().unwrap().to_owned(),
-        advice["id"].as_str().unwrap().to_owned(),
-    )
+    assert_eq!(sim.acknowledged("confirmation"), delivered + 1, "delivered");
+    ids
+}
+
+/// `qrswitch` run on the test's store.
+fn qrswitch(db: &TestDb, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_qrswitch"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env_remove("QRSWITCH_CONFIG")
+        .output()
+        .unwrap()
 }
 
 async fn history_for_auditors(backend: Backend) {
@@ -261,18 +246,16 @@ async fn history_for_auditors(backend: Backend) {
         .collect();
     assert_eq!(lines, feed, "today's events, as the feed gives them");
     let out = db.dir().join("day.ndjson");
-    let exported = std::process::Command::new(env!("CARGO_BIN_EXE_qrswitch"))
-        .args([
+    let exported = qrswitch(
+        &db,
+        &[
             "export",
             "--day",
             &day.to_string(),
             "--out",
             out.to_str().unwrap(),
-        ])
-        .env("DATABASE_URL", &db.url)
-        .env_remove("QRSWITCH_CONFIG")
-        .output()
-        .unwrap();
+        ],
+    );
     assert!(
         exported.status.success(),
         "{}",
@@ -293,12 +276,7 @@ async fn history_for_auditors(backend: Backend) {
     assert_eq!(yesterday, "", "nothing was written the day before");
 
     // The timeline a person reads: one line per event, in order, naming who caused it.
-    let replayed = std::process::Command::new(env!("CARGO_BIN_EXE_qrswitch"))
-        .args(["replay", "--tran-id", &tran_id])
-        .env("DATABASE_URL", &db.url)
-        .env_remove("QRSWITCH_CONFIG")
-        .output()
-        .unwrap();
+    let replayed = qrswitch(&db, &["replay", "--tran-id", &tran_id]);
     assert!(
         replayed.status.success(),
         "{}",
@@ -318,12 +296,10 @@ async fn history_for_auditors(backend: Backend) {
         assert!(line.contains(&format!("#{}", event["sequence"])), "{line}");
     }
     assert!(timeline.contains("client_id=demo-retailer"), "{timeline}");
-    let unknown_payment = std::process::Command::new(env!("CARGO_BIN_EXE_qrswitch"))
-        .args(["replay", "--tran-id", "0123456789abcdef0123456789abcdef"])
-        .env("DATABASE_URL", &db.url)
-        .env_remove("QRSWITCH_CONFIG")
-        .output()
-        .unwrap();
+    let unknown_payment = qrswitch(
+        &db,
+        &["replay", "--tran-id", "0123456789abcdef0123456789abcdef"],
+    );
     assert!(!unknown_payment.status.success());
 
     // Bad requests are refused plainly.

@@ -77,12 +77,7 @@ async fn a_partner_down_for_a_minute_queues_then_drains_oldest_first() {
     proxy.cut_all();
     let outage_began = Instant::now();
     for pay in &held {
-        let advice = serde_json::json!({
-            "id": new_id(), "requestId": pay["id"], "time": now_text(),
-            "thirdPartyIdentifiers": pay["thirdPartyIdentifiers"],
-            "amounts": { "approvedAmount": pay["amounts"]["requestAmount"] },
-            "tranId": pay["tranId"],
-        });
+        let advice = confirmation_for(pay);
         assert_eq!(qr.post("/payments/confirmations", &advice).await.0, 202);
     }
     tokio::time::sleep(OUTAGE.saturating_sub(outage_began.elapsed())).await;

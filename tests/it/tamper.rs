@@ -25,29 +25,6 @@ fn text(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// A payment approved and confirmed, its confirmation delivered; its tranId.
-async fn paid(qr: &QrClient) -> String {
-    let tran_id = qr.create_qr(None).await["tranId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(
-        qr.post("/scans", &scan_notification(&tran_id, PARTNER))
-            .await
-            .0,
-        202
-    );
-    let pay = payment_request(&tran_id, 999);
-    assert_eq!(qr.post("/payments", &pay).await.0, 201);
-    let advice = serde_json::json!({
-        "id": new_id(), "requestId": pay["id"], "time": now_text(),
-        "thirdPartyIdentifiers": pay["thirdPartyIdentifiers"],
-        "amounts": { "approvedAmount": pay["amounts"]["requestAmount"] }, "tranId": tran_id,
-    });
-    assert_eq!(qr.post("/payments/confirmations", &advice).await.0, 202);
-    tran_id
-}
-
 async fn exec(pool: &sqlx::AnyPool, sql: &str, binds: &[&str]) {
     let mut query = sqlx::query(sql);
     for bind in binds {
@@ -69,7 +46,7 @@ async fn tampering_is_named(backend: Backend) {
     let qr = QrClient::new(&switch.base_url);
     let mut streams = Vec::new();
     for _ in 0..6 {
-        streams.push(paid(&qr).await);
+        streams.push(confirmed_payment(&qr, &qr, 999).await.0);
     }
     for _ in 0..100 {
         if sim.acknowledged("confirmation") == streams.len() {

@@ -241,29 +241,25 @@ pub async fn one_payment(pos: &Pos, partner: &str, tally: &mut Tally) {
         tally.pay_latencies.push(paid.took);
     }
     match paid.status {
-        201 => flow.confirmed = advise(pos, "/payments/confirmations", &advice(&pay), tally).await,
+        201 => {
+            flow.confirmed = advise(
+                pos,
+                "/payments/confirmations",
+                &confirmation_for(&pay),
+                tally,
+            )
+            .await
+        }
         400..=499 => {}
         // The outcome is unknown to the POS: it reverses, as the contract asks.
         _ => {
             flow.reversal_sent = true;
-            let mut reversal = advice(&pay);
+            let mut reversal = confirmation_for(&pay);
             reversal["reversalReason"] = json!("TIMEOUT");
             flow.reversed = advise(pos, "/payments/reversals", &reversal, tally).await;
         }
     }
     tally.flows.push(flow);
-}
-
-/// An advice for `pay`, as its POS sends it.
-fn advice(pay: &Value) -> Value {
-    json!({
-        "id": new_id(),
-        "requestId": pay["id"],
-        "time": now_text(),
-        "thirdPartyIdentifiers": pay["thirdPartyIdentifiers"],
-        "amounts": { "approvedAmount": pay["amounts"]["requestAmount"] },
-        "tranId": pay["tranId"],
-    })
 }
 
 /// Offers the advice until the switch takes it (202) or refuses it for good (4xx); a POS

@@ -166,6 +166,39 @@ pub fn payment_request(tran_id: &str, cents: i64) -> Value {
     })
 }
 
+/// The confirmation advice a POS sends for an approved `pay`.
+pub fn confirmation_for(pay: &Value) -> Value {
+    json!({
+        "id": new_id(),
+        "requestId": pay["id"],
+        "time": now_text(),
+        "thirdPartyIdentifiers": pay["thirdPartyIdentifiers"],
+        "amounts": { "approvedAmount": pay["amounts"]["requestAmount"] },
+        "tranId": pay["tranId"],
+    })
+}
+
+/// A whole payment: a QR from `pos`, scanned by `partner` (as [`PARTNER`]), paid and
+/// confirmed. Returns the tranId, the QR request's id and the confirmation's id.
+pub async fn confirmed_payment(
+    pos: &QrClient,
+    partner: &QrClient,
+    cents: i64,
+) -> (String, String, String) {
+    let request = create_qr_request(None);
+    let (status, created) = pos.post("/qrCodes", &request).await;
+    assert_eq!(status, 201, "{created}");
+    let tran_id = created["tranId"].as_str().unwrap().to_owned();
+    let scan = scan_notification(&tran_id, PARTNER);
+    assert_eq!(partner.post("/scans", &scan).await.0, 202);
+    let pay = payment_request(&tran_id, cents);
+    assert_eq!(pos.post("/payments", &pay).await.0, 201);
+    let advice = confirmation_for(&pay);
+    assert_eq!(pos.post("/payments/confirmations", &advice).await.0, 202);
+    let id = |v: &Value| v["id"].as_str().unwrap().to_owned();
+    (tran_id, id(&request), id(&advice))
+}
+
 pub fn scan_notification(tran_id: &str, partner: &str) -> Value {
     json!({
         "id": new_id(),
