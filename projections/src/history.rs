@@ -24,14 +24,14 @@ const POSTGRES_COLUMNS: &str = "position, commit_tx, aggregate_type, aggregate_i
 const SQLITE_COLUMNS: &str = "position, 0 AS commit_tx, aggregate_type, aggregate_id, sequence, \
      event_type, event_version, payload, metadata, committed_at, hash";
 
-fn columns(backend: Backend) -> &'static str {
+pub(crate) fn columns(backend: Backend) -> &'static str {
     match backend {
         Backend::Postgres => POSTGRES_COLUMNS,
         Backend::Sqlite => SQLITE_COLUMNS,
     }
 }
 
-fn decode(row: &AnyRow) -> Result<HistoryEvent, ProjectionError> {
+pub(crate) fn decode(row: &AnyRow) -> Result<HistoryEvent, ProjectionError> {
     Ok(HistoryEvent {
         event: feed::decode_row(row)?,
         committed_at: row.try_get("committed_at")?,

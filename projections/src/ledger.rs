@@ -1,71 +1,28 @@
 //! The event chains as a whole: chaining events stored before they carried a hash, and
 //! checking every chain, stream by stream, for what `qrswitch verify` reports.
 
-use sqlx::any::AnyRow;
-use sqlx::Row;
-
 use crate::chain::{self, Link, GENESIS};
-use crate::db::{Backend, ViewDb};
+use crate::db::ViewDb;
 use crate::error::ProjectionError;
+use crate::feed::StoredEvent;
+use crate::history::{self, HistoryEvent};
 
 /// Events read per page while walking the store.
 const PAGE_EVENTS: i64 = 5_000;
 /// Streams chained per transaction by [`chain_unchained`].
 const STREAMS_PER_PASS: i64 = 500;
 
-/// One stored event as the chain covers it.
-#[derive(Debug, Clone)]
-pub struct ChainRow {
-    pub aggregate_type: String,
-    pub aggregate_id: String,
-    pub sequence: i64,
-    pub event_type: String,
-    pub event_version: String,
-    pub payload: String,
-    pub metadata: String,
-    pub hash: Option<String>,
-    pub position: i64,
-}
-
-impl ChainRow {
-    fn link(&self) -> Link<'_> {
-        Link {
-            aggregate_type: &self.aggregate_type,
-            aggregate_id: &self.aggregate_id,
-            sequence: self.sequence,
-            event_type: &self.event_type,
-            event_version: &self.event_version,
-            payload: &self.payload,
-            metadata: &self.metadata,
-        }
+/// The chain's link over one stored event.
+fn link(event: &StoredEvent) -> Link<'_> {
+    Link {
+        aggregate_type: &event.aggregate_type,
+        aggregate_id: &event.aggregate_id,
+        sequence: event.sequence,
+        event_type: &event.event_type,
+        event_version: &event.event_version,
+        payload: &event.payload,
+        metadata: &event.metadata,
     }
-}
-
-fn columns(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Postgres => {
-            "aggregate_type, aggregate_id, sequence, event_type, event_version, \
-             payload::text AS payload, metadata::text AS metadata, hash, position"
-        }
-        Backend::Sqlite => {
-            "aggregate_type, aggregate_id, sequence, event_type, event_version, payload, \
-             metadata, hash, position"
-        }
-    }
-}
-
-fn decode(row: &AnyRow) -> Result<ChainRow, sqlx::Error> {
-    Ok(ChainRow {
-        aggregate_type: row.try_get("aggregate_type")?,
-        aggregate_id: row.try_get("aggregate_id")?,
-        sequence: row.try_get("sequence")?,
-        event_type: row.try_get("event_type")?,
-        event_version: row.try_get("event_version")?,
-        payload: row.try_get("payload")?,
-        metadata: row.try_get("metadata")?,
-        hash: row.try_get("hash")?,
-        position: row.try_get("position")?,
-    })
 }
 
 /// Where a walk stands: after this stream and sequence.
@@ -76,7 +33,7 @@ async fn page(
     db: &ViewDb,
     after: &Key,
     only: Option<(&str, &str)>,
-) -> Result<Vec<ChainRow>, sqlx::Error> {
+) -> Result<Vec<HistoryEvent>, ProjectionError> {
     let filter = if only.is_some() {
         "AND aggregate_type = $5 AND aggregate_id = $6"
     } else {
@@ -86,7 +43,7 @@ async fn page(
         "SELECT {} FROM events
           WHERE (aggregate_type, aggregate_id, sequence) > ($1, $2, $3) {filter}
           ORDER BY aggregate_type, aggregate_id, sequence LIMIT $4",
-        columns(db.backend())
+        history::columns(db.backend())
     );
     let mut query = sqlx::query(&sql)
         .bind(after.0.as_str())
@@ -97,7 +54,7 @@ async fn page(
         query = query.bind(aggregate_type).bind(aggregate_id);
     }
     let rows = query.fetch_all(db.pool()).await?;
-    rows.iter().map(decode).collect()
+    rows.iter().map(history::decode).collect()
 }
 
 /// The first break found in one stream.
@@ -138,7 +95,8 @@ struct Follower {
 
 impl Follower {
     /// Checks `row` against what its stream so far says it must be.
-    fn step(&mut self, row: &ChainRow, checked: &mut Checked) {
+    fn step(&mut self, stored: &HistoryEvent, checked: &mut Checked) {
+        let row = &stored.event;
         let stream = (row.aggregate_type.clone(), row.aggregate_id.clone());
         if self.stream.as_ref() != Some(&stream) {
             *self = Follower {
@@ -150,7 +108,8 @@ impl Follower {
             checked.streams += 1;
         }
         checked.events += 1;
-        let computed = chain::hash(&self.previous, &row.link());
+        let computed = chain::hash(&self.previous, &link(row));
+        let position = row.feed_position.position;
         let fault = if row.sequence != self.expected {
             Some((
                 self.expected,
@@ -158,11 +117,11 @@ impl Follower {
                 format!("sequence {} missing", self.expected),
             ))
         } else {
-            match &row.hash {
-                None => Some((row.sequence, Some(row.position), "not chained".to_owned())),
-                Some(stored) if *stored != computed => Some((
+            match &stored.hash {
+                None => Some((row.sequence, Some(position), "not chained".to_owned())),
+                Some(hash) if *hash != computed => Some((
                     row.sequence,
-                    Some(row.position),
+                    Some(position),
                     "hash does not match the event's content and place".to_owned(),
                 )),
                 Some(_) => None,
@@ -179,7 +138,7 @@ impl Follower {
         }
         // Go on from what is stored, so that one break is reported once.
         self.expected = row.sequence + 1;
-        self.previous = row.hash.clone().unwrap_or(computed);
+        self.previous = stored.hash.clone().unwrap_or(computed);
     }
 }
 
@@ -194,7 +153,9 @@ pub async fn verify(
     let mut after: Key = (String::new(), String::new(), 0);
     loop {
         let rows = page(db, &after, only).await?;
-        let Some(last) = rows.last() else { break };
+        let Some(last) = rows.last().map(|r| &r.event) else {
+            break;
+        };
         after = (
             last.aggregate_type.clone(),
             last.aggregate_id.clone(),
@@ -228,7 +189,7 @@ pub async fn chain_unchained(db: &ViewDb) -> Result<u64, ProjectionError> {
             let sql = format!(
                 "SELECT {} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2
                   ORDER BY sequence",
-                columns(db.backend())
+                history::columns(db.backend())
             );
             let rows = sqlx::query(&sql)
                 .bind(aggregate_type)
@@ -236,12 +197,12 @@ pub async fn chain_unchained(db: &ViewDb) -> Result<u64, ProjectionError> {
                 .fetch_all(&mut *tx)
                 .await?;
             let mut previous = GENESIS.to_owned();
-            for row in rows.iter().map(decode) {
+            for row in rows.iter().map(history::decode) {
                 let row = row?;
                 let hash = match row.hash {
                     Some(stored) => stored,
                     None => {
-                        let hash = chain::hash(&previous, &row.link());
+                        let hash = chain::hash(&previous, &link(&row.event));
                         sqlx::query(
                             "UPDATE events SET hash = $1
                               WHERE aggregate_type = $2 AND aggregate_id = $3 AND sequence = $4",
@@ -249,7 +210,7 @@ pub async fn chain_unchained(db: &ViewDb) -> Result<u64, ProjectionError> {
                         .bind(&hash)
                         .bind(aggregate_type)
                         .bind(aggregate_id)
-                        .bind(row.sequence)
+                        .bind(row.event.sequence)
                         .execute(&mut *tx)
                         .await?;
                         chained += 1;

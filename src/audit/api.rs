@@ -156,6 +156,23 @@ pub async fn feed(
     Ok(page_of(events, limit, |e| cursor(e.event.feed_position)))
 }
 
+type Recorded = Option<(projections::ledger::DayDigest, String)>;
+
+/// The day a reader asks for, with its digest now and as recorded.
+async fn day_with_digest(
+    store: &Store,
+    calendar: &BusinessCalendar,
+    party: &Party,
+    day: &str,
+) -> Result<(chrono::NaiveDate, projections::ledger::DayDigest, Recorded), ApiError> {
+    party.require(Role::READS_BOOKS)?;
+    let day = parse_day(day)?;
+    let (live, recorded) = export::digest(store, calendar, day)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    Ok((day, live, recorded))
+}
+
 /// `GET /backoffice/api/days/{day}/digest` (and `/audit/days/{day}/digest`): the day's
 /// digest as the events give it now, and as recorded, if it was.
 pub async fn day_digest(
@@ -164,11 +181,7 @@ pub async fn day_digest(
     party: Party,
     day: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    party.require(Role::READS_BOOKS)?;
-    let day = parse_day(&day)?;
-    let (live, recorded) = export::digest(&store, &calendar, day)
-        .await
-        .map_err(|e| unavailable(&e))?;
+    let (day, live, recorded) = day_with_digest(&store, &calendar, &party, &day).await?;
     let matches = recorded.as_ref().map(|(r, _)| *r == live);
     let recorded = recorded.map(|(digest, at)| json!({ "digest": digest, "recordedAt": at }));
     Ok(HttpResponse::Ok().json(json!({
@@ -184,11 +197,7 @@ pub async fn day_events(
     party: Party,
     day: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    party.require(Role::READS_BOOKS)?;
-    let day = parse_day(&day)?;
-    let (digest, _) = export::digest(&store, &calendar, day)
-        .await
-        .map_err(|e| unavailable(&e))?;
+    let (day, digest, _) = day_with_digest(&store, &calendar, &party, &day).await?;
     let lines = export::day(store.get_ref().clone(), &calendar, day);
     let lines = futures::StreamExt::inspect(lines, |page| {
         if let Err(error) = page {

@@ -93,12 +93,7 @@ async fn a_whole_payment(
 
 /// `qrswitch` run on the test's store.
 fn qrswitch(db: &TestDb, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_qrswitch"))
-        .args(args)
-        .env("DATABASE_URL", &db.url)
-        .env_remove("QRSWITCH_CONFIG")
-        .output()
-        .unwrap()
+    crate::common::process::run_qrswitch(&db.url, args)
 }
 
 async fn history_for_auditors(backend: Backend) {

@@ -4,21 +4,16 @@
 //! two swapped and a forged one inserted, and `verify` names each break (exit 1) while an
 //! untouched stream still verifies clean.
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use crate::common::qr::*;
 use crate::common::*;
 use qrswitch::partner_sim::Mode;
 
+/// `qrswitch` run on the test's store.
 fn qrswitch(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qrswitch"))
-        .args(args)
-        .env("DATABASE_URL", &db.url)
-        .env_remove("QRSWITCH_CONFIG")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("qrswitch runs")
+    crate::common::process::run_qrswitch(&db.url, args)
 }
 
 fn text(output: &Output) -> String {

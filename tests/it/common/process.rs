@@ -116,6 +116,17 @@ impl ServeProcess {
     }
 }
 
+/// `qrswitch ARGS` run to its end on the store at `database_url`, without a config file.
+pub fn run_qrswitch(database_url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_qrswitch"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env_remove("QRSWITCH_CONFIG")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("qrswitch runs")
+}
+
 /// A process's resident memory now, from `/proc` (0 once it is gone).
 pub fn resident_bytes(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
