@@ -95,46 +95,11 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
         }
-        Command::Export { day, out } => {
-            let calendar = calendar(&config)?;
-            let store = Store::connect(&config.database).await?;
-            let result =
-                qrswitch::audit::export::write(&store, &calendar, day, out.as_deref()).await;
-            let digest = qrswitch::audit::export::digest(&store, &calendar, day).await;
-            store.close().await;
-            let lines = result?;
-            let (digest, _) = digest?;
-            eprintln!(
-                "exported {lines} events of {day}; the day's digest is {}",
-                digest.root
-            );
-            Ok(())
-        }
-        Command::Replay { tran_id } => {
-            let store = Store::connect(&config.database).await?;
-            let result = qrswitch::audit::replay::run(&store, &tran_id).await;
-            store.close().await;
-            result
-        }
-        Command::Verify { stream, day } => {
-            let calendar = calendar(&config)?;
-            let store = Store::connect(&config.database).await?;
-            let result = match day {
-                Some(day) => qrswitch::audit::verify::run_day(&store, &calendar, day).await,
-                None => qrswitch::audit::verify::run(&store, stream.as_deref()).await,
-            };
-            store.close().await;
-            if !result? {
-                std::process::exit(1);
-            }
-            Ok(())
-        }
-        Command::Digest { day } => {
-            let calendar = calendar(&config)?;
-            let store = Store::connect(&config.database).await?;
-            let result = qrswitch::audit::verify::record(&store, &calendar, day).await;
-            store.close().await;
-            if !result? {
+        command @ (Command::Export { .. }
+        | Command::Replay { .. }
+        | Command::Verify { .. }
+        | Command::Digest { .. }) => {
+            if !qrswitch::audit::command::run(command, &config).await? {
                 std::process::exit(1);
             }
             Ok(())
@@ -146,14 +111,6 @@ async fn main() -> anyhow::Result<()> {
             result
         }
     }
-}
-
-/// The business calendar the back office keeps, for the commands that name a day.
-fn calendar(
-    config: &qrswitch::config::Config,
-) -> anyhow::Result<qrswitch::backoffice::calendar::BusinessCalendar> {
-    qrswitch::backoffice::calendar::BusinessCalendar::from_config(&config.backoffice)
-        .map_err(|reason| anyhow::anyhow!("backoffice: {reason}"))
 }
 
 /// Writes a private key readable by its owner only.

@@ -5,6 +5,7 @@
 //! ([`crate::security::Role::READS_BOOKS`]); nothing here writes.
 
 pub mod api;
+pub mod command;
 pub mod export;
 pub mod record;
 pub mod replay;

@@ -52,15 +52,27 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    /// Notes whether `partner` answered; true when it answers again after failing.
-    fn note_answer(&self, partner: &str, answered: bool) -> bool {
-        let mut failing = self.failing.lock().unwrap_or_else(|p| p.into_inner());
-        if answered {
-            failing.remove(partner)
-        } else {
-            failing.insert(partner.to_owned());
-            false
+    /// Notes whether `partner` answered; when it answers again after failing, brings its
+    /// backlog forward.
+    async fn note_answer(&self, partner: &str, answered: bool) -> Result<(), sqlx::Error> {
+        let recovered = {
+            let mut failing = self.failing.lock().unwrap_or_else(|p| p.into_inner());
+            if answered {
+                failing.remove(partner)
+            } else {
+                failing.insert(partner.to_owned());
+                false
+            }
+        };
+        if recovered {
+            let brought = queue::bring_forward(self.store.views(), partner).await?;
+            tracing::info!(
+                partner,
+                brought,
+                "partner answers again; its backlog is due now, oldest first"
+            );
         }
+        Ok(())
     }
 }
 
@@ -214,11 +226,8 @@ async fn try_deliver(
     };
     metrics::counter!("qrswitch_saf_attempts_total", "partner" => partner.id.clone(), "outcome" => label)
         .increment(1);
-    let recovered = saf.note_answer(&partner.id, matches!(outcome, SendOutcome::Final(_)));
-    if recovered {
-        let brought = queue::bring_forward(db, &partner.id).await?;
-        tracing::info!(partner = %partner.id, brought, "partner answers again; its backlog is due now, oldest first");
-    }
+    saf.note_answer(&partner.id, matches!(outcome, SendOutcome::Final(_)))
+        .await?;
     match outcome {
         SendOutcome::Final(result) => {
             let command = PaymentCommand::RecordDelivery {

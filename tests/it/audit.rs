@@ -96,34 +96,22 @@ fn qrswitch(db: &TestDb, args: &[&str]) -> std::process::Output {
     crate::common::process::run_qrswitch(&db.url, args)
 }
 
-async fn history_for_auditors(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let sim = start_sim(Mode::Approve, PARTNER, None).await;
-    let mut config = with_partners(
-        db.config(),
-        vec![partner_config(PARTNER, 27, &sim, Duration::from_secs(2))],
-        Duration::from_secs(5),
-    );
-    config.saf.poll_interval_ms = 50;
-    let calendar =
-        qrswitch::backoffice::calendar::BusinessCalendar::from_config(&config.backoffice).unwrap();
-    config.users = users();
-    let switch = TestServer::start(config).await;
-    let base = switch.base_url.clone();
-    let (tran_id, request_id, advice_id) = a_whole_payment(&base, &sim).await;
-    // A second payment, so that the feed and the day hold more than one story.
-    a_whole_payment(&base, &sim).await;
-    // Let the delivery's own events land.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-
-    // The payment's story: exactly the events stored for it, in order, each with its party.
-    let story = get_json(&base, &format!("/audit/payments/{tran_id}/events")).await;
-    let events = story["events"].as_array().unwrap();
+/// The payment's story: exactly the events stored for it, in order, each with its party
+/// and message. Returns the story.
+async fn story_is_the_stored_events(
+    app: &qrswitch::app::App,
+    base: &str,
+    tran_id: &str,
+    request_id: &str,
+    advice_id: &str,
+) -> Vec<Value> {
+    let story = get_json(base, &format!("/audit/payments/{tran_id}/events")).await;
+    let events = story["events"].as_array().unwrap().clone();
     let types: Vec<&str> = events
         .iter()
         .map(|e| e["eventType"].as_str().unwrap())
         .collect();
-    let stored = stored_event_types(switch.app(), "Payment", &tran_id).await;
+    let stored = stored_event_types(app, "Payment", tran_id).await;
     assert_eq!(types, stored, "the story is what the store holds");
     assert_eq!(types.first(), Some(&"QrIssued"));
     for expected in [
@@ -137,7 +125,7 @@ async fn history_for_auditors(backend: Backend) {
     }
     for (n, event) in events.iter().enumerate() {
         assert_eq!(event["sequence"], (n + 1) as i64, "{event}");
-        assert_eq!(event["aggregateId"], tran_id.as_str());
+        assert_eq!(event["aggregateId"], tran_id);
         assert!(
             event["committedAt"]
                 .as_str()
@@ -162,32 +150,38 @@ async fn history_for_auditors(backend: Backend) {
         "the switch itself recorded the delivery"
     );
     let issued = &events[0];
-    assert_eq!(issued["metadata"]["messageId"], request_id.as_str());
+    assert_eq!(issued["metadata"]["messageId"], request_id);
     assert!(issued["metadata"]["requestId"].is_string());
     assert!(issued["metadata"]["receivedAt"].is_string());
     let advised = events.iter().find(|e| e["eventType"] == "Advised").unwrap();
-    assert_eq!(advised["metadata"]["messageId"], advice_id.as_str());
+    assert_eq!(advised["metadata"]["messageId"], advice_id);
     let committed: Vec<&str> = events
         .iter()
         .map(|e| e["committedAt"].as_str().unwrap())
         .collect();
     assert!(committed.windows(2).all(|w| w[0] <= w[1]), "{committed:?}");
 
+    events
+}
+
+/// Paged, the story is the same, through both endpoints; the feed has every event once, in
+/// a stable order, the payment's among them. Returns the feed and the store's event count.
+async fn feed_has_every_event_once(
+    app: &qrswitch::app::App,
+    base: &str,
+    tran_id: &str,
+    events: &[Value],
+) -> (Vec<Value>, i64) {
     // Paged, it is the same story; the stream endpoint tells it too.
-    let paged = all_pages(&base, &format!("/audit/payments/{tran_id}/events"), 3).await;
+    let paged = all_pages(base, &format!("/audit/payments/{tran_id}/events"), 3).await;
     assert_eq!(&paged, events);
-    let streamed = all_pages(
-        &base,
-        &format!("/audit/streams/Payment/{tran_id}/events"),
-        4,
-    )
-    .await;
+    let streamed = all_pages(base, &format!("/audit/streams/Payment/{tran_id}/events"), 4).await;
     assert_eq!(&streamed, events);
 
     // The feed: every event once, in a stable order, page after page.
-    let feed = all_pages(&base, "/audit/feed", 7).await;
+    let feed = all_pages(base, "/audit/feed", 7).await;
     let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
-        .fetch_one(switch.app().store.views().pool())
+        .fetch_one(app.store.views().pool())
         .await
         .unwrap();
     assert_eq!(feed.len() as i64, total, "every event once");
@@ -201,7 +195,7 @@ async fn history_for_auditors(backend: Backend) {
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "feed order");
     let in_feed: Vec<&Value> = feed
         .iter()
-        .filter(|e| e["aggregateId"] == tran_id.as_str())
+        .filter(|e| e["aggregateId"] == tran_id)
         .collect();
     assert_eq!(in_feed.len(), events.len());
     assert!(
@@ -209,7 +203,18 @@ async fn history_for_auditors(backend: Backend) {
         "the feed carries the same events"
     );
 
-    // The day's export, over HTTP and from the command line, byte for byte the same.
+    (feed, total)
+}
+
+/// The day's export, over HTTP and from the command line, is the feed, byte for byte the
+/// same both ways, with the digest the back office publishes.
+async fn day_export_is_the_feed(
+    db: &TestDb,
+    base: &str,
+    calendar: &qrswitch::backoffice::calendar::BusinessCalendar,
+    feed: &[Value],
+    total: i64,
+) {
     let day = calendar.day_of(chrono::Utc::now());
     let response = reqwest::Client::new()
         .get(format!("{base}/audit/days/{day}/events.ndjson"))
@@ -224,7 +229,7 @@ async fn history_for_auditors(backend: Backend) {
         .to_owned();
     let ndjson = response.text().await.unwrap();
     // The digest the back office publishes is the one the file carries.
-    let published = get_json(&base, &format!("/backoffice/api/days/{day}/digest")).await;
+    let published = get_json(base, &format!("/backoffice/api/days/{day}/digest")).await;
     assert_eq!(
         published["digest"]["root"],
         file_digest.as_str(),
@@ -242,7 +247,7 @@ async fn history_for_auditors(backend: Backend) {
     assert_eq!(lines, feed, "today's events, as the feed gives them");
     let out = db.dir().join("day.ndjson");
     let exported = qrswitch(
-        &db,
+        db,
         &[
             "export",
             "--day",
@@ -264,14 +269,16 @@ async fn history_for_auditors(backend: Backend) {
         "the export names the day's digest: {said}"
     );
     let (_, yesterday) = get(
-        &base,
+        base,
         &format!("/audit/days/{}/events.ndjson", day.pred_opt().unwrap()),
     )
     .await;
     assert_eq!(yesterday, "", "nothing was written the day before");
+}
 
-    // The timeline a person reads: one line per event, in order, naming who caused it.
-    let replayed = qrswitch(&db, &["replay", "--tran-id", &tran_id]);
+/// The timeline a person reads: one line per event, in order, naming who caused it.
+fn replay_tells_the_story(db: &TestDb, tran_id: &str, events: &[Value]) {
+    let replayed = qrswitch(db, &["replay", "--tran-id", tran_id]);
     assert!(
         replayed.status.success(),
         "{}",
@@ -292,12 +299,14 @@ async fn history_for_auditors(backend: Backend) {
     }
     assert!(timeline.contains("client_id=demo-retailer"), "{timeline}");
     let unknown_payment = qrswitch(
-        &db,
+        db,
         &["replay", "--tran-id", "0123456789abcdef0123456789abcdef"],
     );
     assert!(!unknown_payment.status.success());
+}
 
-    // Bad requests are refused plainly.
+/// Bad requests are refused plainly.
+async fn bad_requests_are_refused(base: &str, tran_id: &str) {
     for path in [
         "/audit/feed?after=nonsense".to_owned(),
         "/audit/feed?limit=0".to_owned(),
@@ -307,15 +316,43 @@ async fn history_for_auditors(backend: Backend) {
         "/audit/days/21-11-2026/events.ndjson".to_owned(),
         "/audit/feed?colour=blue".to_owned(),
     ] {
-        let (status, body) = get(&base, &path).await;
+        let (status, body) = get(base, &path).await;
         assert_eq!(status, 400, "{path}: {body}");
     }
     let (status, _) = get(
-        &base,
+        base,
         "/audit/payments/0123456789abcdef0123456789abcdef/events",
     )
     .await;
     assert_eq!(status, 404, "an unknown payment");
+}
+
+async fn history_for_auditors(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let sim = start_sim(Mode::Approve, PARTNER, None).await;
+    let mut config = with_partners(
+        db.config(),
+        vec![partner_config(PARTNER, 27, &sim, Duration::from_secs(2))],
+        Duration::from_secs(5),
+    );
+    config.saf.poll_interval_ms = 50;
+    let calendar =
+        qrswitch::backoffice::calendar::BusinessCalendar::from_config(&config.backoffice).unwrap();
+    config.users = users();
+    let switch = TestServer::start(config).await;
+    let base = switch.base_url.clone();
+    let (tran_id, request_id, advice_id) = a_whole_payment(&base, &sim).await;
+    // A second payment, so that the feed and the day hold more than one story.
+    a_whole_payment(&base, &sim).await;
+    // Let the delivery's own events land.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let app = switch.app();
+    let events = story_is_the_stored_events(app, &base, &tran_id, &request_id, &advice_id).await;
+    let (feed, total) = feed_has_every_event_once(app, &base, &tran_id, &events).await;
+    day_export_is_the_feed(&db, &base, &calendar, &feed, total).await;
+    replay_tells_the_story(&db, &tran_id, &events);
+    bad_requests_are_refused(&base, &tran_id).await;
     switch.stop().await;
     sim.stop().await;
 }

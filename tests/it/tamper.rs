@@ -28,8 +28,9 @@ async fn exec(pool: &sqlx::AnyPool, sql: &str, binds: &[&str]) {
     query.execute(pool).await.unwrap();
 }
 
-async fn tampering_is_named(backend: Backend) {
-    let db = TestDb::new(backend).await;
+/// Six whole payments through a running switch, their confirmations delivered; their
+/// tranIds. The switch is stopped afterwards, so nothing else writes.
+async fn six_confirmed_payments(db: &TestDb) -> Vec<String> {
     let sim = start_sim(Mode::Approve, PARTNER, None).await;
     let mut config = with_partners(
         db.config(),
@@ -53,7 +54,12 @@ async fn tampering_is_named(backend: Backend) {
     switch.stop().await;
     sim.stop().await;
 
-    let clean = qrswitch(&db, &["verify"]);
+    streams
+}
+
+/// Untouched, every chain verifies and the day's digest is recorded; returns the day.
+fn verifies_clean_and_records_the_day(db: &TestDb, backend: Backend) -> String {
+    let clean = qrswitch(db, &["verify"]);
     assert!(clean.status.success(), "{}", text(&clean));
     assert!(
         text(&clean).contains("every chain intact"),
@@ -71,14 +77,14 @@ async fn tampering_is_named(backend: Backend) {
             .unwrap()
             .day_of(chrono::Utc::now())
             .to_string();
-    let recorded = qrswitch(&db, &["digest", "--day", &today]);
+    let recorded = qrswitch(db, &["digest", "--day", &today]);
     assert!(recorded.status.success(), "{}", text(&recorded));
     assert!(
         text(&recorded).contains("(6 streams, 60 events), recorded at"),
         "{}",
         text(&recorded)
     );
-    let day_clean = qrswitch(&db, &["verify", "--day", &today]);
+    let day_clean = qrswitch(db, &["verify", "--day", &today]);
     assert!(day_clean.status.success(), "{}", text(&day_clean));
     assert!(
         text(&day_clean).contains("as recorded at"),
@@ -86,9 +92,12 @@ async fn tampering_is_named(backend: Backend) {
         text(&day_clean)
     );
 
-    let reader = qrswitch::app::App::build(db.config()).await.unwrap();
-    let pool = reader.store.views().pool().clone();
-    let postgres = backend == Backend::Postgres;
+    today
+}
+
+/// Events stored before they carried a hash get, from `migrate`, the hashes the appender
+/// would have written.
+async fn migrate_chains_as_the_appender_did(db: &TestDb, pool: &sqlx::AnyPool, stream: &str) {
     // Events stored before they carried a hash get, from `migrate`, the hashes the
     // appender would have written.
     let hashes = |id: String| {
@@ -103,35 +112,34 @@ async fn tampering_is_named(backend: Backend) {
             .unwrap()
         }
     };
-    let written = hashes(streams[5].clone()).await;
+    let written = hashes(stream.to_owned()).await;
     assert!(written
         .iter()
         .all(|h| h.as_ref().is_some_and(|h| h.len() == 64)));
     exec(
-        &pool,
+        pool,
         "UPDATE events SET hash = NULL WHERE aggregate_id = $1",
-        &[&streams[5]],
+        &[stream],
     )
     .await;
-    let migrated = qrswitch(&db, &["migrate"]);
+    let migrated = qrswitch(db, &["migrate"]);
     assert!(
         migrated.status.success(),
         "{}",
         String::from_utf8_lossy(&migrated.stderr)
     );
     assert_eq!(
-        hashes(streams[5].clone()).await,
+        hashes(stream.to_owned()).await,
         written,
         "chained as the appender did"
     );
+}
 
-    let (changed, deleted, swapped, forged, untouched) = (
-        &streams[0],
-        &streams[1],
-        &streams[2],
-        &streams[3],
-        &streams[4],
-    );
+/// One byte changed, one event deleted, two swapped, one forged, and a stream's last
+/// event removed; returns the forged event's sequence less one.
+async fn tamper(pool: &sqlx::AnyPool, postgres: bool, streams: &[String]) -> i64 {
+    // The fifth stream stays untouched.
+    let (changed, deleted, swapped, forged) = (&streams[0], &streams[1], &streams[2], &streams[3]);
     // One byte of one stored payload.
     let payload: String = sqlx::query_scalar(if postgres {
         "SELECT payload::text FROM events WHERE aggregate_id = $1 AND sequence = 2"
@@ -139,7 +147,7 @@ async fn tampering_is_named(backend: Backend) {
         "SELECT payload FROM events WHERE aggregate_id = $1 AND sequence = 2"
     })
     .bind(changed)
-    .fetch_one(&pool)
+    .fetch_one(pool)
     .await
     .unwrap();
     let at = payload
@@ -153,7 +161,7 @@ async fn tampering_is_named(backend: Backend) {
     };
     let altered = String::from_utf8(bytes).unwrap();
     exec(
-        &pool,
+        pool,
         if postgres {
             "UPDATE events SET payload = CAST($1 AS json) WHERE aggregate_id = $2 AND sequence = 2"
         } else {
@@ -164,7 +172,7 @@ async fn tampering_is_named(backend: Backend) {
     .await;
     // An event deleted.
     exec(
-        &pool,
+        pool,
         "DELETE FROM events WHERE aggregate_id = $1 AND sequence = 2",
         &[deleted],
     )
@@ -175,14 +183,14 @@ async fn tampering_is_named(backend: Backend) {
             .bind(to as i64)
             .bind(swapped)
             .bind(from as i64)
-            .execute(&pool)
+            .execute(pool)
             .await
             .unwrap();
     }
     // A forged event at the end of a stream, with a made-up hash.
     let last: i64 = sqlx::query_scalar("SELECT MAX(sequence) FROM events WHERE aggregate_id = $1")
         .bind(forged)
-        .fetch_one(&pool)
+        .fetch_one(pool)
         .await
         .unwrap();
     sqlx::query(
@@ -194,20 +202,39 @@ async fn tampering_is_named(backend: Backend) {
     .bind(forged)
     .bind(last)
     .bind("f".repeat(64))
-    .execute(&pool)
+    .execute(pool)
     .await
     .unwrap();
     // The last event of a stream removed: its chain is still whole, only the day's digest
     // shows that history was rewritten.
     let rewritten = &streams[5];
     exec(
-        &pool,
+        pool,
         "DELETE FROM events WHERE aggregate_id = $1
             AND sequence = (SELECT MAX(sequence) FROM events WHERE aggregate_id = $1)",
         &[rewritten],
     )
     .await;
+    last
+}
+
+async fn tampering_is_named(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let streams = six_confirmed_payments(&db).await;
+    let today = verifies_clean_and_records_the_day(&db, backend);
+    let reader = qrswitch::app::App::build(db.config()).await.unwrap();
+    let pool = reader.store.views().pool().clone();
+    migrate_chains_as_the_appender_did(&db, &pool, &streams[5]).await;
+    let last = tamper(&pool, backend == Backend::Postgres, &streams).await;
     reader.store.close().await;
+    let (changed, deleted, swapped, forged, untouched, rewritten) = (
+        &streams[0],
+        &streams[1],
+        &streams[2],
+        &streams[3],
+        &streams[4],
+        &streams[5],
+    );
 
     let broken = qrswitch(&db, &["verify"]);
     let report = text(&broken);
