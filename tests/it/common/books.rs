@@ -30,43 +30,46 @@ pub struct Figures {
     pub hung: u64,
 }
 
-/// Waits for the queue to drain, checks the books and prints the figures as
-/// `{case}: …`, then fails on any loss, double effect, stray reversal, hang or view that
-/// differs from a rebuild. `extra` is appended to the printed line.
-pub async fn check_books(
-    case: &str,
-    app: &App,
-    partners: &[&SimRunning],
-    tally: &Tally,
-    extra: &str,
-) -> Figures {
-    let pending = drain(app).await;
-    let stored = stored_events(app).await;
-    let mut authorisations: HashMap<String, usize> = HashMap::new();
-    let mut confirmations: HashSet<String> = HashSet::new();
-    let mut reversals: Vec<String> = Vec::new();
-    for sim in partners {
-        for received in sim.received() {
+/// What the partner simulators received, by tranId.
+struct PartnersSaw {
+    authorisations: HashMap<String, usize>,
+    confirmations: HashSet<String>,
+    reversals: Vec<String>,
+}
+
+impl PartnersSaw {
+    fn collect(partners: &[&SimRunning]) -> Self {
+        let mut seen = Self {
+            authorisations: HashMap::new(),
+            confirmations: HashSet::new(),
+            reversals: Vec::new(),
+        };
+        for received in partners.iter().flat_map(|sim| sim.received()) {
             let Some(tran_id) = received.tran_id.clone() else {
                 continue;
             };
             match received.operation.as_str() {
-                "payment" => *authorisations.entry(tran_id).or_default() += 1,
+                "payment" => *seen.authorisations.entry(tran_id).or_default() += 1,
                 "confirmation" if (200..300).contains(&received.status) => {
-                    confirmations.insert(tran_id);
+                    seen.confirmations.insert(tran_id);
                 }
-                "reversal" => reversals.push(tran_id),
+                "reversal" => seen.reversals.push(tran_id),
                 _ => {}
             }
         }
+        seen
     }
-    let mut figures = Figures {
-        payments: tally.flows.len(),
-        approved: tally.approved(),
-        hung: tally.count(0),
-        undelivered: pending,
-        ..Figures::default()
-    };
+}
+
+/// Every acknowledged message of every flow has its event; every confirmation reached its
+/// partner.
+fn count_flows(
+    case: &str,
+    tally: &Tally,
+    stored: &HashMap<String, Vec<String>>,
+    seen: &PartnersSaw,
+    figures: &mut Figures,
+) {
     for flow in &tally.flows {
         let events = stored.get(&flow.tran_id).cloned().unwrap_or_default();
         let has = |event: &str| events.iter().any(|e| e == event);
@@ -84,7 +87,7 @@ pub async fn check_books(
         expect(flow.pay_status == Some(201), "Authorised");
         expect(flow.confirmed, "Advised");
         expect(flow.reversed, "Advised");
-        if flow.confirmed && !confirmations.contains(&flow.tran_id) {
+        if flow.confirmed && !seen.confirmations.contains(&flow.tran_id) {
             figures.undelivered += 1;
             crate::figures!(
                 "{case}: {} confirmed, never reached its partner",
@@ -92,14 +95,37 @@ pub async fn check_books(
             );
         }
     }
-    figures.doubled = authorisations.values().filter(|n| **n > 1).count();
+}
+
+/// Waits for the queue to drain, checks the books and prints the figures as
+/// `{case}: …`, then fails on any loss, double effect, stray reversal, hang or view that
+/// differs from a rebuild. `extra` is appended to the printed line.
+pub async fn check_books(
+    case: &str,
+    app: &App,
+    partners: &[&SimRunning],
+    tally: &Tally,
+    extra: &str,
+) -> Figures {
+    let pending = drain(app).await;
+    let stored = stored_events(app).await;
+    let seen = PartnersSaw::collect(partners);
+    let mut figures = Figures {
+        payments: tally.flows.len(),
+        approved: tally.approved(),
+        hung: tally.count(0),
+        undelivered: pending,
+        ..Figures::default()
+    };
+    count_flows(case, tally, &stored, &seen, &mut figures);
+    figures.doubled = seen.authorisations.values().filter(|n| **n > 1).count();
     let caused: HashSet<&str> = tally
         .flows
         .iter()
         .filter(|f| f.reversal_sent)
         .map(|f| f.tran_id.as_str())
         .collect();
-    for tran_id in &reversals {
+    for tran_id in &seen.reversals {
         let timed_out = stored
             .get(tran_id)
             .is_some_and(|events| events.iter().any(|e| e == "TimeoutReversalQueued"));
