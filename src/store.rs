@@ -6,6 +6,7 @@
 //! through a third pool on sqlx's `Any` driver (see `projections::db`).
 
 use std::str::FromStr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use cqrs_es::persist::{
 };
 use cqrs_es::Aggregate;
 use postgres_es::PostgresEventRepository;
-use projections::db::WriteGate;
+use projections::db::{StaleConnections, WriteGate};
 use projections::{Backend, ViewDb};
 use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
@@ -59,15 +60,18 @@ pub struct Store {
     appender: Arc<GroupAppender>,
 }
 
-/// Whether a SQLite connection given back to the pool can begin a transaction again.
-///
-/// A `COMMIT` that fails on a full disk makes SQLite roll the transaction back by itself,
-/// while sqlx still counts it as open and refuses every later `BEGIN IMMEDIATE` on that
-/// connection (`InvalidSavePointStatement`). Such a connection is closed here, off the
-/// request's path, instead of poisoning the pool after the disk has room again. The probe
-/// (`BEGIN DEFERRED`, `ROLLBACK`) takes no lock.
-async fn still_usable(conn: &mut sqlx::AnyConnection) -> Result<bool, sqlx::Error> {
+/// Whether a SQLite connection about to be handed out can begin a transaction again (see
+/// [`projections::db::StaleConnections`]). Checked only once a stale one has been seen, so
+/// a healthy store pays nothing; a stale one is closed instead of poisoning the pool after
+/// the disk has room again. The probe (`BEGIN DEFERRED`, `ROLLBACK`) takes no lock.
+async fn still_usable(
+    conn: &mut sqlx::AnyConnection,
+    stale: StaleConnections,
+) -> Result<bool, sqlx::Error> {
     use sqlx::Connection;
+    if !stale.load(Ordering::Relaxed) {
+        return Ok(true);
+    }
     match conn.begin_with("BEGIN DEFERRED").await {
         Ok(probe) => {
             probe.rollback().await?;
@@ -114,8 +118,11 @@ impl Store {
         let mut any_options = AnyPoolOptions::new()
             .max_connections(config.max_connections)
             .acquire_timeout(acquire_timeout);
+        let stale = StaleConnections::default();
         if backend == Backend::Sqlite {
-            any_options = any_options.after_release(|conn, _| Box::pin(still_usable(conn)));
+            let seen = Arc::clone(&stale);
+            any_options = any_options
+                .before_acquire(move |conn, _| Box::pin(still_usable(conn, Arc::clone(&seen))));
         }
         let any_pool = any_options.connect(url).await?;
         let (gate, target) = match &pools {
@@ -129,7 +136,7 @@ impl Store {
             GroupAppender::start(target, config.append_writers, config.append_batch_commands);
         Ok(Self {
             pools,
-            views: ViewDb::new(backend, any_pool, gate),
+            views: ViewDb::new(backend, any_pool, gate, stale),
             appender: Arc::new(appender),
         })
     }

@@ -31,7 +31,16 @@ pub struct ViewDb {
     pool: AnyPool,
     gate: Option<WriteGate>,
     view_writers: ViewWriters,
+    stale: StaleConnections,
 }
+
+/// Raised once a SQLite connection was found that the driver believes is inside a
+/// transaction while SQLite is not: a `COMMIT` that failed on a full disk makes SQLite roll
+/// back by itself, but sqlx keeps counting the transaction and refuses every later
+/// `BEGIN IMMEDIATE` on that connection (`InvalidSavePointStatement`). While it is raised,
+/// the pool checks each connection before handing it out and closes such ones (see the
+/// store); until then, nothing is checked.
+pub type StaleConnections = std::sync::Arc<std::sync::atomic::AtomicBool>;
 
 /// Transaction ids (PostgreSQL) of this process's projection passes in progress.
 ///
@@ -82,12 +91,18 @@ impl Drop for ViewWriter {
 }
 
 impl ViewDb {
-    pub fn new(backend: Backend, pool: AnyPool, gate: Option<WriteGate>) -> Self {
+    pub fn new(
+        backend: Backend,
+        pool: AnyPool,
+        gate: Option<WriteGate>,
+        stale: StaleConnections,
+    ) -> Self {
         Self {
             backend,
             pool,
             gate,
             view_writers: ViewWriters::default(),
+            stale,
         }
     }
 
@@ -120,7 +135,13 @@ impl ViewDb {
     /// or bookkeeping that a lapsed lease repairs, so a crash costs a replay, never a fact.
     pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Sqlite => {
+                let begun = self.pool.begin_with("BEGIN IMMEDIATE").await;
+                if let Err(sqlx::Error::InvalidSavePointStatement) = &begun {
+                    self.stale.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                begun
+            }
             // One round trip: both go as one simple query.
             Backend::Postgres => {
                 self.pool
