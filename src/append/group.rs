@@ -96,13 +96,7 @@ async fn write_batches(
 /// Chains, writes a batch and answers each command in it.
 async fn write(target: &Target, heads: &Heads, mut batch: Vec<Job>) {
     if let Err(error) = heads.link(target, &mut batch).await {
-        let reason = error.to_string();
-        for job in batch {
-            let _ = job.reply.send(Err(PersistenceError::ConnectionError(
-                reason.clone().into(),
-            )));
-        }
-        return;
+        return fail_all(batch, &error);
     }
     if batch.len() > 1 {
         match insert(target, &batch).await {
@@ -114,16 +108,8 @@ async fn write(target: &Target, heads: &Heads, mut batch: Vec<Job>) {
                 return;
             }
             Err(PersistenceError::OptimisticLockError) => {} // find who lost, one by one
-            Err(error) => {
-                // Nothing of the batch committed (one statement); each command fails alike.
-                let reason = error.to_string();
-                for job in batch {
-                    let _ = job.reply.send(Err(PersistenceError::ConnectionError(
-                        reason.clone().into(),
-                    )));
-                }
-                return;
-            }
+            // Nothing of the batch committed (one statement); each command fails alike.
+            Err(error) => return fail_all(batch, &error),
         }
     }
     for job in batch {
@@ -132,6 +118,16 @@ async fn write(target: &Target, heads: &Heads, mut batch: Vec<Job>) {
             heads.committed(&job);
         }
         let _ = job.reply.send(verdict);
+    }
+}
+
+/// Answers every command of `batch` with `error`.
+fn fail_all(batch: Vec<Job>, error: &PersistenceError) {
+    let reason = error.to_string();
+    for job in batch {
+        let _ = job.reply.send(Err(PersistenceError::ConnectionError(
+            reason.clone().into(),
+        )));
     }
 }
 

@@ -59,7 +59,11 @@ pub async fn run(store: &Store, stream: Option<&str>) -> anyhow::Result<bool> {
     } else {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
-    let checked = ledger::verify(store.views(), only, &|events| bar.set_position(events)).await?;
+    let scope = match only {
+        Some((aggregate_type, aggregate_id)) => ledger::Scope::Stream(aggregate_type, aggregate_id),
+        None => ledger::Scope::All,
+    };
+    let checked = ledger::verify(store.views(), scope, &|events| bar.set_position(events)).await?;
     bar.finish_and_clear();
     if only.is_some() && checked.events == 0 {
         bail!("no such stream: {}", stream.unwrap_or_default());
