@@ -250,6 +250,26 @@ pub struct StoreStatus {
     pub head_position: i64,
 }
 
+/// Stored events of an older version in today's shape (`aggregates::upcast`), so that every
+/// way an aggregate is loaded decodes them alike. A version no upcaster knows is an error,
+/// never a guess.
+fn upcast_all(mut events: Vec<SerializedEvent>) -> Result<Vec<SerializedEvent>, PersistenceError> {
+    for event in &mut events {
+        let (aggregate, kind) = (&event.aggregate_type, &event.event_type);
+        if aggregates::upcast::needs_upcast(aggregate, kind, &event.event_version) {
+            let version = aggregates::upcast::upcast(
+                aggregate,
+                kind,
+                &event.event_version,
+                &mut event.payload,
+            )
+            .map_err(|e| PersistenceError::UnknownError(Box::new(e)))?;
+            event.event_version = version.to_owned();
+        }
+    }
+    Ok(events)
+}
+
 /// The cqrs-es repository for whichever backend is configured. Reads go through postgres-es
 /// and sqlite-es; appends go through the store's group appender (`crate::append`).
 pub enum EventRepository {
@@ -264,10 +284,11 @@ impl PersistedEventRepository for EventRepository {
         &self,
         aggregate_id: &str,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        match self {
+        let events = match self {
             Self::Postgres(repo, _) => repo.get_events::<A>(aggregate_id).await,
             Self::Sqlite(repo, _, _) => repo.get_events::<A>(aggregate_id).await,
-        }
+        };
+        upcast_all(events?)
     }
 
     async fn get_last_events<A: Aggregate>(
@@ -275,12 +296,13 @@ impl PersistedEventRepository for EventRepository {
         aggregate_id: &str,
         last_sequence: usize,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        match self {
+        let events = match self {
             Self::Postgres(repo, _) => repo.get_last_events::<A>(aggregate_id, last_sequence).await,
             Self::Sqlite(repo, _, _) => {
                 repo.get_last_events::<A>(aggregate_id, last_sequence).await
             }
-        }
+        };
+        upcast_all(events?)
     }
 
     async fn get_snapshot<A: Aggregate>(

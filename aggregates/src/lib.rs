@@ -12,6 +12,7 @@
 //! - [`fee_schedule`]: the `FeeSchedule` aggregate, a partner's fee terms over time.
 //! - [`partner_statement`]: the `PartnerStatement` aggregate, a partner's settlement file
 //!   for one business day as imported.
+//! - [`upcast`]: stored events of an older `event_version`, read in today's shape.
 //!
 //! Aggregates decide (`handle`) and remember (`apply`); storage, HTTP and time come from the
 //! outside. Commands carry the time they were received so that `handle` stays deterministic.
@@ -23,9 +24,10 @@ pub mod payment;
 pub mod payshap_transfer;
 pub mod proxy;
 pub mod resolution;
+pub mod upcast;
 pub mod values;
 
 pub use payment::{
-    AdviceKind, AuthorisationOutcome, DeliveryResult, DeliveryStatus, Outcome, Payment,
-    PaymentCommand, PaymentError, PaymentEvent, Stage, WaitingFor,
+    AdviceKind, AuthorisationOutcome, DeliveryResult, DeliveryStatus, Outcome, PartnerReference,
+    Payment, PaymentCommand, PaymentError, PaymentEvent, Stage, WaitingFor,
 };

@@ -15,11 +15,13 @@ mod error;
 mod event;
 mod issue;
 mod payshap;
+mod reference;
 mod state;
 
 pub use command::{AdviceKind, AuthorisationOutcome, DeliveryResult, PaymentCommand};
 pub use error::PaymentError;
 pub use event::{PaymentEvent, WaitingFor};
+pub use reference::PartnerReference;
 pub use state::{
     Advice, Delivery, DeliveryStatus, IssuedQr, Outcome, PayShapCredit, Payment, Request, Scan,
     Stage,

@@ -43,7 +43,7 @@ impl StoredEvent {
     /// Only for events of the `Payment` aggregate.
     pub fn payment(&self) -> Result<&PaymentEvent, ProjectionError> {
         self.payment
-            .get_or_init(|| serde_json::from_str(&self.payload).map_err(|e| e.to_string()))
+            .get_or_init(|| self.parse().map_err(|e| e.to_string()))
             .as_ref()
             .map_err(|reason| ProjectionError::Decode {
                 position: self.feed_position,
@@ -53,19 +53,32 @@ impl StoredEvent {
 
     /// Decodes the payload into the aggregate's event type.
     pub fn decode<E: serde::de::DeserializeOwned>(&self) -> Result<E, ProjectionError> {
-        serde_json::from_str(&self.payload).map_err(|error| self.corrupt(error))
+        self.parse().map_err(|reason| ProjectionError::Decode {
+            position: self.feed_position,
+            reason,
+        })
+    }
+
+    /// The payload in today's shape: parsed straight from its text when it was stored in
+    /// the current version (nearly always), else through its upcaster first.
+    fn parse<E: serde::de::DeserializeOwned>(&self) -> Result<E, String> {
+        let (aggregate, kind) = (&self.aggregate_type, &self.event_type);
+        if !aggregates::upcast::needs_upcast(aggregate, kind, &self.event_version) {
+            return serde_json::from_str(&self.payload).map_err(|e| e.to_string());
+        }
+        let mut payload: serde_json::Value =
+            serde_json::from_str(&self.payload).map_err(|e| e.to_string())?;
+        aggregates::upcast::upcast(aggregate, kind, &self.event_version, &mut payload)
+            .map_err(|e| e.to_string())?;
+        serde_json::from_value(payload).map_err(|e| e.to_string())
     }
 
     /// The event's metadata (party, request id, message id, received time).
     pub fn metadata(&self) -> Result<HashMap<String, String>, ProjectionError> {
-        serde_json::from_str(&self.metadata).map_err(|error| self.corrupt(error))
-    }
-
-    fn corrupt(&self, error: serde_json::Error) -> ProjectionError {
-        ProjectionError::Decode {
+        serde_json::from_str(&self.metadata).map_err(|error| ProjectionError::Decode {
             position: self.feed_position,
             reason: error.to_string(),
-        }
+        })
     }
 }
 

@@ -86,5 +86,27 @@ pub fn line(event: &AuditEvent) -> String {
             Some(other) => text.push_str(&format!("  {key}={other}")),
         }
     }
+    if let Some(reference) = partner_reference(event) {
+        text.push_str(&format!("  partner reference: {reference}"));
+    }
     text
+}
+
+/// An authorisation's partner references, read in today's shape: an event stored as 1.0
+/// has none of its own, and its upcaster takes them from the partner's answer.
+fn partner_reference(event: &AuditEvent) -> Option<String> {
+    if event.aggregate_type != "Payment" || event.event_type != "Authorised" {
+        return None;
+    }
+    let mut payload = event.payload.clone();
+    aggregates::upcast::upcast(
+        &event.aggregate_type,
+        &event.event_type,
+        &event.event_version,
+        &mut payload,
+    )
+    .ok()?;
+    let reference: aggregates::PartnerReference =
+        serde_json::from_value(payload["Authorised"]["partner_reference"].take()).ok()?;
+    Some(reference.describe())
 }

@@ -10,6 +10,7 @@ mod database_outage;
 mod disk_full;
 mod emv_independent;
 mod event_store;
+mod event_versions;
 mod hostile;
 mod layout;
 mod network_faults;

@@ -46,6 +46,7 @@ impl Payment {
         Ok(match outcome {
             AuthorisationOutcome::Approved { response } => vec![PaymentEvent::Authorised {
                 partner_id,
+                partner_reference: super::PartnerReference::from_response(&response),
                 response,
                 authorised_at: at,
             }],

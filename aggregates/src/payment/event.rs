@@ -3,6 +3,7 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::command::AdviceKind;
+use super::reference::PartnerReference;
 use crate::values::{Amount, PartyId, TranId};
 
 /// What happened to a payment. Immutable once stored: a change of shape is a new
@@ -54,9 +55,12 @@ pub enum PaymentEvent {
         partner_id: PartyId,
         requested_at: DateTime<Utc>,
     },
+    /// Version 2.0: `partner_reference` added. Stored 1.0 events are read through
+    /// [`crate::upcast`], which takes it from `response`.
     Authorised {
         partner_id: PartyId,
         response: serde_json::Value,
+        partner_reference: PartnerReference,
         authorised_at: DateTime<Utc>,
     },
     Declined {
@@ -167,7 +171,7 @@ impl DomainEvent for PaymentEvent {
     }
 
     fn event_version(&self) -> String {
-        "1.0".to_owned()
+        crate::upcast::current_version("Payment", &self.event_type()).to_owned()
     }
 }
 

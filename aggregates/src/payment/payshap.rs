@@ -98,6 +98,10 @@ impl Payment {
                             "currency": credit.amount.currency().as_str(),
                         },
                     }),
+                    partner_reference: super::PartnerReference {
+                        payshap_uetr: Some(credit.uetr.clone()),
+                        ..Default::default()
+                    },
                     authorised_at: at,
                 }
             } else {

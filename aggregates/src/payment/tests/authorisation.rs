@@ -38,15 +38,29 @@ mod record_authorisation {
     }
 
     #[test]
-    fn approval_authorises() {
+    fn approval_authorises_naming_the_partner_references() {
+        let answer = json!({
+            "tranId": TRAN_ID,
+            "rrn": "000123456789",
+            "stan": "",
+            "slipData": { "issuerReference": "WALLET7731" },
+            "tenders": [{ "reference": "T-1" }, { "tenderType": "CARD" }, { "reference": "T-2" }],
+        });
         PaymentTest::with(())
             .given(authorising_history())
             .when(record(AuthorisationOutcome::Approved {
-                response: json!({ "tranId": TRAN_ID }),
+                response: answer.clone(),
             }))
             .then_expect_events(vec![PaymentEvent::Authorised {
                 partner_id: partner("demo-partner"),
-                response: json!({ "tranId": TRAN_ID }),
+                response: answer,
+                partner_reference: PartnerReference {
+                    issuer_reference: Some("WALLET7731".to_owned()),
+                    tender_references: vec!["T-1".to_owned(), "T-2".to_owned()],
+                    rrn: Some("000123456789".to_owned()),
+                    stan: None,
+                    payshap_uetr: None,
+                },
                 authorised_at: at(5),
             }]);
     }
@@ -167,6 +181,7 @@ mod time_out {
         history.push(PaymentEvent::Authorised {
             partner_id: partner("demo-partner"),
             response: json!({}),
+            partner_reference: PartnerReference::default(),
             authorised_at: at(5),
         });
         PaymentTest::with(())

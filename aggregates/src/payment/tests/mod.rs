@@ -192,6 +192,7 @@ fn state_after_an_approval_is_final_with_the_response() {
     payment.apply(PaymentEvent::Authorised {
         partner_id: partner("demo-partner"),
         response: json!({ "ok": true }),
+        partner_reference: PartnerReference::default(),
         authorised_at: at(5),
     });
     assert_eq!(payment.stage(), Stage::Final);
@@ -209,6 +210,7 @@ fn authorised(seconds: i64) -> PaymentEvent {
     PaymentEvent::Authorised {
         partner_id: partner("demo-partner"),
         response: json!({}),
+        partner_reference: PartnerReference::default(),
         authorised_at: at(seconds),
     }
 }

@@ -50,6 +50,10 @@ fn payshap_authorised(seconds: i64) -> PaymentEvent {
             "payshapUetr": UETR,
             "approvedAmount": { "amount": 2500, "currency": "710" },
         }),
+        partner_reference: PartnerReference {
+            payshap_uetr: Some(UETR.to_owned()),
+            ..PartnerReference::default()
+        },
         authorised_at: at(seconds),
     }
 }
