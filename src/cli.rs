@@ -90,7 +90,9 @@ pub enum Command {
         tran_id: String,
     },
     /// Check every stream's hash chain (or one stream's) and name the first broken event of
-    /// each broken stream; exits 1 if any is broken.
+    /// each broken stream, then the money (one outcome per payment, one fate after it,
+    /// settlement lines against events, fees and totals, PayShap credits applied once);
+    /// exits 1 on any break or breach.
     Verify {
         /// Only this stream, as `TYPE/ID`, e.g. `Payment/0123…`.
         #[arg(long, conflicts_with = "day")]

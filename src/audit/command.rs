@@ -36,9 +36,46 @@ async fn on_store(
         Command::Verify {
             stream: _,
             day: Some(day),
-        } => super::verify::run_day(store, calendar, day).await,
-        Command::Verify { stream, day: None } => super::verify::run(store, stream.as_deref()).await,
+        } => {
+            let chains = super::verify::run_day(store, calendar, day).await?;
+            Ok(money(store, calendar, Some(day)).await? && chains)
+        }
+        Command::Verify {
+            stream: Some(stream),
+            day: None,
+        } => super::verify::run(store, Some(&stream)).await,
+        Command::Verify {
+            stream: None,
+            day: None,
+        } => {
+            let chains = super::verify::run(store, None).await?;
+            Ok(money(store, calendar, None).await? && chains)
+        }
         Command::Digest { day } => super::verify::record(store, calendar, day).await,
         other => anyhow::bail!("not an audit command: {other:?}"),
     }
+}
+
+/// `verify`'s check of the money ([`super::invariants`]): prints each breach and a summary;
+/// true when there is none.
+async fn money(
+    store: &Store,
+    calendar: &BusinessCalendar,
+    day: Option<chrono::NaiveDate>,
+) -> anyhow::Result<bool> {
+    let check = super::invariants::check(store, calendar, day).await?;
+    for breach in &check.breaches {
+        println!("BREACH {breach}");
+    }
+    let verdict = if check.breaches.is_empty() {
+        "every invariant holds".to_owned()
+    } else {
+        format!("{} breaches", check.breaches.len())
+    };
+    println!(
+        "money: {} payments ({} authorised, {} awaiting their advice), {} PayShap credits, \
+         settlement of {} days: {verdict}",
+        check.payments, check.authorised, check.awaiting_advice, check.credits, check.days
+    );
+    Ok(check.breaches.is_empty())
 }

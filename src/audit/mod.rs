@@ -7,6 +7,7 @@
 pub mod api;
 pub mod command;
 pub mod export;
+pub mod invariants;
 pub mod record;
 pub mod replay;
 pub mod verify;

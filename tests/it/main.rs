@@ -12,6 +12,7 @@ mod emv_independent;
 mod event_store;
 mod event_versions;
 mod hostile;
+mod invariants;
 mod layout;
 mod network_faults;
 mod overload;
