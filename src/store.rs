@@ -28,7 +28,8 @@ use crate::append::{GroupAppender, Target};
 use crate::config::DatabaseConfig;
 
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+/// Also the schema of the scratch views an as-of report replays into (`projections::scratch`).
+pub static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// Longest a readiness probe waits on the database before calling it unreachable.
 const READINESS_TIMEOUT_MS: u64 = 2_000;

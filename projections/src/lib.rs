@@ -8,6 +8,7 @@
 //! - [`projector`]: runs one projection: catch-up from a checkpoint kept in the same
 //!   transaction as the view rows, rebuild from scratch, health for `/ready`.
 //! - [`rebuild`]: every view (or one) replayed from the whole feed in one transaction.
+//! - [`scratch`]: views as they stood at a past feed position, in a scratch database.
 //! - [`group`]: one pass (one transaction, one feed read) for every projection.
 //! - [`runner`]: keeps the projections caught up in the background (woken and polling).
 //! - [`payment_status`]: where each payment stands.
@@ -39,6 +40,7 @@ pub mod recon;
 pub mod rows;
 pub mod runner;
 pub mod saf_outbox;
+pub mod scratch;
 pub mod time;
 
 pub use db::{Backend, ViewDb};

@@ -167,7 +167,7 @@ async fn apply_held(conn: &mut AnyConnection, event: &StoredEvent) -> Result<(),
 
 /// Messages held in `[from, to)` (view time text), oldest first.
 pub async fn held_between(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     from: &str,
     to: &str,
 ) -> Result<Vec<HeldMessageRow>, sqlx::Error> {
@@ -177,7 +177,7 @@ pub async fn held_between(
     )
     .bind(from)
     .bind(to)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
 }
 
@@ -208,7 +208,7 @@ pub async fn find(pool: &AnyPool, uetr: &str) -> Result<Option<TransferRow>, sql
 
 /// Credits booked in `[from, to)` (view time text), oldest first.
 pub async fn credited_between(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     from: &str,
     to: &str,
 ) -> Result<Vec<TransferRow>, sqlx::Error> {
@@ -219,13 +219,13 @@ pub async fn credited_between(
     )
     .bind(from)
     .bind(to)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
 }
 
 /// Completions first received in `[from, to)` (view time text), whatever their outcome.
 pub async fn received_between(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     from: &str,
     to: &str,
 ) -> Result<Vec<TransferRow>, sqlx::Error> {
@@ -236,6 +236,6 @@ pub async fn received_between(
     )
     .bind(from)
     .bind(to)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
 }

@@ -91,9 +91,18 @@ impl Projector {
     /// Applies every readable event after the checkpoint. Returns how many were applied.
     /// A failure is logged, counted and kept for `/ready` until a later attempt succeeds.
     pub async fn catch_up(&self) -> Result<u64, ProjectionError> {
+        self.catch_up_until(None).await
+    }
+
+    /// As [`Self::catch_up`], applying nothing past `until` when it is given: brings a view
+    /// to the very position another one stands at, so that both describe the same events.
+    pub async fn catch_up_until(
+        &self,
+        until: Option<FeedPosition>,
+    ) -> Result<u64, ProjectionError> {
         let mut applied = 0;
         loop {
-            match self.apply_next_batch().await {
+            match self.apply_next_batch(until).await {
                 Ok(BatchOutcome::Applied(count)) => applied += count,
                 Ok(BatchOutcome::CaughtUp | BatchOutcome::HeldElsewhere) => break,
                 Err(error) => {
@@ -153,7 +162,10 @@ impl Projector {
         }
     }
 
-    async fn apply_next_batch(&self) -> Result<BatchOutcome, ProjectionError> {
+    async fn apply_next_batch(
+        &self,
+        until: Option<FeedPosition>,
+    ) -> Result<BatchOutcome, ProjectionError> {
         let _gate = self.db.write_gate().await;
         let mut tx = self.db.begin_write().await?;
         let mut _enlisted = None;
@@ -174,7 +186,10 @@ impl Projector {
             _enlisted = Some(self.db.view_writers().enlist(xid));
         }
         let after = load_checkpoint(&mut tx, self.name()).await?;
-        let events = feed::read_for_pass(&mut tx, &self.db, after, BATCH_SIZE_EVENTS).await?;
+        let mut events = feed::read_for_pass(&mut tx, &self.db, after, BATCH_SIZE_EVENTS).await?;
+        if let Some(until) = until {
+            events.retain(|e| e.feed_position <= until);
+        }
         let Some(last) = events.last() else {
             tx.rollback().await?;
             return Ok(BatchOutcome::CaughtUp);

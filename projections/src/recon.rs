@@ -191,7 +191,7 @@ async fn apply_statement(
 
 /// Payments requested in `[from, to)` (view time text), in tranId order.
 pub async fn payments_requested_between(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     from: &str,
     to: &str,
 ) -> Result<Vec<ReconPaymentRow>, sqlx::Error> {
@@ -201,7 +201,7 @@ pub async fn payments_requested_between(
     )
     .bind(from)
     .bind(to)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
 }
 
@@ -211,7 +211,7 @@ const TRAN_IDS_PER_QUERY: usize = 500;
 
 /// Payments by tranId (the ones a partner file names), in tranId order.
 pub async fn payments_by_tran_id(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     tran_ids: &[String],
 ) -> Result<Vec<ReconPaymentRow>, sqlx::Error> {
     let mut rows = Vec::with_capacity(tran_ids.len());
@@ -225,7 +225,7 @@ pub async fn payments_by_tran_id(
         for tran_id in chunk {
             query = query.bind(tran_id);
         }
-        rows.extend(query.fetch_all(pool).await?);
+        rows.extend(query.fetch_all(&mut *conn).await?);
     }
     rows.sort_by(|a, b| a.tran_id.cmp(&b.tran_id));
     Ok(rows)
@@ -233,7 +233,7 @@ pub async fn payments_by_tran_id(
 
 /// Deliveries of the advices of payments requested in `[from, to)`.
 pub async fn deliveries_requested_between(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     from: &str,
     to: &str,
 ) -> Result<Vec<ReconDeliveryRow>, sqlx::Error> {
@@ -244,7 +244,7 @@ pub async fn deliveries_requested_between(
     )
     .bind(from)
     .bind(to)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
 }
 
@@ -256,17 +256,17 @@ pub async fn fee_terms_in_force(pool: &AnyPool) -> Result<Vec<FeeTermsRow>, sqlx
 
 /// The statements imported for `business_day` (`YYYY-MM-DD`), by partner.
 pub async fn statements_for_day(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     business_day: &str,
 ) -> Result<Vec<StatementRow>, sqlx::Error> {
     sqlx::query_as("SELECT * FROM recon_statements WHERE business_day = $1 ORDER BY partner_id")
         .bind(business_day)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
 }
 
 pub async fn statement_lines_for_day(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     business_day: &str,
 ) -> Result<Vec<StatementLineRow>, sqlx::Error> {
     sqlx::query_as(
@@ -274,6 +274,6 @@ pub async fn statement_lines_for_day(
           ORDER BY partner_id, line_number",
     )
     .bind(business_day)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
 }

@@ -170,9 +170,10 @@ pub async fn check(
             .collect(),
     };
     check.days = days.len();
-    let pool = store.views().pool();
+    let mut conn = store.views().pool().acquire().await?;
     for day in days {
-        let data = DayData::load(pool, calendar, day, Utc::now()).await?;
+        // Today's views, wherever they stand: each line is checked against the events.
+        let data = DayData::load(&mut conn, calendar, day, Utc::now(), FeedPosition::START).await?;
         check_settlement(&settlement(&data), &books, &mut check.breaches);
     }
     Ok(check)

@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use actix_web::{web, HttpResponse};
 use aggregates::partner_statement::{statement_id, PartnerStatementCommand, PartnerStatementError};
 use aggregates::values::PartyId;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use cqrs_es::AggregateError;
 use tracing_actix_web::RequestId;
 
+use super::as_of::stamp;
 use super::day::DayData;
 use super::exceptions::{advice_due_within, exceptions};
 use super::extract::{self, money};
@@ -47,18 +48,9 @@ pub fn parse_day(text: &str) -> Result<NaiveDate, ApiError> {
         .map_err(|_| ApiError::bad_request(format!("{text:?} is not a day such as 2026-11-21")))
 }
 
-fn as_of(params: &Params) -> Result<DateTime<Utc>, ApiError> {
-    match params.get("asOf") {
-        None => Ok(Utc::now()),
-        Some(text) => DateTime::parse_from_rfc3339(text)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| ApiError::bad_request(format!("asOf {text:?} is not an RFC 3339 time"))),
-    }
-}
-
 /// Brings the recon views past every event committed before the call: a report never
 /// misses a payment that was answered before it was asked for.
-async fn catch_up_recon(backoffice: &BackOfficeService) -> Result<(), ApiError> {
+pub(super) async fn catch_up_recon(backoffice: &BackOfficeService) -> Result<(), ApiError> {
     for name in [
         projections::recon::NAME,
         projections::payshap_transfers::NAME,
@@ -81,21 +73,14 @@ async fn catch_up_recon(backoffice: &BackOfficeService) -> Result<(), ApiError> 
     Ok(())
 }
 
-/// The day's rows, read after [`catch_up_recon`].
-pub async fn load_day(
-    backoffice: &BackOfficeService,
-    day: NaiveDate,
-    as_of: DateTime<Utc>,
-) -> Result<DayData, ApiError> {
-    catch_up_recon(backoffice).await?;
-    DayData::load(
-        backoffice.store.views().pool(),
-        &backoffice.calendar,
-        day,
-        as_of,
-    )
-    .await
-    .map_err(|e| ApiError::internal("reading the recon views", &e))
+/// A CSV extract of `data`, with the headers saying what it describes.
+fn csv_of(
+    data: &DayData,
+    file_name: &str,
+    header: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<HttpResponse, ApiError> {
+    extract::respond(file_name, header, rows).map(|response| stamp(data, response))
 }
 
 async fn day_for(
@@ -107,7 +92,10 @@ async fn day_for(
     party.require(Role::READS_BOOKS)?;
     let format = format_of(params)?;
     let day = parse_day(day)?;
-    Ok((load_day(backoffice, day, as_of(params)?).await?, format))
+    Ok((
+        super::as_of::load_day(backoffice, day, params).await?,
+        format,
+    ))
 }
 
 pub async fn report(
@@ -119,7 +107,7 @@ pub async fn report(
     let (data, format) = day_for(&backoffice, &party, &day, &params).await?;
     let report = day_report(&data);
     if format == Format::Json {
-        return Ok(HttpResponse::Ok().json(report));
+        return Ok(stamp(&data, HttpResponse::Ok().json(report)));
     }
     let by = match params.get("by").map(String::as_str).unwrap_or("partner") {
         "partner" => GroupBy::Partner,
@@ -173,7 +161,8 @@ pub async fn report(
         row
     });
     let by_name = params.get("by").map(String::as_str).unwrap_or("partner");
-    extract::respond(
+    csv_of(
+        &data,
         &format!("recon-{}-by-{by_name}.csv", data.day),
         &header,
         rows,
@@ -189,11 +178,12 @@ pub async fn settlement_extract(
     let (data, format) = day_for(&backoffice, &party, &day, &params).await?;
     let settlement = settlement(&data);
     if format == Format::Json {
-        return Ok(HttpResponse::Ok().json(settlement));
+        return Ok(stamp(&data, HttpResponse::Ok().json(settlement)));
     }
     let name = |what: &str| format!("settlement-{}-{what}.csv", data.day);
     match params.get("view").map(String::as_str).unwrap_or("lines") {
-        "lines" => extract::respond(
+        "lines" => csv_of(
+            &data,
             &name("lines"),
             &[
                 "tran_id",
@@ -233,7 +223,8 @@ pub async fn settlement_extract(
             } else {
                 "retailer_id"
             };
-            extract::respond(
+            csv_of(
+                &data,
                 &name(view),
                 &[party_column, "count", "gross", "fee", "net"],
                 totals.iter().chain([&settlement.total]).map(|t| {
@@ -263,13 +254,17 @@ pub async fn exceptions_extract(
     let due = advice_due_within(&backoffice.config.backoffice);
     let found = exceptions(&data, &matching(&data), due);
     if format == Format::Json {
-        return Ok(HttpResponse::Ok().json(serde_json::json!({
-            "businessDay": data.day.to_string(),
-            "asOf": data.as_of.to_rfc3339(),
-            "exceptions": found,
-        })));
+        return Ok(stamp(
+            &data,
+            HttpResponse::Ok().json(serde_json::json!({
+                "businessDay": data.day.to_string(),
+                "asOf": data.as_of.to_rfc3339(),
+                "exceptions": found,
+            })),
+        ));
     }
-    extract::respond(
+    csv_of(
+        &data,
         &format!("exceptions-{}.csv", data.day),
         &[
             "kind",
@@ -301,10 +296,11 @@ pub async fn matching_extract(
     let (data, format) = day_for(&backoffice, &party, &day, &params).await?;
     let matching = matching(&data);
     if format == Format::Json {
-        return Ok(HttpResponse::Ok().json(matching));
+        return Ok(stamp(&data, HttpResponse::Ok().json(matching)));
     }
     let optional_money = |m: Option<i64>| m.map(money).unwrap_or_default();
-    extract::respond(
+    csv_of(
+        &data,
         &format!("matching-{}.csv", data.day),
         &[
             "partner_id",
@@ -343,12 +339,16 @@ pub async fn markoff_extract(
 ) -> Result<HttpResponse, ApiError> {
     let (data, format) = day_for(&backoffice, &party, &day, &params).await?;
     if format == Format::Json {
-        return Ok(HttpResponse::Ok().json(serde_json::json!({
-            "businessDay": data.day.to_string(),
-            "credits": data.payshap_credited,
-        })));
+        return Ok(stamp(
+            &data,
+            HttpResponse::Ok().json(serde_json::json!({
+                "businessDay": data.day.to_string(),
+                "credits": data.payshap_credited,
+            })),
+        ));
     }
-    extract::respond(
+    csv_of(
+        &data,
         &format!("payshap-markoff-{}.csv", data.day),
         &super::markoff::COLUMNS,
         super::markoff::rows(&data.payshap_credited),

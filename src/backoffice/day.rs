@@ -8,7 +8,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use projections::payshap_transfers::{self, HeldMessageRow, TransferRow};
 use projections::recon::{self, ReconDeliveryRow, ReconPaymentRow, StatementLineRow, StatementRow};
 use projections::time::to_view_text;
-use sqlx::AnyPool;
+use projections::FeedPosition;
+use sqlx::AnyConnection;
 
 use super::calendar::BusinessCalendar;
 
@@ -23,6 +24,8 @@ pub struct DayData {
     pub to: DateTime<Utc>,
     /// The moment the report describes: exceptions that depend on time are judged at it.
     pub as_of: DateTime<Utc>,
+    /// The last event the rows describe: with `as_of`, all a report depends on.
+    pub feed_position: FeedPosition,
     /// Payments requested during the day, in the report currency.
     pub payments: Vec<ReconPaymentRow>,
     pub other_currency_payments: usize,
@@ -41,29 +44,35 @@ pub struct DayData {
 }
 
 impl DayData {
+    /// The day's rows from the views behind `conn` (one snapshot, when it is a transaction),
+    /// which stand at `feed_position`.
     pub async fn load(
-        pool: &AnyPool,
+        conn: &mut AnyConnection,
         calendar: &BusinessCalendar,
         day: NaiveDate,
         as_of: DateTime<Utc>,
+        feed_position: FeedPosition,
     ) -> Result<Self, sqlx::Error> {
         let (from, to) = calendar.window(day);
         let (from_text, to_text) = (to_view_text(from), to_view_text(to));
-        let mut payments = recon::payments_requested_between(pool, &from_text, &to_text).await?;
+        let mut payments =
+            recon::payments_requested_between(&mut *conn, &from_text, &to_text).await?;
         let before = payments.len();
         payments.retain(|row| row.currency.as_deref() == Some(REPORT_CURRENCY));
         let other_currency_payments = before - payments.len();
-        let deliveries = recon::deliveries_requested_between(pool, &from_text, &to_text).await?;
+        let deliveries =
+            recon::deliveries_requested_between(&mut *conn, &from_text, &to_text).await?;
         let payshap_received =
-            payshap_transfers::received_between(pool, &from_text, &to_text).await?;
+            payshap_transfers::received_between(&mut *conn, &from_text, &to_text).await?;
         let payshap_credited =
-            payshap_transfers::credited_between(pool, &from_text, &to_text).await?;
-        let payshap_held = payshap_transfers::held_between(pool, &from_text, &to_text).await?;
+            payshap_transfers::credited_between(&mut *conn, &from_text, &to_text).await?;
+        let payshap_held =
+            payshap_transfers::held_between(&mut *conn, &from_text, &to_text).await?;
         let day_text = day.to_string();
-        let statements = recon::statements_for_day(pool, &day_text).await?;
-        let statement_lines = recon::statement_lines_for_day(pool, &day_text).await?;
+        let statements = recon::statements_for_day(&mut *conn, &day_text).await?;
+        let statement_lines = recon::statement_lines_for_day(&mut *conn, &day_text).await?;
         let named: Vec<String> = statement_lines.iter().map(|l| l.tran_id.clone()).collect();
-        let named_payments = recon::payments_by_tran_id(pool, &named)
+        let named_payments = recon::payments_by_tran_id(&mut *conn, &named)
             .await?
             .into_iter()
             .map(|row| (row.tran_id.clone(), row))
@@ -73,6 +82,7 @@ impl DayData {
             from,
             to,
             as_of,
+            feed_position,
             payments,
             other_currency_payments,
             deliveries,

@@ -62,13 +62,16 @@ pub async fn extract(
 ) -> Result<HttpResponse, ApiError> {
     party.require(Role::READS_BOOKS)?;
     let (start, end) = calendar.window(query.date);
-    let credits = payshap_transfers::credited_between(
-        store.views().pool(),
-        &to_view_text(start),
-        &to_view_text(end),
-    )
-    .await
-    .map_err(|e| ApiError::internal("reading PayShap credits", &e))?;
+    let mut conn = store
+        .views()
+        .pool()
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal("reading PayShap credits", &e))?;
+    let credits =
+        payshap_transfers::credited_between(&mut conn, &to_view_text(start), &to_view_text(end))
+            .await
+            .map_err(|e| ApiError::internal("reading PayShap credits", &e))?;
     extract::respond(
         &format!("payshap-markoff-{}.csv", query.date),
         &COLUMNS,

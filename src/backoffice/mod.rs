@@ -14,6 +14,7 @@
 //! - [`api`] (JSON and CSV), [`extract`] (CSV conventions) and [`page`] (`/backoffice/`).
 
 pub mod api;
+pub mod as_of;
 pub mod calendar;
 pub mod day;
 pub mod exceptions;

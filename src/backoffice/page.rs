@@ -6,7 +6,8 @@ use actix_web::{web, HttpResponse};
 use chrono::{NaiveDate, Utc};
 use maud::{html, Markup, DOCTYPE};
 
-use super::api::{load_day, parse_day, Params};
+use super::api::{parse_day, Params};
+use super::as_of::load_day;
 use super::exceptions::{advice_due_within, exceptions};
 use super::extract::money;
 use super::matching::matching;
@@ -31,7 +32,7 @@ pub async fn page(
         Some(day) => parse_day(day)?,
         None => backoffice.calendar.day_of(Utc::now()),
     };
-    let data = load_day(&backoffice, day, Utc::now()).await?;
+    let data = load_day(&backoffice, day, &params).await?;
     let report = day_report(&data);
     let settlement = settlement(&data);
     let matching = matching(&data);

@@ -4,6 +4,7 @@
 #[macro_use]
 mod common;
 
+mod as_of;
 mod audit;
 mod backoffice;
 mod database_outage;
