@@ -147,6 +147,17 @@ mod tests {
             completed_at: chrono::Utc::now(),
         };
         assert_eq!(event.event_version(), "1.0");
-        assert_eq!(current_version("Payment", "Authorised"), "2.0");
+        assert_eq!(
+            current_version("Payment", &event.event_type()),
+            event.event_version()
+        );
+        let mut payload = stored_v1();
+        upcast("Payment", "Authorised", "1.0", &mut payload).unwrap();
+        let authorised: PaymentEvent = serde_json::from_value(payload).unwrap();
+        assert_eq!(authorised.event_version(), "2.0");
+        assert_eq!(
+            current_version("Payment", &authorised.event_type()),
+            authorised.event_version()
+        );
     }
 }

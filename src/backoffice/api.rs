@@ -2,8 +2,6 @@
 //! mark-off extract, as JSON or (`?format=csv`) CSV; the import of partner settlement files;
 //! the fee terms in force.
 
-use std::collections::HashMap;
-
 use actix_web::{web, HttpResponse};
 use aggregates::partner_statement::{statement_id, PartnerStatementCommand, PartnerStatementError};
 use aggregates::values::PartyId;
@@ -11,7 +9,7 @@ use chrono::{NaiveDate, Utc};
 use cqrs_es::AggregateError;
 use tracing_actix_web::RequestId;
 
-use super::as_of::stamp;
+use super::as_of::{catch_up_recon, stamp};
 use super::day::DayData;
 use super::exceptions::{advice_due_within, exceptions};
 use super::extract::{self, money};
@@ -24,8 +22,7 @@ use crate::commands::CommandMetadata;
 use crate::http::ApiError;
 use crate::security::{Party, Role};
 
-/// Query parameters of the finance API, all optional.
-pub type Params = web::Query<HashMap<String, String>>;
+pub use super::as_of::Params;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -46,31 +43,6 @@ fn format_of(params: &Params) -> Result<Format, ApiError> {
 pub fn parse_day(text: &str) -> Result<NaiveDate, ApiError> {
     text.parse()
         .map_err(|_| ApiError::bad_request(format!("{text:?} is not a day such as 2026-11-21")))
-}
-
-/// Brings the recon views past every event committed before the call: a report never
-/// misses a payment that was answered before it was asked for.
-pub(super) async fn catch_up_recon(backoffice: &BackOfficeService) -> Result<(), ApiError> {
-    for name in [
-        projections::recon::NAME,
-        projections::payshap_transfers::NAME,
-    ] {
-        if let Some(projector) = backoffice.projectors.get(name) {
-            projector
-                .catch_up_to_head(std::time::Duration::from_millis(
-                    crate::views::CATCH_UP_LIMIT_MS,
-                ))
-                .await
-                .map_err(|e| {
-                    tracing::error!(projection = name, error = %e, "recon view cannot catch up");
-                    ApiError::unavailable(
-                        "VIEWS_BEHIND",
-                        "the recon views are behind the events; try again shortly",
-                    )
-                })?;
-        }
-    }
-    Ok(())
 }
 
 /// A CSV extract of `data`, with the headers saying what it describes.

@@ -16,11 +16,12 @@ use projections::projector::load_checkpoint;
 use projections::{Backend, FeedPosition, Projection};
 use sqlx::AnyConnection;
 
-use super::api::Params;
 use super::day::DayData;
 use super::service::BackOfficeService;
-use crate::audit::record::cursor;
 use crate::http::ApiError;
+
+/// Query parameters of the finance API, all optional.
+pub type Params = actix_web::web::Query<std::collections::HashMap<String, String>>;
 
 /// The views a report reads.
 const REPORT_VIEWS: [&str; 2] = [
@@ -93,7 +94,13 @@ pub async fn load_day(
 pub fn stamp(data: &DayData, mut response: HttpResponse) -> HttpResponse {
     let headers = response.headers_mut();
     for (name, value) in [
-        ("x-qrswitch-feed-position", cursor(data.feed_position)),
+        (
+            "x-qrswitch-feed-position",
+            format!(
+                "{}-{}",
+                data.feed_position.commit_tx, data.feed_position.position
+            ),
+        ),
         ("x-qrswitch-as-of", data.as_of.to_rfc3339()),
     ] {
         if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&value) {
@@ -176,7 +183,7 @@ async fn live(
     day: NaiveDate,
     as_of: DateTime<Utc>,
 ) -> Result<DayData, ApiError> {
-    super::api::catch_up_recon(backoffice).await?;
+    catch_up_recon(backoffice).await?;
     let views = backoffice.store.views();
     for _ in 0..ALIGN_ATTEMPTS {
         let mut tx = match views.backend() {
@@ -228,4 +235,29 @@ async fn checkpoints(conn: &mut AnyConnection) -> Result<Vec<FeedPosition>, ApiE
         );
     }
     Ok(positions)
+}
+
+/// Brings the recon views past every event committed before the call: a report never
+/// misses a payment that was answered before it was asked for.
+pub async fn catch_up_recon(backoffice: &BackOfficeService) -> Result<(), ApiError> {
+    for name in [
+        projections::recon::NAME,
+        projections::payshap_transfers::NAME,
+    ] {
+        if let Some(projector) = backoffice.projectors.get(name) {
+            projector
+                .catch_up_to_head(std::time::Duration::from_millis(
+                    crate::views::CATCH_UP_LIMIT_MS,
+                ))
+                .await
+                .map_err(|e| {
+                    tracing::error!(projection = name, error = %e, "recon view cannot catch up");
+                    ApiError::unavailable(
+                        "VIEWS_BEHIND",
+                        "the recon views are behind the events; try again shortly",
+                    )
+                })?;
+        }
+    }
+    Ok(())
 }

@@ -73,6 +73,7 @@ impl Drop for SmallDisk {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_on_a_full_disk_refuses_cleanly_and_recovers_when_space_returns() {
+    let _heavy = heavy_slot().await;
     let Some(disk) = SmallDisk::mount("sqlite on a full disk") else {
         return;
     };

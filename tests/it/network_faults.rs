@@ -152,6 +152,7 @@ const CYCLES: usize = 2;
 /// got was asked for by its POS or is a documented timeout reversal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flaky_network_under_load_loses_nothing_and_doubles_nothing() {
+    let _heavy = heavy_slot().await;
     let fx = Fixture::start(Fault::PassThrough).await;
     let pos = Pos::new(&fx.switch.base_url);
     let lanes = Lanes::start(&pos, &[PARTNER], 3, Duration::from_millis(50));

@@ -25,6 +25,7 @@ const ACQUIRE_LIMIT: Duration = Duration::from_millis(1_500);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_restarted_mid_load_loses_nothing_and_resumes_by_itself() {
+    let _heavy = heavy_slot().await;
     let Some(cluster) = PrivatePostgres::start("postgres restart mid-load") else {
         return;
     };

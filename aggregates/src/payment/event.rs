@@ -56,7 +56,7 @@ pub enum PaymentEvent {
         requested_at: DateTime<Utc>,
     },
     /// Version 2.0: `partner_reference` added. Stored 1.0 events are read through
-    /// [`crate::upcast`], which takes it from `response`.
+    /// the `upcast` module, which takes it from `response`.
     Authorised {
         partner_id: PartyId,
         response: serde_json::Value,
@@ -170,8 +170,13 @@ impl DomainEvent for PaymentEvent {
         .to_owned()
     }
 
+    /// Kept in step with `current_version` of the `upcast` module, which a test checks.
     fn event_version(&self) -> String {
-        crate::upcast::current_version("Payment", &self.event_type()).to_owned()
+        match self {
+            PaymentEvent::Authorised { .. } => "2.0",
+            _ => "1.0",
+        }
+        .to_owned()
     }
 }
 
