@@ -2,11 +2,8 @@
 //! the events after later ones (a late confirmation, another payment) have changed today's
 //! view, is the same bytes, in every format, with the same position and moment.
 
-use std::time::Duration;
-
 use crate::common::qr::*;
 use crate::common::*;
-use qrswitch::partner_sim::Mode;
 
 /// A report's body and the two headers that say what it describes.
 struct Shown {
@@ -50,13 +47,7 @@ on_both_backends!(
 
 async fn past_reports_are_reproduced(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let sim = start_sim(Mode::Approve, PARTNER, None).await;
-    let mut config = with_partners(
-        db.config(),
-        vec![partner_config(PARTNER, 27, &sim, Duration::from_secs(2))],
-        Duration::from_secs(5),
-    );
-    config.saf.poll_interval_ms = 50;
+    let (config, sim) = approving_partner(&db).await;
     let switch = TestServer::start(config).await;
     let base = switch.base_url.clone();
     let qr = QrClient::new(&base);

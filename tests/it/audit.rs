@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use crate::common::qr::*;
 use crate::common::*;
-use qrswitch::partner_sim::Mode;
 use qrswitch::security::Role;
 use serde_json::Value;
 
@@ -329,13 +328,7 @@ async fn bad_requests_are_refused(base: &str, tran_id: &str) {
 
 async fn history_for_auditors(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let sim = start_sim(Mode::Approve, PARTNER, None).await;
-    let mut config = with_partners(
-        db.config(),
-        vec![partner_config(PARTNER, 27, &sim, Duration::from_secs(2))],
-        Duration::from_secs(5),
-    );
-    config.saf.poll_interval_ms = 50;
+    let (mut config, sim) = approving_partner(&db).await;
     let calendar =
         qrswitch::backoffice::calendar::BusinessCalendar::from_config(&config.backoffice).unwrap();
     config.users = users();

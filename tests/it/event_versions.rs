@@ -4,11 +4,9 @@
 //! upcaster, a command on such a payment is decided on it, and what is written now is 2.0.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::common::qr::*;
 use crate::common::*;
-use qrswitch::partner_sim::Mode;
 use serde_json::Value;
 use sqlx::{AnyPool, Connection, Row};
 
@@ -144,13 +142,7 @@ async fn a_store_written_with_authorised_1_0_is_read_by_todays_code(backend: Bac
 
     // When a command meets a 1.0 payment, it is decided on the upcast state: the POS
     // repeating its confirmation is acknowledged again, and nothing is written.
-    let sim = start_sim(Mode::Approve, PARTNER, None).await;
-    let mut config = with_partners(
-        db.config(),
-        vec![partner_config(PARTNER, 27, &sim, Duration::from_secs(2))],
-        Duration::from_secs(5),
-    );
-    config.saf.poll_interval_ms = 50;
+    let (config, sim) = approving_partner(&db).await;
     let switch = TestServer::start(config).await;
     let qr = QrClient::new(&switch.base_url);
     let events_before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")

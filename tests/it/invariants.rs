@@ -3,11 +3,8 @@
 //! through the store's own appender (so every chain stays intact) and a view is altered, and
 //! `verify` names each breach with its stream and exits 1.
 
-use std::time::Duration;
-
 use cqrs_es::persist::{PersistedEventRepository, SerializedEvent};
 use qrswitch::config::FeeConfig;
-use qrswitch::partner_sim::Mode;
 use serde_json::{json, Value};
 
 use crate::common::qr::*;
@@ -19,12 +16,7 @@ fn stdout(output: &std::process::Output) -> String {
 
 /// Three payments approved and confirmed under fee terms of 1.5 % plus R0.20.
 async fn three_confirmed_payments(db: &TestDb) -> Vec<String> {
-    let sim = start_sim(Mode::Approve, PARTNER, None).await;
-    let mut config = with_partners(
-        db.config(),
-        vec![partner_config(PARTNER, 27, &sim, Duration::from_secs(2))],
-        Duration::from_secs(5),
-    );
+    let (mut config, sim) = approving_partner(db).await;
     config.backoffice.fees = vec![FeeConfig {
         partner_id: PARTNER.to_owned(),
         basis_points: 150,
@@ -32,7 +24,6 @@ async fn three_confirmed_payments(db: &TestDb) -> Vec<String> {
         minimum_minor: 0,
         maximum_minor: None,
     }];
-    config.saf.poll_interval_ms = 50;
     let switch = TestServer::start(config).await;
     let qr = QrClient::new(&switch.base_url);
     let mut tran_ids = Vec::new();

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use crate::common::qr::*;
 use crate::common::*;
-use qrswitch::partner_sim::Mode;
 
 /// `qrswitch` run on the test's store.
 fn qrswitch(db: &TestDb, args: &[&str]) -> Output {
@@ -31,13 +30,7 @@ async fn exec(pool: &sqlx::AnyPool, sql: &str, binds: &[&str]) {
 /// Six whole payments through a running switch, their confirmations delivered; their
 /// tranIds. The switch is stopped afterwards, so nothing else writes.
 async fn six_confirmed_payments(db: &TestDb) -> Vec<String> {
-    let sim = start_sim(Mode::Approve, PARTNER, None).await;
-    let mut config = with_partners(
-        db.config(),
-        vec![partner_config(PARTNER, 27, &sim, Duration::from_secs(2))],
-        Duration::from_secs(5),
-    );
-    config.saf.poll_interval_ms = 50;
+    let (config, sim) = approving_partner(db).await;
     let switch = TestServer::start(config).await;
     let qr = QrClient::new(&switch.base_url);
     let mut streams = Vec::new();

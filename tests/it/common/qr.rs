@@ -7,7 +7,7 @@ use qrswitch::config::{Config, PartnerConfig};
 use qrswitch::partner_sim::{self, Mode, Received, SimConfig, SimRunning};
 use serde_json::{json, Value};
 
-use super::contract;
+use super::{contract, TestDb};
 
 pub const RETAILER: &str = "demo-retailer";
 pub const PARTNER: &str = "demo-partner";
@@ -271,4 +271,18 @@ pub fn with_partners(
     config.payments.sweep_interval_ms = 200;
     config.payments.sweep_grace_ms = 500;
     config
+}
+
+/// A switch configured for one approving partner simulator (`PARTNER`, 2 s to answer; the POS
+/// waits 5 s), its store-and-forward polled every 50 ms: the setting of the tests that need
+/// whole payments and nothing else of the partner. The config, to adjust before a start.
+pub async fn approving_partner(db: &TestDb) -> (Config, SimRunning) {
+    let sim = start_sim(Mode::Approve, PARTNER, None).await;
+    let mut config = with_partners(
+        db.config(),
+        vec![partner_config(PARTNER, 27, &sim, Duration::from_secs(2))],
+        Duration::from_secs(5),
+    );
+    config.saf.poll_interval_ms = 50;
+    (config, sim)
 }
