@@ -17,3 +17,22 @@ impl FeedPosition {
         position: 0,
     };
 }
+
+/// As text, `COMMITTX-POSITION` (the transaction is 0 on SQLite): how the audit feed pages
+/// and how reports name the events they describe.
+impl std::fmt::Display for FeedPosition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.commit_tx, self.position)
+    }
+}
+
+impl FeedPosition {
+    /// Reads the text form back; `None` when it is not one.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (commit_tx, position) = text.split_once('-')?;
+        Some(Self {
+            commit_tx: commit_tx.parse().ok().filter(|n: &i64| *n >= 0)?,
+            position: position.parse().ok().filter(|n: &i64| *n >= 0)?,
+        })
+    }
+}

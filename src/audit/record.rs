@@ -75,16 +75,12 @@ impl AuditEvent {
 
 /// A feed position as text: `COMMITTX-POSITION` (the transaction is 0 on SQLite).
 pub fn cursor(position: FeedPosition) -> String {
-    format!("{}-{}", position.commit_tx, position.position)
+    position.to_string()
 }
 
 /// Reads a cursor back; `None` when it is not one.
 pub fn parse_cursor(text: &str) -> Option<FeedPosition> {
-    let (commit_tx, position) = text.split_once('-')?;
-    Some(FeedPosition {
-        commit_tx: commit_tx.parse().ok().filter(|n: &i64| *n >= 0)?,
-        position: position.parse().ok().filter(|n: &i64| *n >= 0)?,
-    })
+    FeedPosition::parse(text)
 }
 
 #[cfg(test)]

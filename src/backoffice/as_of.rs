@@ -51,7 +51,7 @@ fn cut(params: &Params) -> Result<Cut, ApiError> {
     };
     let position = match params.get("asOfPosition") {
         None => None,
-        Some(text) => Some(parse_position(text).ok_or_else(|| {
+        Some(text) => Some(FeedPosition::parse(text).ok_or_else(|| {
             ApiError::bad_request(format!(
                 "asOfPosition {text:?} is not a feed position such as 0-1234"
             ))
@@ -61,14 +61,6 @@ fn cut(params: &Params) -> Result<Cut, ApiError> {
         position,
         as_of,
         past: as_of < now,
-    })
-}
-
-fn parse_position(text: &str) -> Option<FeedPosition> {
-    let (commit_tx, position) = text.split_once('-')?;
-    Some(FeedPosition {
-        commit_tx: commit_tx.parse().ok().filter(|t: &i64| *t >= 0)?,
-        position: position.parse().ok().filter(|p: &i64| *p >= 0)?,
     })
 }
 
@@ -94,13 +86,7 @@ pub async fn load_day(
 pub fn stamp(data: &DayData, mut response: HttpResponse) -> HttpResponse {
     let headers = response.headers_mut();
     for (name, value) in [
-        (
-            "x-qrswitch-feed-position",
-            format!(
-                "{}-{}",
-                data.feed_position.commit_tx, data.feed_position.position
-            ),
-        ),
+        ("x-qrswitch-feed-position", data.feed_position.to_string()),
         ("x-qrswitch-as-of", data.as_of.to_rfc3339()),
     ] {
         if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&value) {
