@@ -1,17 +1,14 @@
 //! Ops control of the store-and-forward queue: list with ages and attempts, retry now, park,
-//! unpark. Parking and unparking are events on the payment; "retry now" only moves the next
-//! attempt forward.
+//! unpark. Each action is an event on the payment naming who asked ([`SafControl::act`]).
 
 use actix_web::{web, HttpResponse};
-use aggregates::{PaymentCommand, PaymentError};
 use chrono::Utc;
-use cqrs_es::AggregateError;
-use projections::saf_outbox;
 use serde::Deserialize;
+use tracing_actix_web::RequestId;
 
+use crate::commands::CommandMetadata;
 use crate::http::ApiError;
-use crate::routing::system_metadata;
-use crate::saf::control::SafControl;
+use crate::saf::control::{SafAction, SafActionError, SafControl};
 use crate::saf::queue;
 use crate::security::{Party, Role};
 
@@ -22,9 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/ops/saf")
             .route("", web::get().to(list))
-            .route("/{delivery_id}/retry", web::post().to(retry))
-            .route("/{delivery_id}/park", web::post().to(park))
-            .route("/{delivery_id}/unpark", web::post().to(unpark)),
+            .route("/{delivery_id}/{action}", web::post().to(act)),
     );
 }
 
@@ -65,76 +60,31 @@ async fn list(
     Ok(HttpResponse::Ok().json(entries))
 }
 
-async fn tran_id_of(saf: &SafControl, delivery_id: &str) -> Result<String, ApiError> {
-    saf_outbox::find(saf.store.views().pool(), delivery_id)
-        .await
-        .map_err(|e| ApiError::internal("reading the SAF outbox", &e))?
-        .map(|row| row.tran_id)
-        .ok_or_else(ApiError::not_found)
-}
-
-async fn retry(
+/// `POST /ops/saf/{delivery_id}/{retry|park|unpark}`: recorded on the payment with who asked.
+async fn act(
     saf: web::Data<SafControl>,
     party: Party,
-    path: web::Path<String>,
+    request_id: RequestId,
+    path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     party.require(&[Role::Ops])?;
-    tran_id_of(&saf, &path).await?;
-    let moved = queue::due_now(saf.store.views(), &path, false)
-        .await
-        .map_err(|e| ApiError::internal("rescheduling a delivery", &e))?;
-    saf.wakeup.wake_all();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "deliveryId": *path, "dueNow": moved })))
-}
-
-async fn park(
-    saf: web::Data<SafControl>,
-    party: Party,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    party.require(&[Role::Ops])?;
-    let tran_id = tran_id_of(&saf, &path).await?;
-    let command = PaymentCommand::ParkDelivery {
-        delivery_id: path.clone(),
-        reason: "parked by ops".to_owned(),
-        at: Utc::now(),
+    let (delivery_id, action) = path.into_inner();
+    let action = SafAction::parse(&action).ok_or_else(ApiError::not_found)?;
+    let metadata = CommandMetadata {
+        party: party.label("ops").to_owned(),
+        request_id: request_id.to_string(),
+        message_id: None,
+        received_at: Utc::now(),
     };
-    execute(&saf, &tran_id, command).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "deliveryId": *path, "status": "PARKED" })))
-}
-
-async fn unpark(
-    saf: web::Data<SafControl>,
-    party: Party,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    party.require(&[Role::Ops])?;
-    let tran_id = tran_id_of(&saf, &path).await?;
-    let command = PaymentCommand::UnparkDelivery {
-        delivery_id: path.clone(),
-        at: Utc::now(),
-    };
-    execute(&saf, &tran_id, command).await?;
-    queue::due_now(saf.store.views(), &path, true)
+    saf.act(&delivery_id, action, &metadata)
         .await
-        .map_err(|e| ApiError::internal("rescheduling a delivery", &e))?;
-    saf.wakeup.wake_all();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "deliveryId": *path, "status": "PENDING" })))
-}
-
-async fn execute(saf: &SafControl, tran_id: &str, command: PaymentCommand) -> Result<(), ApiError> {
-    match saf
-        .payments
-        .execute(tran_id, command, &system_metadata())
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(AggregateError::UserError(PaymentError::DeliveryNotInState(_))) => Err(
-            ApiError::conflict("the delivery is not in a state that allows this"),
-        ),
-        Err(AggregateError::UserError(PaymentError::UnknownDelivery(_))) => {
-            Err(ApiError::not_found())
-        }
-        Err(other) => Err(ApiError::internal("ops command failed", &other)),
-    }
+        .map_err(|e| match e {
+            SafActionError::UnknownDelivery => ApiError::not_found(),
+            SafActionError::NotInState => ApiError::conflict(e.to_string()),
+            SafActionError::Failed(what) => ApiError::internal("ops command failed", &what),
+        })?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "deliveryId": delivery_id,
+        "status": action.status_after(),
+    })))
 }

@@ -60,6 +60,15 @@ impl Payment {
                     unparked_at: at,
                 }])
             }
+            PaymentCommand::RetryDelivery { delivery_id, at } => {
+                if self.delivery_or_err(&delivery_id)?.status != DeliveryStatus::Pending {
+                    return Err(PaymentError::DeliveryNotInState(delivery_id));
+                }
+                Ok(vec![PaymentEvent::DeliveryRetryRequested {
+                    delivery_id,
+                    requested_at: at,
+                }])
+            }
             _ => unreachable!("decide routes only advice and delivery commands here"),
         }
     }

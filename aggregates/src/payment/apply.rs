@@ -51,6 +51,7 @@ impl Aggregate for Payment {
             | PaymentEvent::AdviceRefused { .. }
             | PaymentEvent::DeliveryParked { .. }
             | PaymentEvent::DeliveryUnparked { .. }
+            | PaymentEvent::DeliveryRetryRequested { .. }
             | PaymentEvent::Completed { .. }) => self.apply_advice(event),
             PaymentEvent::PayShapCredited { uetr, amount, .. } => {
                 self.payshap_credit = Some(PayShapCredit { uetr, amount });
@@ -196,6 +197,8 @@ impl Payment {
                 self.set_delivery_status(&delivery_id, DeliveryStatus::Pending);
             }
             PaymentEvent::Completed { .. } => self.completed = true,
+            // Changes no state: the dispatcher's schedule is operational, not the payment's.
+            PaymentEvent::DeliveryRetryRequested { .. } => {}
             _ => unreachable!("apply routes only this stage's events here"),
         }
     }

@@ -78,6 +78,12 @@ pub enum PaymentCommand {
         delivery_id: String,
         at: DateTime<Utc>,
     },
+    /// An operator asks for a pending delivery to be tried now rather than after its
+    /// backoff: recorded, so that the payment's story says who hurried it.
+    RetryDelivery {
+        delivery_id: String,
+        at: DateTime<Utc>,
+    },
     /// An approved PayShap credit to this QR's proxy: it pays the payment by itself.
     ReceivePayShapCredit {
         uetr: String,
@@ -132,6 +138,7 @@ impl PaymentCommand {
             | PaymentCommand::RecordDelivery { at, .. }
             | PaymentCommand::ParkDelivery { at, .. }
             | PaymentCommand::UnparkDelivery { at, .. }
+            | PaymentCommand::RetryDelivery { at, .. }
             | PaymentCommand::ReceivePayShapCredit { at, .. } => *at,
         }
     }

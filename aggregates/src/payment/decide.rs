@@ -27,7 +27,8 @@ impl Payment {
             command @ (PaymentCommand::Advise { .. }
             | PaymentCommand::RecordDelivery { .. }
             | PaymentCommand::ParkDelivery { .. }
-            | PaymentCommand::UnparkDelivery { .. }) => self.decide_advice(command),
+            | PaymentCommand::UnparkDelivery { .. }
+            | PaymentCommand::RetryDelivery { .. }) => self.decide_advice(command),
             PaymentCommand::ReceivePayShapCredit {
                 uetr,
                 partner_id,

@@ -119,6 +119,11 @@ pub enum PaymentEvent {
         delivery_id: String,
         unparked_at: DateTime<Utc>,
     },
+    /// An operator asked for the next attempt now; the delivery stays pending.
+    DeliveryRetryRequested {
+        delivery_id: String,
+        requested_at: DateTime<Utc>,
+    },
     /// Outcome known, advice settled, every delivery acknowledged: ready for recon.
     Completed { completed_at: DateTime<Utc> },
     /// A PayShap credit arrived for this QR.
@@ -163,6 +168,7 @@ impl DomainEvent for PaymentEvent {
             PaymentEvent::AdviceRefused { .. } => "AdviceRefused",
             PaymentEvent::DeliveryParked { .. } => "DeliveryParked",
             PaymentEvent::DeliveryUnparked { .. } => "DeliveryUnparked",
+            PaymentEvent::DeliveryRetryRequested { .. } => "DeliveryRetryRequested",
             PaymentEvent::Completed { .. } => "Completed",
             PaymentEvent::PayShapCredited { .. } => "PayShapCredited",
             PaymentEvent::RefundRequired { .. } => "RefundRequired",
@@ -188,7 +194,8 @@ impl PaymentEvent {
             | PaymentEvent::AdviceDelivered { delivery_id, .. }
             | PaymentEvent::AdviceRefused { delivery_id, .. }
             | PaymentEvent::DeliveryParked { delivery_id, .. }
-            | PaymentEvent::DeliveryUnparked { delivery_id, .. } => Some(delivery_id),
+            | PaymentEvent::DeliveryUnparked { delivery_id, .. }
+            | PaymentEvent::DeliveryRetryRequested { delivery_id, .. } => Some(delivery_id),
             _ => None,
         }
     }

@@ -288,4 +288,54 @@ mod deliveries {
             })
             .then_expect_error(PaymentError::DeliveryNotInState("conf-1".into()));
     }
+
+    #[test]
+    fn a_retry_of_a_pending_delivery_is_recorded_and_changes_nothing_else() {
+        PaymentTest::with(())
+            .given(confirmed_history())
+            .when(PaymentCommand::RetryDelivery {
+                delivery_id: "conf-1".into(),
+                at: at(20),
+            })
+            .then_expect_events(vec![PaymentEvent::DeliveryRetryRequested {
+                delivery_id: "conf-1".into(),
+                requested_at: at(20),
+            }]);
+        // Still pending after it: a second retry is accepted too.
+        let mut retried = confirmed_history();
+        retried.push(PaymentEvent::DeliveryRetryRequested {
+            delivery_id: "conf-1".into(),
+            requested_at: at(20),
+        });
+        PaymentTest::with(())
+            .given(retried)
+            .when(PaymentCommand::RetryDelivery {
+                delivery_id: "conf-1".into(),
+                at: at(21),
+            })
+            .then_expect_events(vec![PaymentEvent::DeliveryRetryRequested {
+                delivery_id: "conf-1".into(),
+                requested_at: at(21),
+            }]);
+    }
+
+    #[test]
+    fn a_retry_of_a_delivered_or_unknown_delivery_is_refused() {
+        let mut history = confirmed_history();
+        history.push(delivered("conf-1", 12));
+        PaymentTest::with(())
+            .given(history)
+            .when(PaymentCommand::RetryDelivery {
+                delivery_id: "conf-1".into(),
+                at: at(20),
+            })
+            .then_expect_error(PaymentError::DeliveryNotInState("conf-1".into()));
+        PaymentTest::with(())
+            .given(confirmed_history())
+            .when(PaymentCommand::RetryDelivery {
+                delivery_id: "nope".into(),
+                at: at(20),
+            })
+            .then_expect_error(PaymentError::UnknownDelivery("nope".into()));
+    }
 }
