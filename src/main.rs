@@ -106,6 +106,12 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Rebuild { projection } => {
             let store = Store::connect(&config.database).await?;
+            // Views are rebuilt in today's schema: a store a migration behind is refused
+            // rather than half rebuilt.
+            if let Err(why) = store.readiness().await {
+                store.close().await;
+                anyhow::bail!("{why}: run `qrswitch migrate` first");
+            }
             let result = rebuild::run(&store, projection.as_deref()).await;
             store.close().await;
             result

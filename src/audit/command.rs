@@ -74,8 +74,13 @@ async fn money(
     };
     println!(
         "money: {} payments ({} authorised, {} awaiting their advice), {} PayShap credits, \
-         settlement of {} days: {verdict}",
-        check.payments, check.authorised, check.awaiting_advice, check.credits, check.days
+         settlement of {} days on {}: {verdict}",
+        check.payments,
+        check.authorised,
+        check.awaiting_advice,
+        check.credits,
+        check.days,
+        check.views
     );
     Ok(check.breaches.is_empty())
 }

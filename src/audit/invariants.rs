@@ -11,6 +11,7 @@ use aggregates::payshap_transfer::PayShapEvent;
 use aggregates::{AdviceKind, PaymentEvent};
 use chrono::{DateTime, NaiveDate, Utc};
 use projections::feed::{self, FeedPosition, StoredEvent};
+use projections::projector::load_checkpoint;
 
 use crate::backoffice::calendar::BusinessCalendar;
 use crate::backoffice::day::DayData;
@@ -42,6 +43,8 @@ pub struct MoneyCheck {
     pub awaiting_advice: usize,
     pub credits: usize,
     pub days: usize,
+    /// Which views the settlement was checked on, and why.
+    pub views: String,
     pub breaches: Vec<Breach>,
 }
 
@@ -64,6 +67,8 @@ struct Books {
     /// Each credit's streams, once per credit event.
     credits: BTreeMap<String, Vec<String>>,
     terms: HashMap<String, (FeeTerms, i64)>,
+    /// The last event folded.
+    position: FeedPosition,
 }
 
 impl Books {
@@ -170,13 +175,52 @@ pub async fn check(
             .collect(),
     };
     check.days = days.len();
-    let mut conn = store.views().pool().acquire().await?;
+    let (pool, views) = settlement_views(store, books.position).await?;
+    check.views = views;
+    let mut conn = pool.acquire().await?;
     for day in days {
-        // Today's views, wherever they stand: each line is checked against the events.
-        let data = DayData::load(&mut conn, calendar, day, Utc::now(), FeedPosition::START).await?;
+        // Each line is checked against the events.
+        let data = DayData::load(&mut conn, calendar, day, Utc::now(), books.position).await?;
         check_settlement(&settlement(&data), &books, &mut check.breaches);
     }
     Ok(check)
+}
+
+/// The views the settlement is checked on: the live ones, which finance reads, when they
+/// are migrated and have seen every event the books were folded from (a view that disagrees
+/// with its events is then a breach); else the same views replayed from the feed into a
+/// scratch database, so that `verify` changes nothing in a store it only reads.
+async fn settlement_views(
+    store: &Store,
+    position: FeedPosition,
+) -> anyhow::Result<(sqlx::AnyPool, String)> {
+    let reason = match store.readiness().await {
+        Err(why) => Some(why),
+        Ok(_) => {
+            let mut conn = store.views().pool().acquire().await?;
+            let at = load_checkpoint(&mut conn, projections::recon::NAME).await?;
+            (at < position)
+                .then(|| format!("the recon view stands at {at}, the events at {position}"))
+        }
+    };
+    let Some(reason) = reason else {
+        return Ok((store.views().pool().clone(), "live views".to_owned()));
+    };
+    let views: Vec<std::sync::Arc<dyn projections::Projection>> = vec![
+        std::sync::Arc::new(projections::recon::ReconProjection),
+        std::sync::Arc::new(projections::payshap_transfers::PayShapTransfersProjection),
+    ];
+    let scratch = projections::scratch::replay_until(
+        store.views(),
+        &crate::store::SQLITE_MIGRATIONS,
+        &views,
+        position,
+    )
+    .await?;
+    Ok((
+        scratch,
+        format!("views replayed from the events ({reason})"),
+    ))
 }
 
 async fn read_books(store: &Store) -> anyhow::Result<Books> {
@@ -187,6 +231,7 @@ async fn read_books(store: &Store) -> anyhow::Result<Books> {
         let page = feed::read_after(&mut conn, store.backend(), after, PAGE_EVENTS).await?;
         let Some(last) = page.last() else { break };
         after = last.feed_position;
+        books.position = after;
         for stored in &page {
             books.fold(stored)?;
         }

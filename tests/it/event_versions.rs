@@ -112,6 +112,24 @@ async fn a_store_written_with_authorised_1_0_is_read_by_todays_code(backend: Bac
     // Then its chains verify as written, and the views rebuild from its events.
     let verified = process::run_qrswitch(&db.url, &["verify"]);
     assert!(verified.status.success(), "{}", stdout(&verified));
+    // A store a migration behind is checked on views replayed from its events, unchanged.
+    assert!(
+        stdout(&verified).contains("on views replayed from the events (migrations not applied"),
+        "{}",
+        stdout(&verified)
+    );
+    let refused = process::run_qrswitch(&db.url, &["rebuild"]);
+    assert!(
+        !refused.status.success()
+            && String::from_utf8_lossy(&refused.stderr).contains("run `qrswitch migrate` first"),
+        "a rebuild of a store a migration behind is refused"
+    );
+    let migrated = process::run_qrswitch(&db.url, &["migrate"]);
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
     let rebuilt = process::run_qrswitch(&db.url, &["rebuild"]);
     assert!(
         rebuilt.status.success(),

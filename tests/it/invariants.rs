@@ -70,7 +70,7 @@ async fn breaches_are_named(backend: Backend) {
     let clean_text = stdout(&clean);
     assert!(clean.status.success(), "{clean_text}");
     assert!(
-        clean_text.contains("money: 3 payments (3 authorised, 0 awaiting their advice), 0 PayShap credits, settlement of 1 days: every invariant holds"),
+        clean_text.contains("money: 3 payments (3 authorised, 0 awaiting their advice), 0 PayShap credits, settlement of 1 days on live views: every invariant holds"),
         "{clean_text}"
     );
     figures!(
