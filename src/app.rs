@@ -24,6 +24,7 @@ use crate::payshap::keys::SchemeKeys;
 use crate::routing::Router;
 use crate::security::credentials::Credentials;
 use crate::security::limiter::FailureLimiter;
+use crate::security::session::Sessions;
 use crate::store::Store;
 use crate::views::{all_projections, Projectors};
 use crate::waiters::CommitWaiters;
@@ -53,6 +54,8 @@ pub struct App {
     /// The back office's business day, from `[backoffice]` (checked once, here).
     pub calendar: Arc<BusinessCalendar>,
     pub auth_failures: Arc<FailureLimiter>,
+    /// Console logins (cookies) and their CSRF tokens.
+    pub sessions: Arc<Sessions>,
     /// PayShap message signing keys, when `[payshap.signing]` is configured.
     pub payshap_keys: Option<Arc<SchemeKeys>>,
     /// The runtime that outlives any one HTTP worker: background work is spawned here.
@@ -83,6 +86,8 @@ impl App {
             config.security.max_failed_auth_per_source,
             Duration::from_millis(config.security.failed_auth_window_ms),
         );
+        let sessions = Sessions::new(&config.security, config.server.tls.is_some())
+            .map_err(|reason| anyhow::anyhow!("security: {reason}"))?;
         let payshap_keys = config
             .payshap
             .signing
@@ -134,6 +139,7 @@ impl App {
             credentials: Arc::new(credentials),
             calendar: Arc::new(calendar),
             auth_failures: Arc::new(auth_failures),
+            sessions: Arc::new(sessions),
             payshap_keys,
             runtime,
         }))

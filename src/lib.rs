@@ -8,9 +8,9 @@
 //!   the HTTP Basic middleware in front of them.
 //! - [`app`]: the parts of one instance, built once from the configuration.
 //! - HTTP surfaces (thin handlers, each taking the parts it uses): [`qr_api`] (`/qr/v1`),
-//!   [`payshap`] (PayShap inbound and the proxy registry), [`backoffice`] (reports,
-//!   extracts, the `/backoffice/` page), [`ops`] (the SAF queue), [`http`] (their JSON
-//!   error type and the probes).
+//!   [`payshap`] (PayShap inbound and the proxy registry), [`backoffice`] (reports and
+//!   extracts), [`console`] (the operator console's pages at `/backoffice/`), [`ops`] (the
+//!   SAF queue), [`http`] (their JSON error type and the probes).
 //! - Services (no actix): [`routing`] (a matched payment's authorisation; [`partners`]:
 //!   one HTTP client per partner), [`saf`] (store-and-forward delivery), [`sweeper`]
 //!   (timing out the forgotten), the PayShap and back-office computations, [`rebuild`],
@@ -34,6 +34,7 @@ pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod console;
 pub mod digest;
 pub mod emv;
 pub mod http;

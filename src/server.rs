@@ -231,6 +231,7 @@ fn routes(cfg: &mut web::ServiceConfig, app: &App) {
                 .configure(crate::payshap::configure)
                 .configure(crate::audit::configure)
                 .configure(|cfg| crate::backoffice::configure(cfg, statement_max_bytes))
+                .configure(|cfg| crate::console::configure(cfg, statement_max_bytes))
                 .default_service(web::to(|| async { ApiError::not_found() })),
         );
 }
@@ -253,6 +254,7 @@ fn share_parts(cfg: &mut web::ServiceConfig, app: &App) {
         .app_data(web::Data::from(Arc::clone(&app.router)))
         .app_data(web::Data::from(Arc::clone(&app.credentials)))
         .app_data(web::Data::from(Arc::clone(&app.auth_failures)))
+        .app_data(web::Data::from(Arc::clone(&app.sessions)))
         .app_data(web::Data::from(Arc::clone(&app.calendar)))
         .app_data(web::Data::new(app.payshap_keys.clone()))
         .app_data(web::Data::new(PayShapService {

@@ -17,6 +17,7 @@
 //! - [`rows`]: a batch's view rows read and written by key, a few statements per batch.
 //! - [`recon`]: the back office's rows: payments, advice deliveries, fee terms and the
 //!   partners' settlement files.
+//! - [`search`]: finding payments and PayShap transfers for the operator console.
 //!
 //! The event commit and the view update are separate transactions on purpose: a view can be
 //! behind, but never wrong, and catch-up from the checkpoint closes any gap (docs/adr/0002).
@@ -41,6 +42,7 @@ pub mod rows;
 pub mod runner;
 pub mod saf_outbox;
 pub mod scratch;
+pub mod search;
 pub mod time;
 
 pub use db::{Backend, ViewDb};

@@ -136,3 +136,14 @@ pub async fn find(pool: &AnyPool, proxy_id: &str) -> Result<Option<ProxyRow>, sq
         .fetch_optional(pool)
         .await
 }
+
+/// Registered proxies, most recently changed first: a page of at most `limit` from `offset`.
+pub async fn list(pool: &AnyPool, offset: i64, limit: i64) -> Result<Vec<ProxyRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT * FROM proxy_registry ORDER BY updated_at DESC, proxy_id LIMIT $1 OFFSET $2",
+    )
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await
+}

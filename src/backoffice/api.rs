@@ -350,18 +350,58 @@ pub async fn import_statement(
     party.require(&[Role::Backoffice])?;
     let (day, partner) = path.into_inner();
     let day = parse_day(&day)?;
-    let known = backoffice.config.any_partner(&partner).is_some()
+    let imported = import(
+        &backoffice,
+        &party,
+        &request_id,
+        day,
+        &partner,
+        params.get("fileName").cloned(),
+        &body,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(imported))
+}
+
+/// A partner settlement file as imported.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Imported {
+    pub partner_id: String,
+    pub business_day: String,
+    pub version: u32,
+    pub lines: usize,
+    pub sha256: String,
+}
+
+/// The partner `partner` names, if it is one whose files the back office takes.
+pub fn statement_partner(
+    backoffice: &BackOfficeService,
+    partner: &str,
+) -> Result<PartyId, ApiError> {
+    let known = backoffice.config.any_partner(partner).is_some()
         || partner == backoffice.config.payshap.partner_id;
-    let partner_id = PartyId::parse(&partner)
+    PartyId::parse(partner)
         .ok()
         .filter(|_| known)
-        .ok_or_else(|| ApiError::bad_request(format!("{partner:?} is not a configured partner")))?;
-    let lines = statement::parse(&body).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let sha256 = crate::digest::sha256_hex(&body);
-    let file_name = params
-        .get("fileName")
-        .cloned()
-        .unwrap_or_else(|| format!("{partner}-{day}.csv"));
+        .ok_or_else(|| ApiError::bad_request(format!("{partner:?} is not a configured partner")))
+}
+
+/// Imports `body` as `partner`'s settlement file for `day`, as `party` (the finance API and
+/// the console's upload form both come here), and brings the recon view past it.
+pub async fn import(
+    backoffice: &BackOfficeService,
+    party: &Party,
+    request_id: &RequestId,
+    day: NaiveDate,
+    partner: &str,
+    file_name: Option<String>,
+    body: &[u8],
+) -> Result<Imported, ApiError> {
+    let partner_id = statement_partner(backoffice, partner)?;
+    let lines = statement::parse(body).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let sha256 = crate::digest::sha256_hex(body);
+    let file_name = file_name.unwrap_or_else(|| format!("{partner}-{day}.csv"));
     let line_count = lines.len();
     let command = PartnerStatementCommand::Import {
         partner_id,
@@ -377,7 +417,7 @@ pub async fn import_statement(
         message_id: None,
         received_at: Utc::now(),
     };
-    let id = statement_id(&partner, day);
+    let id = statement_id(partner, day);
     let version = backoffice
         .statements
         .execute(&id, command, &metadata)
@@ -391,12 +431,12 @@ pub async fn import_statement(
         })?
         .version();
     // Matching right after an import sees the file.
-    catch_up_recon(&backoffice).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "partnerId": partner,
-        "businessDay": day.to_string(),
-        "version": version,
-        "lines": line_count,
-        "sha256": sha256,
-    })))
+    catch_up_recon(backoffice).await?;
+    Ok(Imported {
+        partner_id: partner.to_owned(),
+        business_day: day.to_string(),
+        version,
+        lines: line_count,
+        sha256,
+    })
 }

@@ -11,7 +11,8 @@
 //! - [`markoff`]: the daily mark-off extract of PayShap credits (CSV).
 //! - [`statement`]: parsing partner files; [`fees`]: fee terms from the configuration.
 //! - [`service`]: the parts of the state the back office works on.
-//! - [`api`] (JSON and CSV), [`extract`] (CSV conventions) and [`page`] (`/backoffice/`).
+//! - [`api`] (JSON and CSV) and [`extract`] (CSV conventions). The pages people use are the
+//!   operator console's.
 
 pub mod api;
 pub mod as_of;
@@ -22,7 +23,6 @@ pub mod extract;
 pub mod fees;
 pub mod markoff;
 pub mod matching;
-pub mod page;
 pub mod report;
 pub mod service;
 pub mod settlement;
@@ -33,41 +33,32 @@ use actix_web::web;
 use crate::http::ApiError;
 
 pub fn configure(cfg: &mut web::ServiceConfig, statement_max_bytes: usize) {
-    cfg.route("/backoffice/", web::get().to(page::page))
-        .route(
-            "/backoffice/payshap/markoff.csv",
-            web::get().to(markoff::extract),
-        )
-        .route(
-            "/backoffice",
-            web::get().to(|| async {
-                actix_web::HttpResponse::PermanentRedirect()
-                    .insert_header(("location", "/backoffice/"))
-                    .finish()
-            }),
-        )
-        .service(
-            web::scope("/backoffice/api")
-                .app_data(
-                    web::QueryConfig::default()
-                        .error_handler(|error, _| ApiError::bad_request(error.to_string()).into()),
-                )
-                .route("/fees", web::get().to(api::fee_terms))
-                .route("/days/{day}/report", web::get().to(api::report))
-                .route(
-                    "/days/{day}/settlement",
-                    web::get().to(api::settlement_extract),
-                )
-                .route(
-                    "/days/{day}/exceptions",
-                    web::get().to(api::exceptions_extract),
-                )
-                .route("/days/{day}/matching", web::get().to(api::matching_extract))
-                .route("/days/{day}/markoff", web::get().to(api::markoff_extract))
-                .service(
-                    web::resource("/days/{day}/statements/{partner_id}")
-                        .app_data(web::PayloadConfig::new(statement_max_bytes))
-                        .route(web::post().to(api::import_statement)),
-                ),
-        );
+    cfg.route(
+        "/backoffice/payshap/markoff.csv",
+        web::get().to(markoff::extract),
+    )
+    .service(
+        web::scope("/backoffice/api")
+            .app_data(
+                web::QueryConfig::default()
+                    .error_handler(|error, _| ApiError::bad_request(error.to_string()).into()),
+            )
+            .route("/fees", web::get().to(api::fee_terms))
+            .route("/days/{day}/report", web::get().to(api::report))
+            .route(
+                "/days/{day}/settlement",
+                web::get().to(api::settlement_extract),
+            )
+            .route(
+                "/days/{day}/exceptions",
+                web::get().to(api::exceptions_extract),
+            )
+            .route("/days/{day}/matching", web::get().to(api::matching_extract))
+            .route("/days/{day}/markoff", web::get().to(api::markoff_extract))
+            .service(
+                web::resource("/days/{day}/statements/{partner_id}")
+                    .app_data(web::PayloadConfig::new(statement_max_bytes))
+                    .route(web::post().to(api::import_statement)),
+            ),
+    );
 }

@@ -23,6 +23,12 @@ pub struct SecurityConfig {
     /// Failed authentications a source address may make per window before it gets 429.
     pub max_failed_auth_per_source: u32,
     pub failed_auth_window_ms: u64,
+    /// How long a console login lasts. A working day: finance and ops sign in once a shift.
+    pub console_session_ms: u64,
+    /// A file of at least 64 random bytes that keys the console's session cookies. Every
+    /// instance behind one balancer must read the same file; without it each instance draws
+    /// its own key at start, and a login lasts until that instance restarts.
+    pub console_session_key_path: Option<std::path::PathBuf>,
 }
 
 impl Default for SecurityConfig {
@@ -30,6 +36,8 @@ impl Default for SecurityConfig {
         Self {
             max_failed_auth_per_source: 10,
             failed_auth_window_ms: 60_000,
+            console_session_ms: 8 * 3_600_000,
+            console_session_key_path: None,
         }
     }
 }

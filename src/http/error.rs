@@ -119,6 +119,13 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// What the caller is told: the console shows it on its error page.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.status

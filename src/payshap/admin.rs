@@ -48,7 +48,7 @@ pub struct Change {
     pub resolution_allowed: Option<bool>,
 }
 
-fn metadata(party: &Party, request_id: &RequestId) -> CommandMetadata {
+pub fn metadata(party: &Party, request_id: &RequestId) -> CommandMetadata {
     CommandMetadata {
         party: party.label("ops").to_owned(),
         request_id: request_id.to_string(),
@@ -57,7 +57,7 @@ fn metadata(party: &Party, request_id: &RequestId) -> CommandMetadata {
     }
 }
 
-fn refused(error: AggregateError<ProxyError>) -> ApiError {
+pub fn refused(error: AggregateError<ProxyError>) -> ApiError {
     match error {
         AggregateError::UserError(ProxyError::NotRegistered) => ApiError::not_found(),
         AggregateError::UserError(
@@ -68,14 +68,11 @@ fn refused(error: AggregateError<ProxyError>) -> ApiError {
     }
 }
 
-pub async fn register(
-    proxies: web::Data<CommandBus<Proxy>>,
-    party: Party,
-    request_id: RequestId,
-    body: web::Json<Registration>,
-) -> Result<HttpResponse, ApiError> {
-    party.require(&[Role::Ops])?;
-    let registration = body.into_inner();
+/// The proxy a registration names, and the command that registers it; 400 for a key that
+/// does not read.
+pub fn registration_command(
+    registration: Registration,
+) -> Result<(String, ProxyCommand), ApiError> {
     let context = match registration.schema.as_str() {
         "GENERIC" => registration.bicfi.clone(),
         _ => registration.namespace.clone(),
@@ -93,6 +90,30 @@ pub async fn register(
         resolution_allowed: registration.resolution_allowed,
         at: Utc::now(),
     };
+    Ok((proxy_id, command))
+}
+
+/// The command a change asks for.
+pub fn change_command(change: Change) -> ProxyCommand {
+    ProxyCommand::Change {
+        change: ProxyChange {
+            known_as_name: change.known_as_name,
+            legal_name: change.legal_name,
+            status: change.status,
+            resolution_allowed: change.resolution_allowed,
+        },
+        at: Utc::now(),
+    }
+}
+
+pub async fn register(
+    proxies: web::Data<CommandBus<Proxy>>,
+    party: Party,
+    request_id: RequestId,
+    body: web::Json<Registration>,
+) -> Result<HttpResponse, ApiError> {
+    party.require(&[Role::Ops])?;
+    let (proxy_id, command) = registration_command(body.into_inner())?;
     proxies
         .execute(&proxy_id, command, &metadata(&party, &request_id))
         .await
@@ -108,16 +129,7 @@ pub async fn change(
     body: web::Json<Change>,
 ) -> Result<HttpResponse, ApiError> {
     party.require(&[Role::Ops])?;
-    let change = body.into_inner();
-    let command = ProxyCommand::Change {
-        change: ProxyChange {
-            known_as_name: change.known_as_name,
-            legal_name: change.legal_name,
-            status: change.status,
-            resolution_allowed: change.resolution_allowed,
-        },
-        at: Utc::now(),
-    };
+    let command = change_command(body.into_inner());
     proxies
         .execute(&path, command, &metadata(&party, &request_id))
         .await

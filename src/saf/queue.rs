@@ -182,19 +182,62 @@ pub async fn release(
 ) -> Result<(), sqlx::Error> {
     let now = to_view_text(Utc::now());
     let _gate = db.write_gate().await;
-    sqlx::query(
+    let mut tx = db.pool().begin().await?;
+    let attempt: Option<(i64,)> = sqlx::query_as(
         "UPDATE saf_attempts
             SET attempts = attempts + 1, next_attempt_at = $2, claimed_by = NULL,
                 claimed_until = NULL, last_attempt_at = $3, last_error = $4
-          WHERE delivery_id = $1",
+          WHERE delivery_id = $1
+          RETURNING attempts",
     )
     .bind(delivery_id)
     .bind(to_view_text(next_attempt_at))
-    .bind(now)
+    .bind(&now)
     .bind(error)
-    .execute(db.pool())
+    .fetch_optional(&mut *tx)
     .await?;
+    // Only failed attempts come here (a delivered one is its AdviceDelivered event), so the
+    // log costs nothing while partners answer.
+    if let (Some((attempt,)), Some(error)) = (attempt, error) {
+        sqlx::query(
+            "INSERT INTO saf_attempt_log (delivery_id, attempt, attempted_at, error)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (delivery_id, attempt) DO NOTHING",
+        )
+        .bind(delivery_id)
+        .bind(attempt)
+        .bind(&now)
+        .bind(error)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
     Ok(())
+}
+
+/// One failed attempt of a delivery.
+#[derive(Debug, Clone, Serialize, FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct FailedAttempt {
+    pub delivery_id: String,
+    pub attempt: i64,
+    pub attempted_at: String,
+    pub error: String,
+}
+
+/// Every failed attempt of the deliveries of one payment, oldest first.
+pub async fn failed_attempts(
+    db: &ViewDb,
+    tran_id: &str,
+) -> Result<Vec<FailedAttempt>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT l.delivery_id, l.attempt, l.attempted_at, l.error
+           FROM saf_attempt_log l JOIN saf_outbox o ON o.delivery_id = l.delivery_id
+          WHERE o.tran_id = $1
+          ORDER BY l.attempted_at, l.attempt",
+    )
+    .bind(tran_id)
+    .fetch_all(db.pool())
+    .await
 }
 
 /// Releases a claim without counting an attempt (nothing was sent): due again now.
@@ -289,6 +332,21 @@ pub async fn list(
     )
     .bind(status)
     .bind(limit)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Every delivery of one payment, oldest first.
+pub async fn for_payment(db: &ViewDb, tran_id: &str) -> Result<Vec<QueueEntry>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT o.delivery_id, o.tran_id, o.partner_id, o.kind, o.status, o.scheduled_at,
+                o.finished_at, o.outcome, a.attempts, a.next_attempt_at, a.last_attempt_at,
+                a.last_error, a.claimed_until
+           FROM saf_outbox o LEFT JOIN saf_attempts a ON a.delivery_id = o.delivery_id
+          WHERE o.tran_id = $1
+          ORDER BY o.scheduled_at, o.delivery_id",
+    )
+    .bind(tran_id)
     .fetch_all(db.pool())
     .await
 }

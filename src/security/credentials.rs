@@ -52,6 +52,12 @@ impl Credentials {
         })
     }
 
+    /// The role of a configured user: a console session is only as good as its user's
+    /// entry in the configuration now.
+    pub fn role_of(&self, user: &str) -> Option<Role> {
+        self.users.get(user).map(|(role, _)| *role)
+    }
+
     /// No users configured: the switch runs open (only allowed on a loopback address).
     pub fn is_empty(&self) -> bool {
         self.users.is_empty()

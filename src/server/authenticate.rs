@@ -22,10 +22,18 @@ use crate::security::credentials::Credentials;
 use crate::security::credentials::Verdict;
 use crate::security::limiter::FailureLimiter;
 use crate::security::party::Party;
+use crate::security::session::{self, Login, Sessions};
 
-/// Paths that answer without credentials: load balancers probe them.
+/// The console's pages, its open ones, and its JSON API (Basic credentials only).
+const CONSOLE: &str = "/backoffice";
+const CONSOLE_API: &str = "/backoffice/api";
+const CONSOLE_LOGIN: &str = "/backoffice/login";
+const CONSOLE_STATIC: &str = "/backoffice/static/";
+
+/// Paths that answer without credentials: load balancers probe them, and browsers ask for
+/// an icon on every page (there is none: 404, not a challenge).
 fn is_probe(path: &str) -> bool {
-    path == "/health" || path == "/ready"
+    path == "/health" || path == "/ready" || path == "/favicon.ico"
 }
 
 pub async fn authenticate(
@@ -55,6 +63,20 @@ pub async fn authenticate(
             .call(request)
             .await
             .map(ServiceResponse::map_into_left_body);
+    }
+    if let Some(outcome) = console_login(&request) {
+        return match outcome {
+            ConsoleLogin::Public => next.call(request).await,
+            ConsoleLogin::Valid(party, login) => {
+                request.extensions_mut().insert(party);
+                request.extensions_mut().insert(login);
+                next.call(request).await
+            }
+            // A browser is sent to the form; a script is challenged as everywhere else.
+            ConsoleLogin::Missing if wants_html(&request) => return Ok(to_login(request)),
+            ConsoleLogin::Missing => return Ok(refuse(request, StatusCode::UNAUTHORIZED)),
+        }
+        .map(ServiceResponse::map_into_left_body);
     }
     let signed_alone = keys
         .as_ref()
@@ -86,14 +108,86 @@ pub async fn authenticate(
                 .await
                 .map(ServiceResponse::map_into_left_body)
         }
-        _ => {
+        Some((Verdict::Invalid, _)) => {
+            // Only a wrong password counts towards the block: a request without credentials
+            // (a browser's first try, its favicon) guesses nothing, and counting it would let
+            // anyone behind the same address lock its users out.
             if let Some(source) = source {
                 failures.record_failure(source);
             }
             tracing::warn!(path = request.path(), "authentication failed");
             Ok(refuse(request, StatusCode::UNAUTHORIZED))
         }
+        None => {
+            tracing::debug!(path = request.path(), "no credentials");
+            Ok(refuse(request, StatusCode::UNAUTHORIZED))
+        }
     }
+}
+
+/// How a console page request stands without HTTP Basic credentials.
+enum ConsoleLogin {
+    /// The login form and the stylesheet: open to all.
+    Public,
+    /// A login cookie of a user still configured.
+    Valid(Party, Login),
+    /// No login: the browser is sent to the form.
+    Missing,
+}
+
+/// `None` unless this is a console page asked without an `Authorization` header (callers
+/// that send Basic credentials, scripts and tests, are checked as on every other surface).
+fn console_login(request: &ServiceRequest) -> Option<ConsoleLogin> {
+    let path = request.path();
+    let is_page = path.starts_with(CONSOLE) && !path.starts_with(CONSOLE_API);
+    if !is_page || request.headers().contains_key(header::AUTHORIZATION) {
+        return None;
+    }
+    if path == CONSOLE_LOGIN || path.starts_with(CONSOLE_STATIC) {
+        return Some(ConsoleLogin::Public);
+    }
+    let sessions = request.app_data::<web::Data<Sessions>>()?;
+    let credentials = request.app_data::<web::Data<Credentials>>()?;
+    let login = request
+        .cookie(session::COOKIE)
+        .and_then(|cookie| sessions.read(cookie));
+    Some(
+        match login.and_then(|l| credentials.role_of(&l.user).map(|role| (l, role))) {
+            Some((login, role)) => ConsoleLogin::Valid(
+                Party::Authenticated {
+                    user: login.user.clone(),
+                    role,
+                },
+                login,
+            ),
+            None => ConsoleLogin::Missing,
+        },
+    )
+}
+
+/// Whether the caller is a browser navigating (it asks for HTML).
+fn wants_html(request: &ServiceRequest) -> bool {
+    request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// 303 to the login form, which comes back here after.
+fn to_login<B>(request: ServiceRequest) -> ServiceResponse<EitherBody<B>> {
+    let (request, _) = request.into_parts();
+    let back = match request.method() {
+        &actix_web::http::Method::GET => request.uri().path_and_query().map(|p| p.as_str()),
+        _ => None,
+    }
+    .unwrap_or(CONSOLE);
+    let query = serde_urlencoded::to_string([("next", back)]).unwrap_or_default();
+    let location = format!("{CONSOLE_LOGIN}?{query}");
+    let response = HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish();
+    ServiceResponse::new(request, response).map_into_right_body()
 }
 
 fn basic_credentials(request: &ServiceRequest) -> Option<(String, String)> {

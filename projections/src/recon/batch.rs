@@ -37,6 +37,7 @@ const PAYMENTS: Table = Table {
         "refund_minor",
         "refund_reason",
         "last_sequence",
+        "pos_reference",
     ],
 };
 
@@ -76,6 +77,7 @@ fn bind_payment<'q>(query: AnyQuery<'q>, row: &'q ReconPaymentRow) -> AnyQuery<'
         .bind(row.refund_minor)
         .bind(row.refund_reason.as_deref())
         .bind(row.last_sequence)
+        .bind(row.pos_reference.as_deref())
 }
 
 fn bind_delivery<'q>(query: AnyQuery<'q>, row: &'q ReconDeliveryRow) -> AnyQuery<'q> {
@@ -285,6 +287,7 @@ fn new_payment(
         refund_minor: None,
         refund_reason: None,
         last_sequence: sequence,
+        pos_reference: None,
     }
 }
 
@@ -304,6 +307,9 @@ fn change_payment(row: &mut ReconPaymentRow, event: &PaymentEvent, terms: &Terms
             row.currency = Some(amount.currency().to_string());
             row.requested_at = Some(to_view_text(*requested_at));
             row.store_id = store_id.to_owned();
+            row.pos_reference = message["thirdPartyIdentifiers"][0]["transactionIdentifier"]
+                .as_str()
+                .map(str::to_owned);
         }
         PaymentEvent::ScanReceived { partner_id, .. }
         | PaymentEvent::Matched { partner_id, .. } => {

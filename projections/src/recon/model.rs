@@ -31,6 +31,9 @@ pub struct ReconPaymentRow {
     pub refund_reason: Option<String>,
     #[serde(skip)]
     pub last_sequence: i64,
+    /// The POS's own reference: the first `thirdPartyIdentifiers` transactionIdentifier of
+    /// the payment request (what a cashier reads off a till slip).
+    pub pos_reference: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
