@@ -25,6 +25,7 @@ use crate::scheme_sim::SchemeClient;
 
 mod baseline;
 mod parties;
+pub mod search;
 mod usage;
 
 use baseline::{baseline, BASELINE_CONNECTIONS};

@@ -74,6 +74,18 @@ pub enum Command {
         #[arg(long, default_value_t = 5)]
         baseline: u64,
     },
+    /// Time the console's payment search over `--payments` generated payments in the
+    /// configured store's recon view (which must be empty: a bench store).
+    BenchSearch {
+        #[arg(long, default_value_t = 100_000)]
+        payments: i64,
+        /// Times each search runs.
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+        /// Leave the generated payments in place (to try the console on them).
+        #[arg(long)]
+        keep: bool,
+    },
     /// Write a business day's events as NDJSON (one event per line, in feed order), as
     /// auditors receive them; to standard output unless `--out` names a file.
     Export {

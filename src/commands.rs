@@ -35,6 +35,17 @@ pub struct CommandMetadata {
 }
 
 impl CommandMetadata {
+    /// A command a person asked for through the back office, ops or the console: `party`
+    /// on the request `request_id`, now, on no contract message.
+    pub fn by_user(party: &str, request_id: impl std::fmt::Display) -> Self {
+        Self {
+            party: party.to_owned(),
+            request_id: request_id.to_string(),
+            message_id: None,
+            received_at: Utc::now(),
+        }
+    }
+
     pub fn to_map(&self) -> HashMap<String, String> {
         let mut map = HashMap::from([
             ("party".to_owned(), self.party.clone()),

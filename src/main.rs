@@ -95,6 +95,11 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
         }
+        Command::BenchSearch {
+            payments,
+            rounds,
+            keep,
+        } => qrswitch::bench::search::run(&config, payments, rounds, keep).await,
         command @ (Command::Export { .. }
         | Command::Replay { .. }
         | Command::Verify { .. }

@@ -70,12 +70,7 @@ async fn act(
     party.require(&[Role::Ops])?;
     let (delivery_id, action) = path.into_inner();
     let action = SafAction::parse(&action).ok_or_else(ApiError::not_found)?;
-    let metadata = CommandMetadata {
-        party: party.label("ops").to_owned(),
-        request_id: request_id.to_string(),
-        message_id: None,
-        received_at: Utc::now(),
-    };
+    let metadata = CommandMetadata::by_user(party.label("ops"), request_id);
     saf.act(&delivery_id, action, &metadata)
         .await
         .map_err(|e| match e {

@@ -186,19 +186,18 @@ pub async fn payments(
     if query.tran_id.is_none() {
         filter.sql.push_str(" AND requested_at IS NOT NULL");
     }
-    let (offset, limit) = page_bounds(query.offset, query.limit);
     let direction = if query.descending { "DESC" } else { "ASC" };
     let column = query.order.column();
-    let sql = format!(
-        "SELECT * FROM recon_payments{} ORDER BY {column} {direction}, tran_id {direction} \
-         LIMIT {} OFFSET {offset}",
-        filter.sql,
-        limit + 1
-    );
-    let rows = sqlx::query_as_with(&sql, filter.args)
-        .fetch_all(&mut *conn)
-        .await?;
-    Ok(page_of(rows, limit))
+    let order = format!("{column} {direction}, tran_id {direction}");
+    fetch_page(
+        conn,
+        "recon_payments",
+        filter,
+        &order,
+        query.offset,
+        query.limit,
+    )
+    .await
 }
 
 /// A PayShap transfer search: by UETR, end-to-end id or proxy (the registry key, or the
@@ -233,10 +232,34 @@ pub async fn transfers(
         ));
         let _ = filter.args.add(proxy.to_owned());
     }
-    let (offset, limit) = page_bounds(query.offset, query.limit);
+    let order = "first_received_at DESC, uetr DESC";
+    fetch_page(
+        conn,
+        "payshap_transfers",
+        filter,
+        order,
+        query.offset,
+        query.limit,
+    )
+    .await
+}
+
+/// One page of `table`'s rows that `filter` keeps, in `order`: one row more than the page
+/// is read, to know whether another page follows.
+async fn fetch_page<R>(
+    conn: &mut AnyConnection,
+    table: &str,
+    filter: Where<'_>,
+    order: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<Page<R>, sqlx::Error>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let (offset, limit) = page_bounds(offset, limit);
     let sql = format!(
-        "SELECT * FROM payshap_transfers{} ORDER BY first_received_at DESC, uetr DESC \
-         LIMIT {} OFFSET {offset}",
+        "SELECT * FROM {table}{} ORDER BY {order} LIMIT {} OFFSET {offset}",
         filter.sql,
         limit + 1
     );

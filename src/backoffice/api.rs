@@ -411,12 +411,7 @@ pub async fn import(
         lines,
         imported_at: Utc::now(),
     };
-    let metadata = CommandMetadata {
-        party: party.label("backoffice").to_owned(),
-        request_id: request_id.to_string(),
-        message_id: None,
-        received_at: Utc::now(),
-    };
+    let metadata = CommandMetadata::by_user(party.label("backoffice"), request_id);
     let id = statement_id(partner, day);
     let version = backoffice
         .statements

@@ -1,11 +1,47 @@
-//! What a console request carries besides its party: the CSRF token its forms must
-//! return, and the notice the previous action left for it.
+//! What a console request carries: its reader ([`Viewer`]: a party that may read the books),
+//! the CSRF token its forms must return, and the notice the previous action left for it.
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 
+use super::error::ConsoleError;
 use crate::security::session::{Login, Sessions, COOKIE_PATH};
-use crate::security::Party;
+use crate::security::{Party, Role};
+
+/// Who may open any console page: the roles that read the books.
+pub const READERS: &[Role] = Role::READS_BOOKS;
+
+/// The reader of a page: a party that may read the books (403 otherwise), its CSRF token
+/// and the notice left for it.
+pub struct Viewer {
+    pub party: Party,
+    pub csrf: Csrf,
+    pub notice: Notice,
+}
+
+impl FromRequest for Viewer {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let viewer = (|| {
+            let party = request
+                .extensions()
+                .get::<Party>()
+                .cloned()
+                .ok_or_else(|| actix_web::error::ErrorUnauthorized("no console login"))?;
+            party.require(READERS).map_err(ConsoleError::from)?;
+            let csrf = Csrf::from_request(request, payload).into_inner()?;
+            let notice = Notice::from_request(request, payload).into_inner()?;
+            Ok(Viewer {
+                party,
+                csrf,
+                notice,
+            })
+        })();
+        std::future::ready(viewer)
+    }
+}
 
 /// The CSRF token the caller's forms must carry.
 #[derive(Debug, Clone)]

@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use maud::{html, Markup};
 
 use super::charts::{self, Chart};
+use super::context::Viewer;
 use super::day_tables as tables;
-use super::forms::{Csrf, Notice};
-use super::layout::{self, ConsoleError, Section, READERS};
+use super::layout::{self, ConsoleError, Section};
 use crate::backoffice::api::{parse_day, Params};
 use crate::backoffice::as_of::load_day;
 use crate::backoffice::day::DayData;
@@ -18,20 +18,16 @@ use crate::backoffice::matching::matching;
 use crate::backoffice::report::{day_report, DayReport};
 use crate::backoffice::service::BackOfficeService;
 use crate::backoffice::settlement::settlement;
-use crate::security::Party;
 
 pub async fn page(
     backoffice: web::Data<BackOfficeService>,
-    party: Party,
-    csrf: Csrf,
-    notice: Notice,
+    viewer: Viewer,
     params: Params,
 ) -> Result<HttpResponse, ConsoleError> {
-    party.require(READERS)?;
-    let day = match params.get("day").filter(|d| !d.is_empty()) {
-        Some(day) => parse_day(day)?,
-        None => backoffice.calendar.day_of(Utc::now()),
-    };
+    let Viewer {
+        party: _, csrf: _, ..
+    } = &viewer;
+    let day = day_asked(&backoffice, &params)?;
     let data = load_day(&backoffice, day, &params).await?;
     let report = day_report(&data);
     let settlement = settlement(&data);
@@ -66,12 +62,21 @@ pub async fn page(
     };
     Ok(layout::page(
         &format!("Business day {day}"),
-        &party,
-        &csrf,
+        &viewer,
         Section::Dashboard,
-        &notice,
         body,
     ))
+}
+
+/// The business day `?day=` names, today's by default.
+fn day_asked(
+    backoffice: &BackOfficeService,
+    params: &Params,
+) -> Result<chrono::NaiveDate, ConsoleError> {
+    match params.get("day").filter(|d| !d.is_empty()) {
+        Some(day) => Ok(parse_day(day)?),
+        None => Ok(backoffice.calendar.day_of(Utc::now())),
+    }
 }
 
 /// Hours of the day since its start (a day with a daylight-saving change has 23 or 25).
@@ -152,16 +157,13 @@ fn day_charts(data: &DayData, report: &DayReport) -> Markup {
 /// `/backoffice/extracts`: every extract of a day, to download.
 pub async fn extracts(
     backoffice: web::Data<BackOfficeService>,
-    party: Party,
-    csrf: Csrf,
-    notice: Notice,
+    viewer: Viewer,
     params: Params,
 ) -> Result<HttpResponse, ConsoleError> {
-    party.require(READERS)?;
-    let day = match params.get("day").filter(|d| !d.is_empty()) {
-        Some(day) => parse_day(day)?,
-        None => backoffice.calendar.day_of(Utc::now()),
-    };
+    let Viewer {
+        party: _, csrf: _, ..
+    } = &viewer;
+    let day = day_asked(&backoffice, &params)?;
     let body = html! {
         h1 { "Extracts for " (day) }
         form.search method="get" action="/backoffice/extracts" {
@@ -174,12 +176,5 @@ pub async fn extracts(
                 code { "X-Qrswitch-Feed-Position" } " and " code { "X-Qrswitch-As-Of" } " headers." }
         }
     };
-    Ok(layout::page(
-        "Extracts",
-        &party,
-        &csrf,
-        Section::Extracts,
-        &notice,
-        body,
-    ))
+    Ok(layout::page("Extracts", &viewer, Section::Extracts, body))
 }

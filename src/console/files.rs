@@ -11,8 +11,9 @@ use futures::TryStreamExt;
 use maud::html;
 use tracing_actix_web::RequestId;
 
-use super::forms::{self, field, Confirmation, Csrf, Fields, Notice};
-use super::layout::{self, ConsoleError, Section, READERS};
+use super::context::Viewer;
+use super::forms::{self, field, Confirmation, Csrf, Fields};
+use super::layout::{self, ConsoleError, Section};
 use crate::backoffice::api::{import, parse_day, statement_partner};
 use crate::backoffice::extract::money;
 use crate::backoffice::service::BackOfficeService;
@@ -35,12 +36,10 @@ fn partners(backoffice: &BackOfficeService) -> Vec<String> {
 
 pub async fn page(
     backoffice: web::Data<BackOfficeService>,
-    party: Party,
-    csrf: Csrf,
-    notice: Notice,
+    viewer: Viewer,
     fields: web::Query<Fields>,
 ) -> Result<HttpResponse, ConsoleError> {
-    party.require(READERS)?;
+    let Viewer { party, csrf, .. } = &viewer;
     let day = match field(&fields, "day") {
         Some(day) => parse_day(day)?,
         None => backoffice.calendar.day_of(Utc::now()),
@@ -56,7 +55,7 @@ pub async fn page(
         .await
         .map_err(|e| ConsoleError::internal("listing partner files", &e))?;
     drop(conn);
-    let finance = layout::may(&party, &[Role::Backoffice]);
+    let finance = layout::may(party, &[Role::Backoffice]);
     let body = html! {
         h1 { "Partner settlement files" }
         @if finance {
@@ -87,14 +86,7 @@ pub async fn page(
         } }
         p { a href={ "/backoffice/?day=" (day) } { "Matching for " (day) " on the dashboard" } }
     };
-    Ok(layout::page(
-        "Partner files",
-        &party,
-        &csrf,
-        Section::Files,
-        &notice,
-        body,
-    ))
+    Ok(layout::page("Partner files", &viewer, Section::Files, body))
 }
 
 /// The upload form's fields and its file.

@@ -10,7 +10,7 @@ use actix_web::HttpResponse;
 use maud::{html, Markup};
 
 use super::context::notice_cookie;
-pub use super::context::{Csrf, Notice};
+pub use super::context::{Csrf, Notice, Viewer};
 use super::layout::{self, ConsoleError, Section};
 use crate::security::session::csrf_matches;
 use crate::security::Party;
@@ -42,6 +42,16 @@ pub fn confirmed(fields: &Fields) -> bool {
 /// A field, trimmed; empty counts as absent.
 pub fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
     fields.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+/// The `page` a listing asks for, from 1; 400 for anything else.
+pub fn page_number(fields: &Fields) -> Result<i64, ConsoleError> {
+    match field(fields, "page") {
+        None => Ok(1),
+        Some(text) => text.parse::<i64>().ok().filter(|p| *p >= 1).ok_or_else(|| {
+            ConsoleError::bad_request(format!("page {text:?} is not a page number"))
+        }),
+    }
 }
 
 /// What a confirmation page shows and where its button posts.
@@ -81,7 +91,12 @@ pub fn confirm(party: &Party, csrf: &Csrf, c: Confirmation<'_>) -> HttpResponse 
             }
         }
     };
-    layout::page(c.title, party, csrf, c.section, &Notice::default(), body)
+    let viewer = Viewer {
+        party: party.clone(),
+        csrf: csrf.clone(),
+        notice: Notice::default(),
+    };
+    layout::page(c.title, &viewer, c.section, body)
 }
 
 /// After an action: back to `to`, with `notice` shown there once.

@@ -1,18 +1,14 @@
-//! The frame every console page shares: the stylesheet, the navigation bar (only the
-//! sections the caller's role may open), who is signed in, a notice after an action; and the
-//! console's one error type, answered as a page.
+//! The frame every console page shares: the navigation bar, who is signed in, the notice
+//! after an action; and the small pieces of the pages' tables.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
-use maud::{html, Markup, DOCTYPE};
+use actix_web::HttpResponse;
+use maud::{html, Markup};
 
-use super::context::{Csrf, Notice};
-use crate::http::ApiError;
-use crate::security::party::Forbidden;
+use super::context::{Csrf, Viewer};
+pub use super::error::ConsoleError;
+use super::html;
 use crate::security::{Party, Role};
-
-pub const STYLESHEET: &str = include_str!("console.css");
-pub const STYLESHEET_PATH: &str = "/backoffice/static/console.css";
 
 /// The sections of the navigation bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,40 +58,22 @@ impl Section {
     }
 }
 
-/// Who may open any console page: the roles that read the books.
-pub const READERS: &[Role] = Role::READS_BOOKS;
+pub use super::context::READERS;
 
-/// A whole page: `body` inside the frame.
-pub fn page(
-    title: &str,
-    party: &Party,
-    csrf: &Csrf,
-    active: Section,
-    notice: &Notice,
-    body: Markup,
-) -> HttpResponse {
-    let markup = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " — qrswitch" }
-                link rel="stylesheet" href=(STYLESHEET_PATH);
+/// A whole page for `viewer`: `body` inside the frame, with the notice the previous action
+/// left (shown once).
+pub fn page(title: &str, viewer: &Viewer, active: Section, body: Markup) -> HttpResponse {
+    let body = html! {
+        (nav(&viewer.party, &viewer.csrf, active))
+        main {
+            @if let Some(notice) = viewer.notice.0.as_deref().filter(|n| !n.is_empty()) {
+                p.notice role="status" { (notice) }
             }
-            body {
-                (nav(party, csrf, active))
-                main {
-                    @if let Some(notice) = notice.0.as_deref().filter(|n| !n.is_empty()) {
-                        p.notice role="status" { (notice) }
-                    }
-                    (body)
-                }
-            }
+            (body)
         }
     };
-    let mut response = html_response(StatusCode::OK, markup);
-    notice.shown(&mut response);
+    let mut response = html::respond(StatusCode::OK, html::document(title, body));
+    viewer.notice.shown(&mut response);
     response
 }
 
@@ -142,102 +120,25 @@ pub fn may(party: &Party, roles: &[Role]) -> bool {
     party.require(roles).is_ok()
 }
 
-fn html_response(status: StatusCode, markup: Markup) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("cache-control", "no-store"))
-        .insert_header(("x-frame-options", "DENY"))
-        .insert_header(("referrer-policy", "same-origin"))
-        .body(markup.into_string())
-}
-
-/// What went wrong, as a page with the status: 400 for bad input (nothing was changed),
-/// 403 for a role that may not, 404, 409 for an action the state does not allow.
-#[derive(Debug)]
-pub struct ConsoleError {
-    status: StatusCode,
-    message: String,
-}
-
-impl ConsoleError {
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            message: message.into(),
-        }
-    }
-
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, message)
-    }
-
-    pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "There is nothing here.")
-    }
-
-    pub fn internal(context: &str, cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!(%cause, "{context}");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong on our side; the server log has the details.",
-        )
-    }
-}
-
-impl std::fmt::Display for ConsoleError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.status, self.message)
-    }
-}
-
-impl From<Forbidden> for ConsoleError {
-    fn from(_: Forbidden) -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "Your role may not open this page or do this.",
-        )
-    }
-}
-
-impl From<ApiError> for ConsoleError {
-    fn from(error: ApiError) -> Self {
-        Self::new(error.status_code(), error.message().to_owned())
-    }
-}
-
-impl ResponseError for ConsoleError {
-    fn status_code(&self) -> StatusCode {
-        self.status
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let title = self.status.canonical_reason().unwrap_or("Error").to_owned();
-        let markup = html! {
-            (DOCTYPE)
-            html lang="en" {
-                head {
-                    meta charset="utf-8";
-                    meta name="viewport" content="width=device-width, initial-scale=1";
-                    title { (title) " — qrswitch" }
-                    link rel="stylesheet" href=(STYLESHEET_PATH);
-                }
-                body {
-                    main {
-                        h1 { (self.status.as_u16()) " " (title) }
-                        p.error role="alert" { (self.message) }
-                        p { a href="/backoffice/" { "Back to the console" } }
-                    }
-                }
-            }
-        };
-        html_response(self.status, markup)
-    }
-}
-
 /// A money cell: right-aligned, in rand.
 pub fn money_cell(minor: Option<i64>) -> Markup {
     html! {
         td.n { @if let Some(minor) = minor { (crate::backoffice::extract::money(minor)) } }
+    }
+}
+
+/// A view time (`2026-12-03T10:24:32.070838Z`) as people read it: `2026-12-03 10:24:32`.
+pub fn when(at: Option<&str>) -> String {
+    at.map(|t| t.split('.').next().unwrap_or(t).replacen('T', " ", 1))
+        .unwrap_or_default()
+}
+
+/// A long identifier's first twelve characters, for a table cell (the link and its title
+/// carry the whole).
+pub fn short(id: &str) -> String {
+    match id.char_indices().nth(12) {
+        Some((at, _)) => format!("{}…", &id[..at]),
+        None => id.to_owned(),
     }
 }
 

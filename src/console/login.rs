@@ -4,11 +4,12 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use maud::{html, DOCTYPE};
+use maud::html;
 use serde::Deserialize;
 
+use super::error::ConsoleError;
 use super::forms::{self, Csrf, Fields};
-use super::layout::{ConsoleError, STYLESHEET_PATH};
+use super::html;
 use crate::security::credentials::{Credentials, Verdict};
 use crate::security::limiter::FailureLimiter;
 use crate::security::session::Sessions;
@@ -25,40 +26,25 @@ fn next_page(next: Option<&str>) -> &str {
 }
 
 fn form(status: StatusCode, next: &str, failed: bool) -> HttpResponse {
-    let markup = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "Sign in — qrswitch" }
-                link rel="stylesheet" href=(STYLESHEET_PATH);
-            }
-            body {
-                main {
-                    section.panel.confirm {
-                        h1 { "Sign in to the qrswitch console" }
-                        @if failed {
-                            p.error role="alert" { "That user name and password do not match." }
-                        }
-                        form method="post" action="/backoffice/login" {
-                            input type="hidden" name="next" value=(next);
-                            p { label { "User name" input #username type="text" name="username"
-                                autocomplete="username" required; } }
-                            p { label { "Password" input #password type="password" name="password"
-                                autocomplete="current-password" required; } }
-                            button #sign-in type="submit" { "Sign in" }
-                        }
-                    }
+    let body = html! {
+        main {
+            section.panel.confirm {
+                h1 { "Sign in to the qrswitch console" }
+                @if failed {
+                    p.error role="alert" { "That user name and password do not match." }
+                }
+                form method="post" action="/backoffice/login" {
+                    input type="hidden" name="next" value=(next);
+                    p { label { "User name" input #username type="text" name="username"
+                        autocomplete="username" required; } }
+                    p { label { "Password" input #password type="password" name="password"
+                        autocomplete="current-password" required; } }
+                    button #sign-in type="submit" { "Sign in" }
                 }
             }
         }
     };
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("cache-control", "no-store"))
-        .insert_header(("x-frame-options", "DENY"))
-        .body(markup.into_string())
+    html::respond(status, html::document("Sign in", body))
 }
 
 pub async fn show(query: web::Query<Next>) -> HttpResponse {

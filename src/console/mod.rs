@@ -2,9 +2,10 @@
 //! rendered on the server (maud), styled by one stylesheet and need no script.
 //!
 //! - [`login`]: signing in with a form (a login cookie) or sending HTTP Basic credentials.
-//! - [`layout`]: the frame, the navigation, the console's error type; [`context`]: the
-//!   request's CSRF token and notice; [`forms`]: the CSRF check, the confirmation step of
-//!   every action, the notice after it.
+//! - [`html`]: the document and headers of every answer; [`error`]: the console's error
+//!   type; [`context`]: the request's reader, CSRF token and notice; [`layout`]: the frame
+//!   and navigation; [`forms`]: the CSRF check, the confirmation step of every action, the
+//!   notice after it.
 //! - [`dashboard`] with [`day_tables`] and [`charts`]: a business day at a glance.
 //! - [`search`] and [`payment`]: finding any payment and reading its story.
 //! - [`transfers`]: PayShap credit transfers.
@@ -19,8 +20,10 @@ pub mod charts;
 pub mod context;
 pub mod dashboard;
 pub mod day_tables;
+pub mod error;
 pub mod files;
 pub mod forms;
+pub mod html;
 pub mod layout;
 pub mod login;
 pub mod payment;
@@ -43,7 +46,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, statement_max_bytes: usize) {
                     .finish()
             }),
         )
-        .route(layout::STYLESHEET_PATH, web::get().to(stylesheet))
+        .route(html::STYLESHEET_PATH, web::get().to(stylesheet))
         .route("/backoffice/login", web::get().to(login::show))
         .route("/backoffice/login", web::post().to(login::sign_in))
         .route("/backoffice/logout", web::post().to(login::sign_out))
@@ -80,5 +83,5 @@ async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
         .insert_header(("cache-control", "public, max-age=3600"))
-        .body(layout::STYLESHEET)
+        .body(html::STYLESHEET)
 }

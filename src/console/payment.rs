@@ -11,23 +11,22 @@ use projections::history::{self, HistoryEvent};
 use projections::recon::{self, ReconPaymentRow};
 use serde_json::Value;
 
-use super::forms::{Csrf, Notice};
-use super::layout::{self, badge, ConsoleError, Section, READERS};
+use super::context::Viewer;
+use super::forms::Csrf;
+use super::layout::{self, badge, ConsoleError, Section};
 use crate::backoffice::service::BackOfficeService;
 use crate::saf::queue::{self, FailedAttempt, QueueEntry};
-use crate::security::{mask, Party, Role};
+use crate::security::{mask, Role};
 
 /// The most events one payment's page shows; a payment has a few dozen at most.
 const TIMELINE_EVENTS: i64 = 500;
 
 pub async fn page(
     backoffice: web::Data<BackOfficeService>,
-    party: Party,
-    csrf: Csrf,
-    notice: Notice,
+    viewer: Viewer,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ConsoleError> {
-    party.require(READERS)?;
+    let Viewer { party, csrf, .. } = &viewer;
     let tran_id = path.into_inner();
     let failed = |e: &dyn std::fmt::Display| ConsoleError::internal("reading a payment", e);
     let views = backoffice.store.views();
@@ -56,7 +55,7 @@ pub async fn page(
     let attempts = queue::failed_attempts(views, &tran_id)
         .await
         .map_err(|e| failed(&e))?;
-    let ops = layout::may(&party, &[Role::Ops]);
+    let ops = layout::may(party, &[Role::Ops]);
     let back = format!("/backoffice/payments/{tran_id}");
     let body = html! {
         h1 { "Payment " code #tran-id { (tran_id) } }
@@ -65,16 +64,14 @@ pub async fn page(
             section.panel.qr { h2 { "QR code" } (qr(&events)) }
         }
         h2 { "Deliveries of advices" }
-        (delivery_table(&deliveries, &attempts, ops.then_some((&csrf, back.as_str()))))
+        (delivery_table(&deliveries, &attempts, ops.then_some((csrf, back.as_str()))))
         h2 { "Timeline" }
         (timeline(&events))
     };
     Ok(layout::page(
         &format!("Payment {tran_id}"),
-        &party,
-        &csrf,
+        &viewer,
         Section::Payments,
-        &notice,
         body,
     ))
 }

@@ -9,8 +9,9 @@ use maud::{html, Markup};
 use projections::proxy_registry::{self, ProxyRow};
 use tracing_actix_web::RequestId;
 
-use super::forms::{self, field, Confirmation, Csrf, Fields, Notice};
-use super::layout::{self, ConsoleError, Section, READERS};
+use super::context::Viewer;
+use super::forms::{self, field, Confirmation, Csrf, Fields};
+use super::layout::{self, ConsoleError, Section};
 use crate::commands::CommandBus;
 use crate::payshap::admin::{self, Change, Registration};
 use crate::security::session::Sessions;
@@ -33,15 +34,13 @@ const STATUSES: [AccountStatus; 8] = [
 pub async fn page(
     store: web::Data<Store>,
     sessions: web::Data<Sessions>,
-    party: Party,
-    csrf: Csrf,
-    notice: Notice,
+    viewer: Viewer,
 ) -> Result<HttpResponse, ConsoleError> {
-    party.require(READERS)?;
+    let Viewer { party, csrf, .. } = &viewer;
     let rows = proxy_registry::list(store.views().pool(), 0, PAGE_ROWS)
         .await
         .map_err(|e| ConsoleError::internal("listing proxies", &e))?;
-    let ops = layout::may(&party, &[Role::Ops]);
+    let ops = layout::may(party, &[Role::Ops]);
     let body = html! {
         h1 { "PayShap proxies" }
         div.scroll { table #proxies {
@@ -54,18 +53,16 @@ pub async fn page(
                     td { @if row.retired != 0 { "retired" } @else { (row.status) } }
                     td { @if row.resolution_allowed != 0 { "yes" } @else { "no" } }
                     td { (row.updated_at) }
-                    @if ops && row.retired == 0 { td { (change_form(row, &sessions, &csrf)) } }
+                    @if ops && row.retired == 0 { td { (change_form(row, &sessions, csrf)) } }
                 }
             }
         } }
-        @if ops { h2 { "Register a proxy" } section.panel { (register_form(&csrf)) } }
+        @if ops { h2 { "Register a proxy" } section.panel { (register_form(csrf)) } }
     };
     Ok(layout::page(
         "PayShap proxies",
-        &party,
-        &csrf,
+        &viewer,
         Section::Proxies,
-        &notice,
         body,
     ))
 }

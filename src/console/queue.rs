@@ -7,8 +7,9 @@ use chrono::Utc;
 use maud::{html, Markup};
 use tracing_actix_web::RequestId;
 
-use super::forms::{self, Confirmation, Csrf, Fields, Notice};
-use super::layout::{self, badge, ConsoleError, Section, READERS};
+use super::context::Viewer;
+use super::forms::{self, Confirmation, Csrf, Fields};
+use super::layout::{self, badge, ConsoleError, Section};
 use crate::commands::CommandMetadata;
 use crate::saf::control::{SafAction, SafActionError, SafControl};
 use crate::saf::queue::{self, QueueEntry};
@@ -21,12 +22,10 @@ const STATUSES: [&str; 4] = ["PENDING", "PARKED", "DELIVERED", "REFUSED"];
 
 pub async fn page(
     saf: web::Data<SafControl>,
-    party: Party,
-    csrf: Csrf,
-    notice: Notice,
+    viewer: Viewer,
     fields: web::Query<Fields>,
 ) -> Result<HttpResponse, ConsoleError> {
-    party.require(READERS)?;
+    let Viewer { party, csrf, .. } = &viewer;
     let status = forms::field(&fields, "status");
     if let Some(status) = status.filter(|s| !STATUSES.contains(s)) {
         return Err(ConsoleError::bad_request(format!(
@@ -39,7 +38,7 @@ pub async fn page(
     let (depth, _) = queue::depth(saf.store.views())
         .await
         .map_err(|e| ConsoleError::internal("counting the SAF queue", &e))?;
-    let ops = layout::may(&party, &[Role::Ops]);
+    let ops = layout::may(party, &[Role::Ops]);
     let back = match status {
         Some(status) => format!("/backoffice/queue?status={status}"),
         None => "/backoffice/queue".to_owned(),
@@ -61,27 +60,20 @@ pub async fn page(
                  @if ops { th { "Actions" } } }
             @for d in &rows {
                 tr data-delivery=(d.delivery_id) data-status=(d.status) {
-                    td { code { (d.delivery_id) } }
-                    td { a href={ "/backoffice/payments/" (d.tran_id) } { code { (d.tran_id) } } }
+                    td title=(d.delivery_id) { code { (layout::short(&d.delivery_id)) } }
+                    td { a href={ "/backoffice/payments/" (d.tran_id) } title=(d.tran_id) { code { (layout::short(&d.tran_id)) } } }
                     td { (d.partner_id) } td { (d.kind) }
                     td { (badge(&d.status)) }
                     td.n { (age(&d.scheduled_at, now)) }
                     td.n { (d.attempts.unwrap_or(0)) }
                     td { (next_attempt(d)) }
                     td { (d.last_error.as_deref().unwrap_or_default()) }
-                    @if ops { td { (action_buttons(d, &csrf, &back)) } }
+                    @if ops { td { (action_buttons(d, csrf, &back)) } }
                 }
             }
         } }
     };
-    Ok(layout::page(
-        "SAF queue",
-        &party,
-        &csrf,
-        Section::Queue,
-        &notice,
-        body,
-    ))
+    Ok(layout::page("SAF queue", &viewer, Section::Queue, body))
 }
 
 fn age(scheduled_at: &str, now: chrono::DateTime<Utc>) -> String {
@@ -182,12 +174,7 @@ pub async fn act(
             },
         ));
     }
-    let metadata = CommandMetadata {
-        party: party.label("ops").to_owned(),
-        request_id: request_id.to_string(),
-        message_id: None,
-        received_at: Utc::now(),
-    };
+    let metadata = CommandMetadata::by_user(party.label("ops"), request_id);
     saf.act(&delivery_id, action, &metadata)
         .await
         .map_err(|e| match e {

@@ -9,12 +9,12 @@ use maud::{html, Markup};
 use projections::search::{self, OutcomeFilter, PaymentOrder, PaymentQuery};
 use projections::time::to_view_text;
 
-use super::forms::{field, Csrf, Fields, Notice};
-use super::layout::{self, badge, money_cell, ConsoleError, Section, READERS};
+use super::context::Viewer;
+use super::forms::{self, field, Fields};
+use super::layout::{self, badge, money_cell, ConsoleError, Section};
 use crate::backoffice::api::parse_day;
 use crate::backoffice::service::BackOfficeService;
 use crate::backoffice::statement::parse_decimal_amount;
-use crate::security::Party;
 
 /// Rows per page.
 const PAGE_ROWS: i64 = 50;
@@ -54,14 +54,14 @@ fn query_of(fields: &Fields, backoffice: &BackOfficeService) -> Result<PaymentQu
         })
         .transpose()?
         .unwrap_or_default();
-    let page = field(fields, "page")
-        .map(|v| {
-            v.parse::<i64>().ok().filter(|p| *p >= 1).ok_or_else(|| {
-                ConsoleError::bad_request(format!("page {v:?} is not a page number"))
-            })
-        })
-        .transpose()?
-        .unwrap_or(1);
+    let page = forms::page_number(fields)?;
+    let offset = (page - 1).saturating_mul(PAGE_ROWS);
+    if offset > search::MAX_OFFSET_ROWS {
+        return Err(ConsoleError::bad_request(format!(
+            "page {page} starts past the first {} payments: narrow the search",
+            search::MAX_OFFSET_ROWS
+        )));
+    }
     let (from, to) = match field(fields, "day") {
         Some(day) => {
             let (from, to) = backoffice.calendar.window(parse_day(day)?);
@@ -83,19 +83,19 @@ fn query_of(fields: &Fields, backoffice: &BackOfficeService) -> Result<PaymentQu
         requested_to: to,
         order,
         descending: field(fields, "order") != Some("asc"),
-        offset: (page - 1).saturating_mul(PAGE_ROWS),
+        offset,
         limit: PAGE_ROWS,
     })
 }
 
 pub async fn page(
     backoffice: web::Data<BackOfficeService>,
-    party: Party,
-    csrf: Csrf,
-    notice: Notice,
+    viewer: Viewer,
     fields: web::Query<Fields>,
 ) -> Result<HttpResponse, ConsoleError> {
-    party.require(READERS)?;
+    let Viewer {
+        party: _, csrf: _, ..
+    } = &viewer;
     let query = query_of(&fields, &backoffice)?;
     let searched = !fields.is_empty();
     let mut conn = backoffice
@@ -116,7 +116,7 @@ pub async fn page(
         section.panel { (form(&fields)) }
         @if searched || !found.rows.is_empty() {
             p.muted #result-summary {
-                (found.rows.len()) @if found.more { "+" } " payments on page " (page_number)
+                (found.rows.len()) @if found.more { "+" } " found, page " (page_number)
                 " (" (took_ms) " ms)"
             }
             div.scroll { table #payments {
@@ -130,8 +130,9 @@ pub async fn page(
                 }
                 @for row in &found.rows {
                     tr data-tran-id=(row.tran_id) {
-                        td { (row.requested_at.as_deref().unwrap_or_default()) }
-                        td { a href={ "/backoffice/payments/" (row.tran_id) } { code { (row.tran_id) } } }
+                        td.nowrap { (layout::when(row.requested_at.as_deref())) }
+                        td { a href={ "/backoffice/payments/" (row.tran_id) } title=(row.tran_id) {
+                            code { (layout::short(&row.tran_id)) } } }
                         td.pos-reference { (row.pos_reference.as_deref().unwrap_or_default()) }
                         td { (row.retailer_id) } td { (row.store_id) } td { (row.lane_id) }
                         td { (row.partner_id.as_deref().unwrap_or_default()) }
@@ -145,14 +146,7 @@ pub async fn page(
             (pager(&fields, page_number, found.more))
         }
     };
-    Ok(layout::page(
-        "Payments",
-        &party,
-        &csrf,
-        Section::Payments,
-        &notice,
-        body,
-    ))
+    Ok(layout::page("Payments", &viewer, Section::Payments, body))
 }
 
 fn form(fields: &Fields) -> Markup {

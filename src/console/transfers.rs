@@ -9,10 +9,11 @@ use projections::history;
 use projections::payshap_transfers::{self, TransferRow};
 use projections::search::{self, TransferQuery};
 
-use super::forms::{self, field, Csrf, Fields, Notice};
-use super::layout::{self, badge, ConsoleError, Section, READERS};
+use super::context::Viewer;
+use super::forms::{self, field, Fields};
+use super::layout::{self, badge, ConsoleError, Section};
 use super::payment::timeline;
-use crate::security::{mask, Party};
+use crate::security::mask;
 use crate::store::Store;
 
 const PAGE_ROWS: i64 = 50;
@@ -21,20 +22,10 @@ const TIMELINE_EVENTS: i64 = 200;
 /// `GET`: by UETR or end-to-end id, or the newest when neither is given.
 pub async fn page(
     store: web::Data<Store>,
-    party: Party,
-    csrf: Csrf,
-    notice: Notice,
+    viewer: Viewer,
     fields: web::Query<Fields>,
 ) -> Result<HttpResponse, ConsoleError> {
-    party.require(READERS)?;
-    let page = field(&fields, "page")
-        .map(|p| {
-            p.parse::<i64>().ok().filter(|p| *p >= 1).ok_or_else(|| {
-                ConsoleError::bad_request(format!("page {p:?} is not a page number"))
-            })
-        })
-        .transpose()?
-        .unwrap_or(1);
+    let page = forms::page_number(&fields)?;
     let query = TransferQuery {
         uetr: field(&fields, "uetr").map(str::to_owned),
         end_to_end_id: field(&fields, "endToEndId").map(str::to_owned),
@@ -42,18 +33,16 @@ pub async fn page(
         offset: (page - 1).saturating_mul(PAGE_ROWS),
         limit: PAGE_ROWS,
     };
-    respond(&store, &party, &csrf, &notice, &fields, &query, page).await
+    respond(&store, &viewer, &fields, &query, page).await
 }
 
 /// `POST`: by proxy.
 pub async fn by_proxy(
     store: web::Data<Store>,
-    party: Party,
-    csrf: Csrf,
+    viewer: Viewer,
     fields: web::Form<Fields>,
 ) -> Result<HttpResponse, ConsoleError> {
-    party.require(READERS)?;
-    forms::check(&csrf, &fields)?;
+    forms::check(&viewer.csrf, &fields)?;
     let query = TransferQuery {
         proxy: field(&fields, "proxy").map(str::to_owned),
         limit: search::MAX_PAGE_ROWS,
@@ -64,14 +53,12 @@ pub async fn by_proxy(
         .filter(|(k, _)| k.as_str() != "proxy")
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    respond(&store, &party, &csrf, &Notice::default(), &shown, &query, 1).await
+    respond(&store, &viewer, &shown, &query, 1).await
 }
 
 async fn respond(
     store: &Store,
-    party: &Party,
-    csrf: &Csrf,
-    notice: &Notice,
+    viewer: &Viewer,
     fields: &Fields,
     query: &TransferQuery,
     page: i64,
@@ -96,7 +83,7 @@ async fn respond(
                 button type="submit" { "Search" }
             }
             form.search #proxy-search method="post" action="/backoffice/transfers" role="search" {
-                input type="hidden" name="csrf" value=(csrf.0);
+                input type="hidden" name="csrf" value=(viewer.csrf.0);
                 label { "Proxy (key or value)" input type="text" name="proxy" autocomplete="off"; }
                 button type="submit" { "Search by proxy" }
             }
@@ -110,10 +97,8 @@ async fn respond(
     };
     Ok(layout::page(
         "PayShap transfers",
-        party,
-        csrf,
+        viewer,
         Section::Transfers,
-        notice,
         body,
     ))
 }
@@ -154,12 +139,12 @@ fn table(rows: &[TransferRow]) -> Markup {
 
 pub async fn detail(
     store: web::Data<Store>,
-    party: Party,
-    csrf: Csrf,
-    notice: Notice,
+    viewer: Viewer,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ConsoleError> {
-    party.require(READERS)?;
+    let Viewer {
+        party: _, csrf: _, ..
+    } = &viewer;
     let uetr = path.into_inner();
     let failed = |e: &dyn std::fmt::Display| ConsoleError::internal("reading a transfer", e);
     let row = payshap_transfers::find(store.views().pool(), &uetr)
@@ -202,10 +187,8 @@ pub async fn detail(
     };
     Ok(layout::page(
         &format!("Transfer {uetr}"),
-        &party,
-        &csrf,
+        &viewer,
         Section::Transfers,
-        &notice,
         body,
     ))
 }

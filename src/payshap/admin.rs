@@ -49,12 +49,7 @@ pub struct Change {
 }
 
 pub fn metadata(party: &Party, request_id: &RequestId) -> CommandMetadata {
-    CommandMetadata {
-        party: party.label("ops").to_owned(),
-        request_id: request_id.to_string(),
-        message_id: None,
-        received_at: Utc::now(),
-    }
+    CommandMetadata::by_user(party.label("ops"), request_id)
 }
 
 pub fn refused(error: AggregateError<ProxyError>) -> ApiError {

@@ -100,6 +100,7 @@ async fn the_search_filters_sorts_and_pages(backend: Backend) {
         ("sort=partner", "sort"),
         ("day=yesterday", "yesterday"),
         ("page=0", "page"),
+        ("page=202", "narrow the search"),
     ] {
         let (status, page) = finance.get(&format!("/backoffice/payments?{query}")).await;
         assert_eq!(status, 400, "{query}");
