@@ -10,6 +10,7 @@ use crate::backoffice::extract::money;
 use crate::backoffice::matching::Matching;
 use crate::backoffice::report::{DayReport, Figures, Tally};
 use crate::backoffice::settlement::SettlementTotal;
+use crate::security::mask;
 
 /// Every extract of a day: label and path below the day's API.
 pub const DOWNLOADS: [(&str, &str); 16] = [
@@ -122,7 +123,7 @@ pub fn exceptions(exceptions: &[Exception]) -> Markup {
                     td {
                         (e.detail)
                         @if let Some(raw) = &e.raw_message {
-                            details { summary { "message as received" } pre.raw { (raw) } }
+                            details { summary { "message as received" } pre.raw { (mask::digit_runs(raw)) } }
                         }
                     }
                 }

@@ -173,14 +173,17 @@ fn command_of(
             };
             let shown = format!(
                 "set the account status of proxy {} to {}",
-                masked_id(&id),
+                mask::proxy(&id),
                 change.status.map(|s| s.as_str()).unwrap_or("(unchanged)")
             );
             Ok((id, admin::change_command(change), shown))
         }
         "retire" => {
             let id = sealed()?;
-            let shown = format!("retire proxy {}: it will no longer resolve", masked_id(&id));
+            let shown = format!(
+                "retire proxy {}: it will no longer resolve",
+                mask::proxy(&id)
+            );
             Ok((
                 id,
                 ProxyCommand::Retire {
@@ -206,14 +209,6 @@ fn unsealed(mut fields: Fields, sessions: &Sessions) -> Result<Fields, ConsoleEr
         })?;
     fields.extend(asked);
     Ok(fields)
-}
-
-/// `SCHEMA|context|value` with the value masked.
-fn masked_id(id: &str) -> String {
-    match id.rsplit_once('|') {
-        Some((head, value)) => format!("{head}|{}", mask::msisdn(value)),
-        None => mask::msisdn(id),
-    }
 }
 
 #[allow(clippy::too_many_arguments)]

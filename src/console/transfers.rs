@@ -103,17 +103,9 @@ async fn respond(
     ))
 }
 
-/// A proxy key with its value masked.
-pub fn masked_proxy(proxy_id: Option<&str>) -> String {
-    match proxy_id.map(|id| {
-        id.rsplit_once('|')
-            .map(|(h, v)| (Some(h), v))
-            .unwrap_or((None, id))
-    }) {
-        Some((Some(head), value)) => format!("{head}|{}", mask::msisdn(value)),
-        Some((None, value)) => mask::msisdn(value),
-        None => String::new(),
-    }
+/// A transfer's proxy key with its value masked.
+fn masked_proxy(proxy_id: Option<&str>) -> String {
+    proxy_id.map(mask::proxy).unwrap_or_default()
 }
 
 fn table(rows: &[TransferRow]) -> Markup {
