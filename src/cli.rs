@@ -25,6 +25,11 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Check a configuration file.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Read a password from standard input and print its argon2 hash for `[[users]]`.
     HashPassword,
     /// Play a QR partner over real HTTP (answers pay and advices, records what it gets,
@@ -126,4 +131,11 @@ pub enum Command {
         #[arg(long)]
         projection: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print every problem of FILE at once (the environment applied on top, as `serve`
+    /// reads it); exit 1 if there is any.
+    Check { file: PathBuf },
 }

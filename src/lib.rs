@@ -21,7 +21,7 @@
 //! - [`store`]: the event store (PostgreSQL or SQLite), migrations and readiness;
 //!   [`append`]: appends in one statement, grouped across commands.
 //! - [`config`]: TOML file plus environment, every limit with its unit; [`security`]:
-//!   users, roles, TLS, log masking; [`emv`]: QR payloads; [`qr_wire`]: the messages of
+//!   users, roles, TLS, log masking; [`config_check`]: `qrswitch config check`; [`emv`]: QR payloads; [`qr_wire`]: the messages of
 //!   Electrum's QR contract; [`telemetry`]: logging; [`digest`]: SHA-256.
 //!
 //! The domain lives in the `aggregates` crate (no I/O) and the read models in `projections`.
@@ -34,6 +34,7 @@ pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod config_check;
 pub mod console;
 pub mod digest;
 pub mod emv;

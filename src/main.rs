@@ -13,6 +13,17 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     qrswitch::security::tls::install_crypto_provider();
+    // A file to check is read by the check itself, problems and all, not loaded first.
+    if let Command::Config {
+        action: qrswitch::cli::ConfigAction::Check { file },
+    } = &cli.command
+    {
+        std::process::exit(if qrswitch::config_check::run(file) {
+            0
+        } else {
+            1
+        });
+    }
     let mut config = Config::load(cli.config.as_deref())?;
     telemetry::init(&config.logging);
     match cli.command {
@@ -95,6 +106,7 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
         }
+        Command::Config { .. } => unreachable!("checked before the configuration is loaded"),
         Command::BenchSearch {
             payments,
             rounds,

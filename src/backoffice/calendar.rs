@@ -18,14 +18,19 @@ impl BusinessCalendar {
         Self { time_zone, cutoff }
     }
 
+    /// The calendar `[backoffice]` describes; both of its problems at once if it has two.
     pub fn from_config(config: &BackofficeConfig) -> Result<Self, String> {
-        let time_zone: Tz = config
+        let time_zone = config
             .time_zone
-            .parse()
-            .map_err(|_| format!("time_zone {:?} is not an IANA zone", config.time_zone))?;
+            .parse::<Tz>()
+            .map_err(|_| format!("time_zone {:?} is not an IANA zone", config.time_zone));
         let cutoff = NaiveTime::parse_from_str(&config.cutoff, "%H:%M")
-            .map_err(|_| format!("cutoff {:?} is not a time such as 17:00", config.cutoff))?;
-        Ok(Self::new(time_zone, cutoff))
+            .map_err(|_| format!("cutoff {:?} is not a time such as 17:00", config.cutoff));
+        match (time_zone, cutoff) {
+            (Ok(time_zone), Ok(cutoff)) => Ok(Self::new(time_zone, cutoff)),
+            (Err(zone), Err(cutoff)) => Err(format!("{zone}; {cutoff}")),
+            (Err(reason), _) | (_, Err(reason)) => Err(reason),
+        }
     }
 
     /// The instant `day` closes (exclusive end of its window).
