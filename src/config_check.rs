@@ -68,6 +68,7 @@ pub fn run(path: &Path) -> bool {
     for problem in &problems {
         println!("{}: {problem}", path.display());
     }
-    println!("{} problems", problems.len());
+    let count = problems.len();
+    println!("{count} problem{}", if count == 1 { "" } else { "s" });
     false
 }

@@ -29,6 +29,7 @@ mod postgres_restart;
 mod projections;
 mod qr_payments;
 mod saf;
+mod scale_out;
 mod security;
 mod service;
 mod slow_clients;
