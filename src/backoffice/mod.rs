@@ -9,7 +9,8 @@
 //! - [`matching`]: three-way matching against the partners' settlement files.
 //! - [`exceptions`]: what finance must look at.
 //! - [`markoff`]: the daily mark-off extract of PayShap credits (CSV).
-//! - [`statement`]: parsing partner files; [`fees`]: fee terms from the configuration.
+//! - [`statement`]: parsing partner files; [`import`]: importing one; [`fees`]: fee terms
+//!   from the configuration.
 //! - [`service`]: the parts of the state the back office works on.
 //! - [`api`] (JSON and CSV) and [`extract`] (CSV conventions). The pages people use are the
 //!   operator console's.
@@ -21,6 +22,7 @@ pub mod day;
 pub mod exceptions;
 pub mod extract;
 pub mod fees;
+pub mod import;
 pub mod markoff;
 pub mod matching;
 pub mod report;

@@ -54,7 +54,7 @@ impl Caller {
         (response.status().as_u16(), response.text().await.unwrap())
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
         let response = self
             .http
             .post(format!("{}{path}", self.base))
@@ -67,7 +67,7 @@ impl Caller {
     }
 
     /// The CSRF token the console's forms carry for this caller.
-    async fn csrf(&self) -> String {
+    pub async fn csrf(&self) -> String {
         let (status, page) = self.get("/backoffice/queue").await;
         assert_eq!(status, 200, "{page}");
         hidden_value(&page, "csrf").expect("the page carries a CSRF token")
@@ -412,96 +412,4 @@ async fn delivery_status(ops: &Caller, delivery: &str) -> String {
         .unwrap_or_else(|| panic!("{delivery} not listed"))
         + marker.len();
     page[at..at + page[at..].find('"').unwrap()].to_owned()
-}
-
-on_both_backends!(
-    a_payshap_transfer_is_found_and_shown_masked,
-    super::a_payshap_transfer_is_found_and_shown_masked
-);
-
-async fn a_payshap_transfer_is_found_and_shown_masked(backend: Backend) {
-    // Given a registered mobile proxy and an approved PayShap credit to it.
-    let db = TestDb::new(backend).await;
-    let mut config = db.config();
-    config.users = users();
-    crate::common::scheme::with_demo_signing(&mut config);
-    let server = TestServer::start(config).await;
-    let base = server.base_url.clone();
-    let registration = serde_json::json!({
-        "schema": "MOBILE", "namespace": "shop", "value": "0821234567",
-        "knownAsName": "Corner Shop", "legalName": "Corner Shop (Pty) Ltd",
-        "accountCreationDate": "2019-03-14", "status": "active",
-    });
-    let registered = reqwest::Client::new()
-        .post(format!("{base}/admin/proxies"))
-        .basic_auth(OPS, Some(password(OPS)))
-        .json(&registration)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status(), 201);
-    let uetr = uuid::Uuid::new_v4().to_string();
-    let proxy =
-        serde_json::json!({ "schema": "MOBILE", "namespace": "shop", "value": "0821234567" });
-    let report =
-        crate::common::scheme::completion_report(&uetr, &new_id(), "APPROVED", "49.99", proxy);
-    let answer = crate::common::scheme::scheme_client(&base)
-        .complete(report.as_bytes())
-        .await
-        .unwrap();
-    assert_eq!(answer.status, 202);
-    server.app().catch_up_all().await.unwrap();
-
-    // When finance looks for it by UETR and by the proxy's number.
-    let finance = Caller::new(&base, FINANCE);
-    let (status, by_uetr) = finance
-        .get(&format!("/backoffice/transfers?uetr={uetr}"))
-        .await;
-    assert_eq!(status, 200);
-    assert!(
-        by_uetr.contains(&format!("data-uetr=\"{uetr}\"")),
-        "{by_uetr}"
-    );
-    let csrf = finance.csrf().await;
-    let (status, by_proxy) = finance
-        .post(
-            "/backoffice/transfers",
-            &[("csrf", &csrf), ("proxy", "27821234567")],
-        )
-        .await;
-    assert_eq!(status, 200);
-    assert!(
-        by_proxy.contains(&format!("data-uetr=\"{uetr}\"")),
-        "{by_proxy}"
-    );
-    assert_eq!(
-        finance
-            .post("/backoffice/transfers", &[("proxy", "27821234567")])
-            .await
-            .0,
-        403,
-        "a search by proxy is a form of ours"
-    );
-
-    // Then its page tells its story with the proxy and the payer masked.
-    let (status, page) = finance.get(&format!("/backoffice/transfers/{uetr}")).await;
-    assert_eq!(status, 200, "{page}");
-    assert!(page.contains("MOBILE|shop|2782*****67"), "{page}");
-    assert!(page.contains("data-event=\"CompletionReceived\""), "{page}");
-    assert!(page.contains("49.99"), "{page}");
-    for whole in [&by_uetr, &by_proxy, &page] {
-        for number in ["27821234567", "0821234567"] {
-            if let Some(at) = whole.find(number) {
-                panic!(
-                    "{number} shown: …{}…",
-                    whole[at.saturating_sub(600)..at + 40].replace("\n", " ")
-                );
-            }
-        }
-    }
-    assert_eq!(
-        finance.get("/backoffice/transfers/no-such-uetr").await.0,
-        404
-    );
-    server.stop().await;
 }
