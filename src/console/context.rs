@@ -112,3 +112,17 @@ pub(super) fn notice_cookie(notice: &str) -> Cookie<'static> {
         .same_site(SameSite::Strict)
         .finish()
 }
+
+/// A connection to the views a page reads; a 500 page (with `what` in the log) if the
+/// store gives none.
+pub async fn views(
+    store: &crate::store::Store,
+    what: &str,
+) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, ConsoleError> {
+    store
+        .views()
+        .pool()
+        .acquire()
+        .await
+        .map_err(|e| ConsoleError::internal(what, &e))
+}

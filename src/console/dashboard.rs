@@ -24,9 +24,6 @@ pub async fn page(
     viewer: Viewer,
     params: Params,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Viewer {
-        party: _, csrf: _, ..
-    } = &viewer;
     let day = day_asked(&backoffice, &params)?;
     let data = load_day(&backoffice, day, &params).await?;
     let report = day_report(&data);
@@ -160,9 +157,6 @@ pub async fn extracts(
     viewer: Viewer,
     params: Params,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Viewer {
-        party: _, csrf: _, ..
-    } = &viewer;
     let day = day_asked(&backoffice, &params)?;
     let body = html! {
         h1 { "Extracts for " (day) }

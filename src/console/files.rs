@@ -45,13 +45,7 @@ pub async fn page(
         Some(day) => parse_day(day)?,
         None => backoffice.calendar.day_of(Utc::now()),
     };
-    let mut conn = backoffice
-        .store
-        .views()
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| ConsoleError::internal("listing partner files", &e))?;
+    let mut conn = super::context::views(&backoffice.store, "listing partner files").await?;
     let imported = projections::recon::statements_for_day(&mut conn, &day.to_string())
         .await
         .map_err(|e| ConsoleError::internal("listing partner files", &e))?;

@@ -30,7 +30,7 @@ pub async fn page(
     let tran_id = path.into_inner();
     let failed = |e: &dyn std::fmt::Display| ConsoleError::internal("reading a payment", e);
     let views = backoffice.store.views();
-    let mut conn = views.pool().acquire().await.map_err(|e| failed(&e))?;
+    let mut conn = super::context::views(&backoffice.store, "reading a payment").await?;
     let row = recon::payments_by_tran_id(&mut conn, std::slice::from_ref(&tran_id))
         .await
         .map_err(|e| failed(&e))?

@@ -93,18 +93,9 @@ pub async fn page(
     viewer: Viewer,
     fields: web::Query<Fields>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Viewer {
-        party: _, csrf: _, ..
-    } = &viewer;
     let query = query_of(&fields, &backoffice)?;
     let searched = !fields.is_empty();
-    let mut conn = backoffice
-        .store
-        .views()
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| ConsoleError::internal("searching payments", &e))?;
+    let mut conn = super::context::views(&backoffice.store, "searching payments").await?;
     let started = Instant::now();
     let found = search::payments(&mut conn, &query)
         .await

@@ -64,12 +64,7 @@ async fn respond(
     page: i64,
 ) -> Result<HttpResponse, ConsoleError> {
     let failed = |e: &dyn std::fmt::Display| ConsoleError::internal("searching transfers", e);
-    let mut conn = store
-        .views()
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| failed(&e))?;
+    let mut conn = super::context::views(store, "searching transfers").await?;
     let found = search::transfers(&mut conn, query)
         .await
         .map_err(|e| failed(&e))?;
@@ -134,20 +129,12 @@ pub async fn detail(
     viewer: Viewer,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let Viewer {
-        party: _, csrf: _, ..
-    } = &viewer;
     let uetr = path.into_inner();
     let failed = |e: &dyn std::fmt::Display| ConsoleError::internal("reading a transfer", e);
     let row = payshap_transfers::find(store.views().pool(), &uetr)
         .await
         .map_err(|e| failed(&e))?;
-    let mut conn = store
-        .views()
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| failed(&e))?;
+    let mut conn = super::context::views(&store, "reading a transfer").await?;
     let events = history::stream(
         &mut conn,
         store.backend(),
