@@ -73,7 +73,12 @@ impl ResponseError for ConsoleError {
             main {
                 h1 { (self.status.as_u16()) " " (title) }
                 p.error role="alert" { (self.message) }
-                p { a href="/backoffice/" { "Back to the console" } }
+                p {
+                    a href="/backoffice/" { "Back to the console" }
+                    @if self.status == StatusCode::FORBIDDEN {
+                        " · " a href="/backoffice/login" { "Sign in as another user" }
+                    }
+                }
             }
         };
         html::respond(self.status, html::document(title, body))

@@ -274,13 +274,7 @@ async fn ops_retry_park_and_retry_a_delivery(browser: &Browser, base: &str, tran
     sign_in(browser, base, OPS).await;
     browser.goto(&format!("{base}/backoffice/queue")).await;
     let row = "#queue tr[data-status='PENDING']";
-    let delivery = browser
-        .find(row)
-        .await
-        .attr("data-delivery")
-        .await
-        .unwrap()
-        .unwrap();
+    let delivery = browser.attr(row, "data-delivery").await.unwrap();
     let row = format!("#queue tr[data-delivery='{delivery}']");
 
     // Retry now: confirmed, recorded, still pending.
@@ -296,7 +290,7 @@ async fn ops_retry_park_and_retry_a_delivery(browser: &Browser, base: &str, tran
         .click(&format!("{row} button[data-action='park']"))
         .await;
     browser.click("#confirm").await;
-    let parked = browser.find(&row).await.attr("data-status").await.unwrap();
+    let parked = browser.attr(&row, "data-status").await;
     assert_eq!(parked.as_deref(), Some("PARKED"));
     browser.screenshot("queue").await;
 
@@ -305,7 +299,7 @@ async fn ops_retry_park_and_retry_a_delivery(browser: &Browser, base: &str, tran
         .click(&format!("{row} button[data-action='unpark']"))
         .await;
     browser.click("#confirm").await;
-    let pending = browser.find(&row).await.attr("data-status").await.unwrap();
+    let pending = browser.attr(&row, "data-status").await;
     assert_eq!(pending.as_deref(), Some("PENDING"));
 
     // The payment's story names ops for each of them, and the failed attempts are listed.
@@ -347,4 +341,7 @@ async fn a_partner_is_refused_every_page(browser: &Browser, base: &str) {
         assert!(browser.text("h1").await.starts_with("403"), "{page}");
     }
     browser.screenshot("partner-refused").await;
+    // The refusal offers a way out: signing in as someone else.
+    browser.click("main a[href='/backoffice/login']").await;
+    browser.find("#sign-in").await;
 }

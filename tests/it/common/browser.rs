@@ -110,8 +110,35 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{css} not found: {e}"))
     }
 
+    /// The text of what `css` selects. An element replaced under us (the page re-rendered
+    /// between finding and reading it) is found again.
     pub async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.unwrap()
+        let started = Instant::now();
+        loop {
+            match self.find(css).await.text().await {
+                Ok(text) => return text,
+                Err(e) if started.elapsed() < PAGE_LIMIT => {
+                    eprintln!("{css}: {e}; reading again");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("{css}: {e}"),
+            }
+        }
+    }
+
+    /// The attribute `name` of what `css` selects, found again if it was replaced.
+    pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        let started = Instant::now();
+        loop {
+            match self.find(css).await.attr(name).await {
+                Ok(value) => return value,
+                Err(e) if started.elapsed() < PAGE_LIMIT => {
+                    eprintln!("{css}: {e}; reading again");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("{css}: {e}"),
+            }
+        }
     }
 
     pub async fn fill(&self, css: &str, text: &str) {
@@ -120,8 +147,33 @@ impl Browser {
         field.send_keys(text).await.unwrap();
     }
 
+    /// Clicks what `css` selects (a link or a submit button: every click in these tests
+    /// loads a page) and waits until the new page has loaded, so that nothing is then read
+    /// from the page it left.
     pub async fn click(&self, css: &str) {
+        self.client
+            .execute("window.__leaving = true;", vec![])
+            .await
+            .unwrap();
         self.find(css).await.click().await.unwrap();
+        let started = Instant::now();
+        loop {
+            let arrived = self
+                .client
+                .execute(
+                    "return window.__leaving === undefined && document.readyState === 'complete';",
+                    vec![],
+                )
+                .await;
+            if matches!(arrived, Ok(serde_json::Value::Bool(true))) {
+                return;
+            }
+            assert!(
+                started.elapsed() < PAGE_LIMIT,
+                "{css}: no page loaded after the click"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
     }
 
     pub async fn source(&self) -> String {
