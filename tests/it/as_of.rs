@@ -67,6 +67,21 @@ async fn past_reports_are_reproduced(backend: Backend) {
     );
     let late_pay = payment_request(&late, 3_000);
     assert_eq!(qr.post("/payments", &late_pay).await.0, 201);
+    // Their deliveries done: no event commits in the background while the reports are read,
+    // so the moment a report states holds exactly the events it shows.
+    for _ in 0..200 {
+        let completed: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM recon_payments WHERE completed_at IS NOT NULL",
+        )
+        .fetch_one(switch.app().store.views().pool())
+        .await
+        .unwrap();
+        if sim.acknowledged("confirmation") >= 2 && completed >= 2 {
+            break;
+        }
+        switch.app().catch_up_all().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 
     // When finance reads the day's reports.
     let day = switch.app().calendar.day_of(chrono::Utc::now()).to_string();

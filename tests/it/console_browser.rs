@@ -92,6 +92,9 @@ async fn finance_ops_and_a_partner_in_the_browser() {
     let Some((chromium, chromedriver)) = installed("console_browser") else {
         return;
     };
+    // Chromium takes both cores while it renders: it waits its turn beside the load and
+    // fault tests, whose timings it would disturb.
+    let _turn = heavy_slot().await;
     // Given a day with confirmed payments and one whose confirmation the partner fails.
     let db = TestDb::new(Backend::Postgres).await;
     let (mut config, sim) = approving_partner(&db).await;

@@ -301,9 +301,9 @@ pub async fn stored_event_types(app: &App, aggregate_type: &str, id: &str) -> Ve
     .unwrap()
 }
 
-/// Held by each load and fault test for its whole run. They measure rates and latencies on
-/// two shared cores; two of them at once would each measure the other. Light tests still
-/// run beside them. A tokio mutex serves every test's own runtime.
+/// Held by each load and fault test, and by the browser test, for its whole run. They
+/// measure rates and latencies on two shared cores (or, Chromium, take them); two of them at
+/// once would each measure the other. Light tests still run beside them. A tokio mutex serves every test's own runtime.
 static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 pub async fn heavy_slot() -> tokio::sync::MutexGuard<'static, ()> {
