@@ -40,20 +40,22 @@ fn query_of(fields: &Fields, backoffice: &BackOfficeService) -> Result<PaymentQu
             })
             .transpose()
     };
-    let outcome = field(fields, "outcome")
-        .map(|v| {
-            OutcomeFilter::parse(v).ok_or_else(|| {
-                ConsoleError::bad_request(format!("outcome {v:?} is not one offered"))
+    // A choice the form offers, read by `parse`; anything else is a 400 naming the field.
+    fn offered<T>(
+        fields: &Fields,
+        name: &str,
+        parse: fn(&str) -> Option<T>,
+    ) -> Result<Option<T>, ConsoleError> {
+        field(fields, name)
+            .map(|v| {
+                parse(v).ok_or_else(|| {
+                    ConsoleError::bad_request(format!("{name} {v:?} is not one offered"))
+                })
             })
-        })
-        .transpose()?;
-    let order = field(fields, "sort")
-        .map(|v| {
-            PaymentOrder::parse(v)
-                .ok_or_else(|| ConsoleError::bad_request(format!("sort {v:?} is not one offered")))
-        })
-        .transpose()?
-        .unwrap_or_default();
+            .transpose()
+    }
+    let outcome = offered(fields, "outcome", OutcomeFilter::parse)?;
+    let order = offered(fields, "sort", PaymentOrder::parse)?.unwrap_or_default();
     let page = forms::page_number(fields)?;
     let offset = (page - 1).saturating_mul(PAGE_ROWS);
     if offset > search::MAX_OFFSET_ROWS {

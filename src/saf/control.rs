@@ -78,22 +78,22 @@ impl SafControl {
             .map_err(|e| SafActionError::Failed(format!("reading the SAF outbox: {e}")))?
             .map(|row| row.tran_id)
             .ok_or(SafActionError::UnknownDelivery)?;
-        let delivery_id = delivery_id.to_owned();
+        let id = delivery_id.to_owned();
         let at = Utc::now();
         let command = match action {
-            SafAction::Retry => PaymentCommand::RetryDelivery { delivery_id, at },
+            SafAction::Retry => PaymentCommand::RetryDelivery {
+                delivery_id: id,
+                at,
+            },
             SafAction::Park => PaymentCommand::ParkDelivery {
-                delivery_id,
+                delivery_id: id,
                 reason: format!("parked by {}", metadata.party),
                 at,
             },
-            SafAction::Unpark => PaymentCommand::UnparkDelivery { delivery_id, at },
-        };
-        let delivery_id = match &command {
-            PaymentCommand::RetryDelivery { delivery_id, .. }
-            | PaymentCommand::ParkDelivery { delivery_id, .. }
-            | PaymentCommand::UnparkDelivery { delivery_id, .. } => delivery_id.clone(),
-            _ => unreachable!("only delivery commands are built above"),
+            SafAction::Unpark => PaymentCommand::UnparkDelivery {
+                delivery_id: id,
+                at,
+            },
         };
         match self.payments.execute(&tran_id, command, metadata).await {
             Ok(_) => {}
@@ -107,7 +107,7 @@ impl SafControl {
         }
         if action != SafAction::Park {
             let restart_age = action == SafAction::Unpark;
-            queue::due_now(self.store.views(), &delivery_id, restart_age)
+            queue::due_now(self.store.views(), delivery_id, restart_age)
                 .await
                 .map_err(|e| SafActionError::Failed(format!("rescheduling: {e}")))?;
             self.wakeup.wake_all();
