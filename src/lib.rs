@@ -40,6 +40,7 @@ pub mod digest;
 pub mod emv;
 pub mod http;
 pub mod notify;
+pub mod openapi;
 pub mod ops;
 pub mod partner_sim;
 pub mod partners;

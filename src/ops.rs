@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tracing_actix_web::RequestId;
 
 use crate::commands::CommandMetadata;
@@ -18,19 +18,41 @@ const LIST_LIMIT_ROWS: i64 = 1_000;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/ops/saf")
+            .app_data(crate::http::query_errors())
             .route("", web::get().to(list))
             .route("/{delivery_id}/{action}", web::post().to(act)),
     );
 }
 
-#[derive(Debug, Deserialize)]
-struct ListQuery {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// `PENDING`, `PARKED`, `DELIVERED` or `REFUSED`; every status when absent.
     status: Option<String>,
+}
+
+/// A delivery in the queue, with how long it has waited.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Listed {
+    pub age_seconds: i64,
+    pub delivery: queue::QueueEntry,
+}
+
+/// What an action left the delivery as.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionTaken {
+    pub delivery_id: String,
+    /// `PENDING` or `PARKED`.
+    pub status: &'static str,
 }
 
 const STATUSES: [&str; 4] = ["PENDING", "PARKED", "DELIVERED", "REFUSED"];
 
-async fn list(
+#[utoipa::path(get, path = "/ops/saf", tag = "ops", params(ListQuery),
+    responses((status = 200, description = "At most 1,000 deliveries, oldest first.", body = Vec<Listed>), crate::http::documented::Reads))]
+pub async fn list(
     saf: web::Data<SafControl>,
     party: Party,
     query: web::Query<ListQuery>,
@@ -54,14 +76,21 @@ async fn list(
             let age_seconds = chrono::DateTime::parse_from_rfc3339(&row.scheduled_at)
                 .map(|t| (now - t.with_timezone(&Utc)).num_seconds())
                 .unwrap_or(0);
-            serde_json::json!({ "ageSeconds": age_seconds, "delivery": row })
+            Listed {
+                age_seconds,
+                delivery: row,
+            }
         })
         .collect();
     Ok(HttpResponse::Ok().json(entries))
 }
 
 /// `POST /ops/saf/{delivery_id}/{retry|park|unpark}`: recorded on the payment with who asked.
-async fn act(
+#[utoipa::path(post, path = "/ops/saf/{delivery_id}/{action}", tag = "ops", params(
+        ("delivery_id" = String, Path, description = "The delivery, as the queue lists it."),
+        ("action" = String, Path, description = "`retry`, `park` or `unpark`.")),
+    responses((status = 200, description = "Done, recorded on the payment with who asked.", body = ActionTaken), crate::http::documented::Writes))]
+pub async fn act(
     saf: web::Data<SafControl>,
     party: Party,
     request_id: RequestId,
@@ -78,8 +107,8 @@ async fn act(
             SafActionError::NotInState => ApiError::conflict(e.to_string()),
             SafActionError::Failed(what) => ApiError::internal("ops command failed", &what),
         })?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "deliveryId": delivery_id,
-        "status": action.status_after(),
-    })))
+    Ok(HttpResponse::Ok().json(ActionTaken {
+        delivery_id,
+        status: action.status_after(),
+    }))
 }

@@ -228,6 +228,7 @@ fn routes(cfg: &mut web::ServiceConfig, app: &App) {
                 .route("/metrics", web::get().to(health::metrics))
                 .configure(|cfg| crate::qr_api::configure(cfg, body_limit_bytes))
                 .configure(crate::ops::configure)
+                .configure(crate::openapi::configure)
                 .configure(crate::payshap::configure)
                 .configure(crate::audit::configure)
                 .configure(|cfg| crate::backoffice::configure(cfg, statement_max_bytes))

@@ -244,7 +244,7 @@ impl Store {
     }
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct StoreStatus {
     pub backend: &'static str,
     /// Highest feed position written so far.

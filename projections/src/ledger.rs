@@ -243,7 +243,7 @@ pub async fn chain_unchained(db: &ViewDb) -> Result<u64, ProjectionError> {
 
 /// A business day's digest: the Merkle root over the heads, at the day's end, of every
 /// stream written during it, in `(type, id)` order.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DayDigest {
     pub root: String,

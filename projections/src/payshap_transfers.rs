@@ -14,7 +14,7 @@ use crate::time::to_view_text;
 
 pub const NAME: &str = "payshap_transfers";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TransferRow {
     pub uetr: String,

@@ -13,7 +13,7 @@ use crate::time::to_view_text;
 
 pub const NAME: &str = "proxy_registry";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProxyRow {
     pub proxy_id: String,

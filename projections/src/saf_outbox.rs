@@ -30,7 +30,7 @@ pub const NAME: &str = "saf_outbox";
 /// the view writes (RFC 3339 text sorts by time), so it is never due again.
 pub const NEVER: &str = "9999-12-31T23:59:59.999999Z";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow, utoipa::ToSchema)]
 pub struct OutboxRow {
     pub delivery_id: String,
     pub tran_id: String,

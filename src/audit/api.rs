@@ -4,8 +4,7 @@
 use actix_web::{web, HttpResponse};
 use projections::feed::FeedPosition;
 use projections::history::{self, HistoryEvent};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use super::export;
 use super::record::{cursor, parse_cursor, AuditEvent, AGGREGATE_TYPES};
@@ -19,12 +18,40 @@ use crate::store::Store;
 const DEFAULT_PAGE: i64 = 100;
 const MAX_PAGE: i64 = 1_000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
     /// A sequence (streams) or a feed position (`COMMITTX-POSITION`, the feed).
     after: Option<String>,
+    /// Events per page, 1 to 1,000 (100 when absent).
     limit: Option<i64>,
+}
+
+/// A page of events; `next` is the `after` of the following page, present when this one is
+/// full.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EventPage {
+    pub events: Vec<AuditEvent>,
+    pub next: Option<String>,
+}
+
+/// A business day's digest as the events give it now, and as recorded at the day's close.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DigestAnswer {
+    pub day: String,
+    pub digest: projections::ledger::DayDigest,
+    pub recorded: Option<RecordedDigest>,
+    /// Whether now and as recorded agree; absent until the day is recorded.
+    pub matches: Option<bool>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordedDigest {
+    pub digest: projections::ledger::DayDigest,
+    pub recorded_at: String,
 }
 
 impl Page {
@@ -69,7 +96,10 @@ fn page_of(
         .then(|| events.last().map(&next))
         .flatten();
     let events: Vec<AuditEvent> = events.into_iter().map(AuditEvent::from_history).collect();
-    HttpResponse::Ok().json(json!({ "events": events, "next": following }))
+    HttpResponse::Ok().json(EventPage {
+        events,
+        next: following,
+    })
 }
 
 async fn read_stream(
@@ -102,6 +132,9 @@ async fn read_stream(
 }
 
 /// `GET /audit/payments/{tranId}/events`: the payment's whole story, in order.
+#[utoipa::path(get, path = "/audit/payments/{tran_id}/events", tag = "audit",
+    params(("tran_id" = String, Path, description = "The payment's tranId."), Page),
+    responses((status = 200, description = "The payment's events, in order.", body = EventPage), crate::http::documented::Reads))]
 pub async fn payment_events(
     store: web::Data<Store>,
     party: Party,
@@ -113,6 +146,10 @@ pub async fn payment_events(
 }
 
 /// `GET /audit/streams/{type}/{id}/events`: any aggregate's stream.
+#[utoipa::path(get, path = "/audit/streams/{aggregate_type}/{aggregate_id}/events", tag = "audit",
+    params(("aggregate_type" = String, Path, description = "`Payment`, `PayShapTransfer`, `Proxy`, `Resolution`, `FeeSchedule`, `PartnerStatement` or `HeldMessage`."),
+        ("aggregate_id" = String, Path), Page),
+    responses((status = 200, description = "The stream's events, in order.", body = EventPage), crate::http::documented::Reads))]
 pub async fn stream_events(
     store: web::Data<Store>,
     party: Party,
@@ -131,6 +168,8 @@ pub async fn stream_events(
 }
 
 /// `GET /audit/feed?after=COMMITTX-POSITION`: every event in commit order.
+#[utoipa::path(get, path = "/audit/feed", tag = "audit", params(Page),
+    responses((status = 200, description = "Every event in commit order, from `after`.", body = EventPage), crate::http::documented::Reads))]
 pub async fn feed(
     store: web::Data<Store>,
     party: Party,
@@ -175,6 +214,9 @@ async fn day_with_digest(
 
 /// `GET /backoffice/api/days/{day}/digest` (and `/audit/days/{day}/digest`): the day's
 /// digest as the events give it now, and as recorded, if it was.
+#[utoipa::path(get, path = "/audit/days/{day}/digest", tag = "audit",
+    params(("day" = chrono::NaiveDate, Path, description = "Business day, e.g. 2026-11-21.")),
+    responses((status = 200, description = "The day's digest.", body = DigestAnswer), crate::http::documented::Reads))]
 pub async fn day_digest(
     store: web::Data<Store>,
     calendar: web::Data<BusinessCalendar>,
@@ -183,14 +225,24 @@ pub async fn day_digest(
 ) -> Result<HttpResponse, ApiError> {
     let (day, live, recorded) = day_with_digest(&store, &calendar, &party, &day).await?;
     let matches = recorded.as_ref().map(|(r, _)| *r == live);
-    let recorded = recorded.map(|(digest, at)| json!({ "digest": digest, "recordedAt": at }));
-    Ok(HttpResponse::Ok().json(json!({
-        "day": day.to_string(), "digest": live, "recorded": recorded, "matches": matches,
-    })))
+    let recorded = recorded.map(|(digest, recorded_at)| RecordedDigest {
+        digest,
+        recorded_at,
+    });
+    Ok(HttpResponse::Ok().json(DigestAnswer {
+        day: day.to_string(),
+        digest: live,
+        recorded,
+        matches,
+    }))
 }
 
 /// `GET /audit/days/{day}/events.ndjson`: the business day's events, streamed; the day's
 /// digest now in `X-Qrswitch-Day-Digest`, to check the file against later.
+#[utoipa::path(get, path = "/audit/days/{day}/events.ndjson", tag = "audit",
+    params(("day" = chrono::NaiveDate, Path, description = "Business day, e.g. 2026-11-21.")),
+    responses((status = 200, description = "The day's events, one JSON object a line; the day's digest root in `X-Qrswitch-Day-Digest`.",
+        content_type = "application/x-ndjson", body = String), crate::http::documented::Reads))]
 pub async fn day_events(
     store: web::Data<Store>,
     calendar: web::Data<BusinessCalendar>,

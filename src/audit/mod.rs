@@ -23,9 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::scope("/audit")
-            .app_data(web::QueryConfig::default().error_handler(|error, _| {
-                crate::http::ApiError::bad_request(error.to_string()).into()
-            }))
+            .app_data(crate::http::query_errors())
             .route(
                 "/payments/{tran_id}/events",
                 web::get().to(api::payment_events),

@@ -19,7 +19,7 @@ pub const AGGREGATE_TYPES: [&str; 7] = [
     "HeldMessage",
 ];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEvent {
     pub aggregate_type: String,
@@ -37,7 +37,7 @@ pub struct AuditEvent {
 }
 
 /// Who caused the event and on which message, as recorded with it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditMetadata {
     /// The authenticated user, or `qrswitch` for what the switch did itself (timers, deliveries).

@@ -17,6 +17,7 @@ use super::settlement::settlement;
 use crate::http::ApiError;
 use crate::security::{Party, Role};
 
+pub use super::answers::{ExceptionsAnswer, FeeTermsAnswer, MarkoffAnswer, ReportParams};
 pub use super::as_of::Params;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +66,10 @@ async fn day_for(
     ))
 }
 
+#[utoipa::path(get, path = "/backoffice/api/days/{day}/report", tag = "finance",
+    params(("day" = chrono::NaiveDate, Path, description = "Business day, e.g. 2026-11-21."), ReportParams, ("by" = Option<String>, Query, description = "CSV only: `partner` (default), `retailer`, `store` or `lane`.")),
+    responses((status = 200, description = "The day's figures: totals and by partner, retailer, store and lane. As JSON, or CSV with `format=csv`; `X-Qrswitch-Feed-Position` and `X-Qrswitch-As-Of` say which events it describes.",
+        content((super::report::DayReport = "application/json"), (String = "text/csv"))), crate::http::documented::Reads))]
 pub async fn report(
     backoffice: web::Data<BackOfficeService>,
     party: Party,
@@ -136,6 +141,10 @@ pub async fn report(
     )
 }
 
+#[utoipa::path(get, path = "/backoffice/api/days/{day}/settlement", tag = "finance",
+    params(("day" = chrono::NaiveDate, Path, description = "Business day, e.g. 2026-11-21."), ReportParams, ("view" = Option<String>, Query, description = "CSV only: `lines` (default), `partners` or `retailers`.")),
+    responses((status = 200, description = "What each partner owes each retailer, gross, fee and net. As JSON, or CSV with `format=csv`; `X-Qrswitch-Feed-Position` and `X-Qrswitch-As-Of` say which events it describes.",
+        content((super::settlement::Settlement = "application/json"), (String = "text/csv"))), crate::http::documented::Reads))]
 pub async fn settlement_extract(
     backoffice: web::Data<BackOfficeService>,
     party: Party,
@@ -211,6 +220,10 @@ pub async fn settlement_extract(
     }
 }
 
+#[utoipa::path(get, path = "/backoffice/api/days/{day}/exceptions", tag = "finance",
+    params(("day" = chrono::NaiveDate, Path, description = "Business day, e.g. 2026-11-21."), ReportParams),
+    responses((status = 200, description = "Everything that needs a person. As JSON, or CSV with `format=csv`; `X-Qrswitch-Feed-Position` and `X-Qrswitch-As-Of` say which events it describes.",
+        content((ExceptionsAnswer = "application/json"), (String = "text/csv"))), crate::http::documented::Reads))]
 pub async fn exceptions_extract(
     backoffice: web::Data<BackOfficeService>,
     party: Party,
@@ -223,11 +236,11 @@ pub async fn exceptions_extract(
     if format == Format::Json {
         return Ok(stamp(
             &data,
-            HttpResponse::Ok().json(serde_json::json!({
-                "businessDay": data.day.to_string(),
-                "asOf": data.as_of.to_rfc3339(),
-                "exceptions": found,
-            })),
+            HttpResponse::Ok().json(ExceptionsAnswer {
+                business_day: data.day.to_string(),
+                as_of: data.as_of.to_rfc3339(),
+                exceptions: found,
+            }),
         ));
     }
     csv_of(
@@ -254,6 +267,10 @@ pub async fn exceptions_extract(
     )
 }
 
+#[utoipa::path(get, path = "/backoffice/api/days/{day}/matching", tag = "finance",
+    params(("day" = chrono::NaiveDate, Path, description = "Business day, e.g. 2026-11-21."), ReportParams),
+    responses((status = 200, description = "Three-way matching of advices, our outcomes and the partners' files. As JSON, or CSV with `format=csv`; `X-Qrswitch-Feed-Position` and `X-Qrswitch-As-Of` say which events it describes.",
+        content((super::matching::Matching = "application/json"), (String = "text/csv"))), crate::http::documented::Reads))]
 pub async fn matching_extract(
     backoffice: web::Data<BackOfficeService>,
     party: Party,
@@ -298,6 +315,10 @@ pub async fn matching_extract(
     )
 }
 
+#[utoipa::path(get, path = "/backoffice/api/days/{day}/markoff", tag = "finance",
+    params(("day" = chrono::NaiveDate, Path, description = "Business day, e.g. 2026-11-21."), ReportParams),
+    responses((status = 200, description = "PayShap credits to mark off against the bank statement. As JSON, or CSV with `format=csv`; `X-Qrswitch-Feed-Position` and `X-Qrswitch-As-Of` say which events it describes.",
+        content((MarkoffAnswer = "application/json"), (String = "text/csv"))), crate::http::documented::Reads))]
 pub async fn markoff_extract(
     backoffice: web::Data<BackOfficeService>,
     party: Party,
@@ -308,10 +329,10 @@ pub async fn markoff_extract(
     if format == Format::Json {
         return Ok(stamp(
             &data,
-            HttpResponse::Ok().json(serde_json::json!({
-                "businessDay": data.day.to_string(),
-                "credits": data.payshap_credited,
-            })),
+            HttpResponse::Ok().json(MarkoffAnswer {
+                business_day: data.day.to_string(),
+                credits: data.payshap_credited.clone(),
+            }),
         ));
     }
     csv_of(
@@ -322,6 +343,8 @@ pub async fn markoff_extract(
     )
 }
 
+#[utoipa::path(get, path = "/backoffice/api/fees", tag = "finance",
+    responses((status = 200, description = "Each partner's fee terms in force.", body = FeeTermsAnswer), crate::http::documented::Reads))]
 pub async fn fee_terms(
     backoffice: web::Data<BackOfficeService>,
     party: Party,
@@ -330,10 +353,17 @@ pub async fn fee_terms(
     let terms = projections::recon::fee_terms_in_force(backoffice.store.views().pool())
         .await
         .map_err(|e| ApiError::internal("reading fee terms", &e))?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "feeTerms": terms })))
+    Ok(HttpResponse::Ok().json(FeeTermsAnswer { fee_terms: terms }))
 }
 
 /// `POST /backoffice/api/days/{day}/statements/{partner_id}` with the CSV as the body.
+#[utoipa::path(post, path = "/backoffice/api/days/{day}/statements/{partner_id}", tag = "finance",
+    params(("day" = chrono::NaiveDate, Path, description = "Business day, e.g. 2026-11-21."),
+        ("partner_id" = String, Path, description = "The partner whose file it is."),
+        ("fileName" = Option<String>, Query, description = "The file's name, as recorded.")),
+    request_body(content = String, content_type = "text/csv", description = "The partner's settlement file: `tran_id,amount,reference`."),
+    responses((status = 200, description = "Imported as the next version of the day's file.", body = super::import::Imported),
+        crate::http::documented::Writes))]
 pub async fn import_statement(
     backoffice: web::Data<BackOfficeService>,
     party: Party,

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::day::DayData;
 use super::matching::{MatchResult, Matching};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ExceptionKind {
     /// An advice (or timeout reversal) still not acknowledged by the partner at cut-off.
@@ -61,7 +61,7 @@ impl ExceptionKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Exception {
     pub kind: ExceptionKind,

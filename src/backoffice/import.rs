@@ -16,7 +16,7 @@ use crate::http::ApiError;
 use crate::security::Party;
 
 /// A partner settlement file as imported.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Imported {
     pub partner_id: String,

@@ -14,7 +14,8 @@ use crate::http::ApiError;
 use crate::security::{Party, Role};
 use crate::store::Store;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Day {
     pub date: NaiveDate,
 }
@@ -54,6 +55,9 @@ pub fn rows(credits: &[TransferRow]) -> Vec<Vec<String>> {
         .collect()
 }
 
+#[utoipa::path(get, path = "/backoffice/payshap/markoff.csv", tag = "finance", params(Day),
+    responses((status = 200, description = "The day's PayShap credits to mark off, as CSV.", content_type = "text/csv", body = String),
+        crate::http::documented::Reads))]
 pub async fn extract(
     calendar: web::Data<BusinessCalendar>,
     store: web::Data<Store>,

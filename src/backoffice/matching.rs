@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::day::{is_settled, DayData};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum MatchResult {
     /// All three agree: approved, confirmed, and settled by the partner for the same amount.
@@ -34,7 +34,7 @@ impl MatchResult {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MatchLine {
     pub partner_id: String,
@@ -51,7 +51,7 @@ pub struct MatchLine {
     pub detail: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PartnerMatching {
     pub partner_id: String,
@@ -64,7 +64,7 @@ pub struct PartnerMatching {
     pub lines: Vec<MatchLine>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Matching {
     pub business_day: String,

@@ -12,9 +12,10 @@
 //! - [`statement`]: parsing partner files; [`import`]: importing one; [`fees`]: fee terms
 //!   from the configuration.
 //! - [`service`]: the parts of the state the back office works on.
-//! - [`api`] (JSON and CSV) and [`extract`] (CSV conventions). The pages people use are the
+//! - [`api`] (JSON and CSV; its answers and parameters in [`answers`]) and [`extract`] (CSV conventions). The pages people use are the
 //!   operator console's.
 
+pub mod answers;
 pub mod api;
 pub mod as_of;
 pub mod calendar;
@@ -32,19 +33,15 @@ pub mod statement;
 
 use actix_web::web;
 
-use crate::http::ApiError;
-
 pub fn configure(cfg: &mut web::ServiceConfig, statement_max_bytes: usize) {
-    cfg.route(
-        "/backoffice/payshap/markoff.csv",
-        web::get().to(markoff::extract),
+    cfg.service(
+        web::resource("/backoffice/payshap/markoff.csv")
+            .app_data(crate::http::query_errors())
+            .route(web::get().to(markoff::extract)),
     )
     .service(
         web::scope("/backoffice/api")
-            .app_data(
-                web::QueryConfig::default()
-                    .error_handler(|error, _| ApiError::bad_request(error.to_string()).into()),
-            )
+            .app_data(crate::http::query_errors())
             .route("/fees", web::get().to(api::fee_terms))
             .route("/days/{day}/report", web::get().to(api::report))
             .route(

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::day::{is_settled, DayData, REPORT_CURRENCY};
 
 /// How many, and how much in minor units.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Tally {
     pub count: u64,
@@ -25,7 +25,7 @@ impl Tally {
 }
 
 /// The stages finance follows a payment through.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Figures {
     /// Payment requests from the POS.
@@ -66,7 +66,7 @@ impl Figures {
 }
 
 /// The figures of one partner, retailer, store or lane; only the fields naming it are set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Breakdown {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -81,7 +81,7 @@ pub struct Breakdown {
 }
 
 /// Inbound PayShap credit transfers of the day.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PayShapReceipts {
     /// Completions first reported during the day, whatever their outcome.
@@ -94,7 +94,7 @@ pub struct PayShapReceipts {
     pub credited_to_qr_payments: Tally,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DayReport {
     pub business_day: String,

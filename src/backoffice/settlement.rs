@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::day::{is_settled, DayData, REPORT_CURRENCY};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SettlementLine {
     pub tran_id: String,
@@ -25,7 +25,7 @@ pub struct SettlementLine {
     pub fee_version: i64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SettlementTotal {
     pub party_id: String,
@@ -44,7 +44,7 @@ impl SettlementTotal {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Settlement {
     pub business_day: String,

@@ -21,6 +21,12 @@ pub fn with_retry_after(mut response: HttpResponse) -> HttpResponse {
     response
 }
 
+/// A query string that does not read is a 400 in this error's shape, not actix's text.
+pub fn query_errors() -> actix_web::web::QueryConfig {
+    actix_web::web::QueryConfig::default()
+        .error_handler(|error, _| ApiError::bad_request(error.to_string()).into())
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct ApiError {
@@ -29,10 +35,16 @@ pub struct ApiError {
     message: String,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    code: &'a str,
-    message: &'a str,
+/// The body of every error on the surfaces we own (`/qr/v1` keeps Electrum's `ErrorDetail`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    /// Stable and machine-readable: `BAD_REQUEST`, `UNAUTHENTICATED`, `FORBIDDEN`,
+    /// `NOT_FOUND`, `CONFLICT`, `TOO_MANY_FAILED_ATTEMPTS`, `OVERLOADED`, `UNAVAILABLE`, ...
+    #[schema(example = "NOT_FOUND")]
+    pub code: &'a str,
+    /// Safe to show; never an internal cause.
+    #[schema(example = "no such resource")]
+    pub message: &'a str,
 }
 
 impl ApiError {
@@ -132,7 +144,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        with_retry_after(HttpResponse::build(self.status).json(Body {
+        with_retry_after(HttpResponse::build(self.status).json(ErrorBody {
             code: self.code,
             message: &self.message,
         }))

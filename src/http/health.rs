@@ -12,19 +12,27 @@ use crate::views::Projectors;
 
 /// The process is up and serving HTTP. Says nothing about the database, on purpose: a load
 /// balancer must not restart an instance because PostgreSQL is briefly away.
+#[utoipa::path(get, path = "/health", tag = "health", security(()),
+    responses((status = 200, description = "The process is up.", body = Liveness)))]
 pub async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "up" }))
+    HttpResponse::Ok().json(Liveness { status: "up" })
 }
 
-#[derive(Serialize)]
-struct Readiness {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Liveness {
+    /// Always `up`.
+    status: &'static str,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Readiness {
     status: &'static str,
     store: StoreReadiness,
     projections: BTreeMap<&'static str, ProjectionReadiness>,
 }
 
-#[derive(Serialize)]
-struct StoreReadiness {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StoreReadiness {
     ok: bool,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     status: Option<StoreStatus>,
@@ -32,8 +40,8 @@ struct StoreReadiness {
     error: Option<String>,
 }
 
-#[derive(Serialize)]
-struct ProjectionReadiness {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ProjectionReadiness {
     ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
@@ -43,6 +51,9 @@ struct ProjectionReadiness {
 
 /// Ready to take traffic: store reachable, migrations applied, and no projection failing.
 /// 503 otherwise, with the reason for each part.
+#[utoipa::path(get, path = "/ready", tag = "health", security(()), responses(
+    (status = 200, description = "Ready: store reachable, migrations applied, no projection failing.", body = Readiness),
+    (status = 503, description = "Not ready, with the reason for each part.", body = Readiness)))]
 pub async fn ready(store: web::Data<Store>, projectors: web::Data<Projectors>) -> HttpResponse {
     let store = store.readiness().await;
     let projections: BTreeMap<_, _> = projectors
@@ -86,6 +97,9 @@ pub async fn ready(store: web::Data<Store>, projectors: web::Data<Projectors>) -
 }
 
 /// Prometheus text exposition, for ops and the back office (it shows volumes).
+#[utoipa::path(get, path = "/metrics", tag = "health", responses(
+    (status = 200, description = "Prometheus text exposition.", content_type = "text/plain", body = String),
+    crate::http::documented::Reads))]
 pub async fn metrics(
     recorder: web::Data<PrometheusHandle>,
     party: crate::security::Party,

@@ -8,7 +8,7 @@ use aggregates::values::ProxyKey;
 use chrono::{NaiveDate, Utc};
 use cqrs_es::AggregateError;
 use projections::proxy_registry;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tracing_actix_web::RequestId;
 
 use crate::commands::CommandBus;
@@ -17,7 +17,7 @@ use crate::http::ApiError;
 use crate::security::{Party, Role};
 use crate::store::Store;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Registration {
     /// `MOBILE`, `CUSTOM` or `GENERIC`.
@@ -39,13 +39,29 @@ fn allowed() -> bool {
     true
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Change {
     pub known_as_name: Option<String>,
     pub legal_name: Option<String>,
     pub status: Option<AccountStatus>,
     pub resolution_allowed: Option<bool>,
+}
+
+/// The proxy a command was applied to.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProxyAnswer {
+    pub proxy_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retired: Option<bool>,
+}
+
+fn answer(proxy_id: &str, retired: Option<bool>) -> ProxyAnswer {
+    ProxyAnswer {
+        proxy_id: proxy_id.to_owned(),
+        retired,
+    }
 }
 
 pub fn metadata(party: &Party, request_id: &RequestId) -> CommandMetadata {
@@ -101,6 +117,8 @@ pub fn change_command(change: Change) -> ProxyCommand {
     }
 }
 
+#[utoipa::path(post, path = "/admin/proxies", tag = "proxies", request_body = Registration,
+    responses((status = 201, description = "Registered.", body = ProxyAnswer), crate::http::documented::Writes))]
 pub async fn register(
     proxies: web::Data<CommandBus<Proxy>>,
     party: Party,
@@ -113,9 +131,11 @@ pub async fn register(
         .execute(&proxy_id, command, &metadata(&party, &request_id))
         .await
         .map_err(refused)?;
-    Ok(HttpResponse::Created().json(serde_json::json!({ "proxyId": proxy_id })))
+    Ok(HttpResponse::Created().json(answer(&proxy_id, None)))
 }
 
+#[utoipa::path(patch, path = "/admin/proxies/{proxy_id}", tag = "proxies", params(("proxy_id" = String, Path, description = "`SCHEMA|CONTEXT|VALUE`, as registration answered.")), request_body = Change,
+    responses((status = 200, description = "Changed.", body = ProxyAnswer), crate::http::documented::Writes))]
 pub async fn change(
     proxies: web::Data<CommandBus<Proxy>>,
     party: Party,
@@ -129,9 +149,11 @@ pub async fn change(
         .execute(&path, command, &metadata(&party, &request_id))
         .await
         .map_err(refused)?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "proxyId": *path })))
+    Ok(HttpResponse::Ok().json(answer(&path, None)))
 }
 
+#[utoipa::path(delete, path = "/admin/proxies/{proxy_id}", tag = "proxies", params(("proxy_id" = String, Path, description = "`SCHEMA|CONTEXT|VALUE`, as registration answered.")),
+    responses((status = 200, description = "Retired: it no longer resolves.", body = ProxyAnswer), crate::http::documented::Writes))]
 pub async fn retire(
     proxies: web::Data<CommandBus<Proxy>>,
     party: Party,
@@ -144,9 +166,11 @@ pub async fn retire(
         .execute(&path, command, &metadata(&party, &request_id))
         .await
         .map_err(refused)?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "proxyId": *path, "retired": true })))
+    Ok(HttpResponse::Ok().json(answer(&path, Some(true))))
 }
 
+#[utoipa::path(get, path = "/admin/proxies/{proxy_id}", tag = "proxies", params(("proxy_id" = String, Path, description = "`SCHEMA|CONTEXT|VALUE`, as registration answered.")),
+    responses((status = 200, description = "The proxy as the registry has it.", body = projections::proxy_registry::ProxyRow), crate::http::documented::Reads))]
 pub async fn show(
     store: web::Data<Store>,
     party: Party,

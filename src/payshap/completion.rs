@@ -20,6 +20,11 @@ use super::service::PayShapService;
 use super::wire::FailureResponse;
 use crate::commands::CommandMetadata;
 
+#[utoipa::path(post, path = "/transactions/inbound/credit-transfer-completion", tag = "payshap",
+    params(("x-jwt-signature" = String, Header, description = "ES256 JWS over the body's SHA-256, by the scheme's key (when signing is configured).")),
+    request_body = super::report::PaymentStatusReport,
+    responses((status = 202, description = "Recorded (or already recorded): do not send again."),
+        crate::http::documented::SchemeFailures))]
 pub async fn credit_transfer_completion(
     payshap: web::Data<PayShapService>,
     message: SchemeMessage,

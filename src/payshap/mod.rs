@@ -14,9 +14,11 @@
 //! - [`completion`]: `credit-transfer-completion`: recorded, credited once, 202; an approved
 //!   credit for a QR pays that payment.
 //! - [`service`]: the parts of the state PayShap inbound works on.
+//! - [`answer`]: the typed answer to an identifier determination.
 //! - [`admin`]: registering, changing and retiring proxies.
 
 pub mod admin;
+pub mod answer;
 pub mod completion;
 pub mod credit;
 pub mod held;

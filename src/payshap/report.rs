@@ -11,7 +11,7 @@ use super::wire::{
     self, required, Agent, FailureResponse, Identifier, MessageIdentifiers, WireAmount,
 };
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentStatusReport {
     pub schema: Option<String>,
@@ -26,7 +26,7 @@ pub struct PaymentStatusReport {
     pub instructed_agent: Option<Value>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TransactionIdentifiers {
     pub end_to_end_identification: Option<String>,
@@ -35,14 +35,14 @@ pub struct TransactionIdentifiers {
     pub uetr: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
     pub outcome: Option<String>,
     pub reason_info: Option<Vec<ReasonInfo>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReasonInfo {
     pub reason: Option<Reason>,
@@ -50,21 +50,21 @@ pub struct ReasonInfo {
     pub additional_information: Option<Value>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct Reason {
     /// `CODE` or `PROPRIETARY`.
     pub schema: Option<String>,
     pub value: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentScheme {
     pub schema: Option<String>,
     pub scheme_data: Option<Value>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OriginalTransactionData {
     pub amounts: Option<Amounts>,
@@ -76,21 +76,21 @@ pub struct OriginalTransactionData {
     pub debtor_agent: Option<Agent>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Amounts {
     pub bank_settlement_amount: Option<WireAmount>,
     pub instructed_amount: Option<WireAmount>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PartyNames {
     pub known_as_name: Option<String>,
     pub legal_name: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentAccount {
     pub identification: Option<AccountIdentification>,
@@ -98,7 +98,7 @@ pub struct PaymentAccount {
     pub name: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct AccountIdentification {
     pub schema: Option<String>,
     pub value: Option<String>,

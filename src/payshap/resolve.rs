@@ -8,16 +8,28 @@ use std::time::Instant;
 use actix_web::{web, HttpResponse};
 use aggregates::values::ProxyKey;
 use chrono::Utc;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use tracing_actix_web::RequestId;
 
+use super::answer::{
+    AccountInformation, AccountOwner, DeterminationReport, IdentifierDeterminationResponse,
+    Negative, Positive, ProxyIdentifier, ReportInformation, TraditionalIdentifier,
+};
 use super::inbound::SchemeMessage;
 use super::lookup::{negative, Lookup, Resolved};
 use super::service::PayShapService;
-use super::wire::{self, description, required, FailureResponse, IdentifierDeterminationRequest};
+use super::wire::{
+    self, description, required, FailureResponse, IdentifierDeterminationRequest,
+    MessageIdentifiers,
+};
 use crate::commands::CommandMetadata;
 use crate::security::mask;
 
+#[utoipa::path(post, path = "/identifiers/inbound/identifier-determination-sync", tag = "payshap",
+    params(("x-jwt-signature" = String, Header, description = "ES256 JWS over the body's SHA-256, by the scheme's key (when signing is configured).")),
+    request_body = IdentifierDeterminationRequest,
+    responses((status = 200, description = "Resolved or not (`report.reportInformation.outcome`); signed in `x-jwt-signature`.", body = IdentifierDeterminationResponse),
+        crate::http::documented::SchemeFailures))]
 pub async fn identifier_determination(
     payshap: web::Data<PayShapService>,
     message: SchemeMessage,
@@ -151,7 +163,7 @@ fn response(
     message: &IdentifierDeterminationRequest,
     asked: &Asked<'_>,
     lookup: Lookup,
-) -> Value {
+) -> IdentifierDeterminationResponse {
     let mut supplementary: Map<String, Value> =
         wire::string_map(message.supplementary_data.as_ref());
     let information = match lookup {
@@ -164,49 +176,47 @@ fn response(
             for (key, value) in ours {
                 supplementary.insert(key.to_owned(), Value::String(value));
             }
-            json!({
-                "outcome": "SUCCESSFUL",
-                "accountInformation": account_information(payshap, asked, creation_date),
-                "accountOwner": { "knownAsName": known_as_name, "legalName": legal_name },
+            ReportInformation::Successful(Positive {
+                account_information: account_information(payshap, asked, creation_date),
+                account_owner: AccountOwner {
+                    known_as_name,
+                    legal_name,
+                },
             })
         }
         Lookup::Negative {
             reason_code,
             description: text,
-        } => json!({
-            "outcome": "FAILED",
-            "reasonCode": reason_code,
-            "reasonDescription": description(text),
+        } => ReportInformation::Failed(Negative {
+            reason_code,
+            reason_description: description(text),
         }),
     };
-    let mut report = json!({
-        "schema": asked.request.schema.as_deref().unwrap_or("ZA_RPP"),
-        "originalUetr": asked.uetr,
-        "originalVerificationIdentification": asked.verification,
-        "reportInformation": information,
-    });
-    for (field, value) in [
-        ("originalRequestor", &asked.request.requestor),
-        ("instructingAgent", &asked.request.instructing_agent),
-        ("instructedAgent", &asked.request.instructed_agent),
-    ] {
-        if let Some(value) = value.as_ref().filter(|v| !v.is_null()) {
-            report[field] = value.clone();
-        }
-    }
-    let mut answer = json!({
-        "schema": "IdentifierDeterminationResponse",
-        "messageIdentifiers": {
-            "messageIdentification": uuid::Uuid::new_v4().simple().to_string(),
-            "creationDateTime": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    let echoed = |value: &Option<Value>| value.clone().filter(|v| !v.is_null());
+    IdentifierDeterminationResponse {
+        schema: "IdentifierDeterminationResponse",
+        message_identifiers: MessageIdentifiers {
+            message_identification: Some(uuid::Uuid::new_v4().simple().to_string()),
+            creation_date_time: Some(
+                Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            ),
         },
-        "originalMessageIdentifiers": message.message_identifiers,
-        "report": report,
-    });
-    if !supplementary.is_empty() {
-        answer["supplementaryData"] = Value::Object(supplementary);
+        original_message_identifiers: message.message_identifiers.clone(),
+        report: DeterminationReport {
+            schema: asked
+                .request
+                .schema
+                .clone()
+                .unwrap_or_else(|| "ZA_RPP".to_owned()),
+            original_uetr: asked.uetr.to_owned(),
+            original_verification_identification: asked.verification.to_owned(),
+            report_information: information,
+            original_requestor: echoed(&asked.request.requestor),
+            instructing_agent: echoed(&asked.request.instructing_agent),
+            instructed_agent: echoed(&asked.request.instructed_agent),
+        },
+        supplementary_data: supplementary,
     }
-    answer
 }
 
 /// A proxy is answered with the proxy and the account it credits; a GENERIC account with
@@ -215,18 +225,26 @@ fn account_information(
     payshap: &PayShapService,
     asked: &Asked<'_>,
     creation_date: String,
-) -> Value {
-    let mut information = json!({ "creationDate": creation_date });
-    let account = if asked.schema == "GENERIC" {
-        asked.value.to_owned()
+) -> AccountInformation {
+    let (proxy, account) = if asked.schema == "GENERIC" {
+        (None, asked.value.to_owned())
     } else {
-        information["proxy"] = json!({
-            "schema": asked.schema, "value": asked.value, "namespace": asked.context,
-        });
-        payshap.config.payshap.collection_account.clone()
+        let proxy = ProxyIdentifier {
+            schema: asked.schema.to_owned(),
+            value: asked.value.to_owned(),
+            namespace: asked.context.to_owned(),
+        };
+        (
+            Some(proxy),
+            payshap.config.payshap.collection_account.clone(),
+        )
     };
-    if !account.is_empty() {
-        information["traditionalIdentifier"] = json!({ "schema": "GENERIC", "value": account });
+    AccountInformation {
+        creation_date,
+        proxy,
+        traditional_identifier: (!account.is_empty()).then_some(TraditionalIdentifier {
+            schema: "GENERIC",
+            value: account,
+        }),
     }
-    information
 }

@@ -17,7 +17,7 @@ pub const COMPLETION_PATH: &str = "/transactions/inbound/credit-transfer-complet
 /// Longest negative `reasonDescription`: the scheme truncates beyond 35 characters.
 pub const DESCRIPTION_MAX_CHARS: usize = 35;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageIdentifiers {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -27,7 +27,7 @@ pub struct MessageIdentifiers {
 }
 
 /// A proxy (`MOBILE`, `CUSTOM` with `namespace`) or an account (`GENERIC`).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Identifier {
     pub value: Option<String>,
@@ -37,14 +37,14 @@ pub struct Identifier {
     pub account_agent: Option<Agent>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Agent {
     pub bicfi: Option<String>,
 }
 
 /// The `request` of an identifier determination.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeterminationRequest {
     pub schema: Option<String>,
@@ -57,7 +57,7 @@ pub struct DeterminationRequest {
     pub instructed_agent: Option<Value>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IdentifierDeterminationRequest {
     pub schema: Option<String>,
@@ -68,9 +68,10 @@ pub struct IdentifierDeterminationRequest {
 
 /// An amount as Electrum writes it: `value` a JSON number in rand (`49.99`), kept as its
 /// exact text so that it becomes cents without floating point; `currency` ISO 4217.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WireAmount {
+    #[schema(value_type = Option<f64>, example = 49.99)]
     pub value: Option<Box<RawValue>>,
     pub currency: Option<String>,
 }
@@ -138,6 +139,15 @@ impl FailureResponse {
         )
     }
 
+    /// 503 without a cause to log: the switch is at its limit of requests in flight.
+    pub fn busy() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service unavailable",
+            "busy, try again shortly",
+        )
+    }
+
     /// Our store failed: the sender will redeliver (completions) or resolve again.
     pub fn unavailable(context: &str, cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(%cause, "{context}");
@@ -149,16 +159,26 @@ impl FailureResponse {
     }
 }
 
+/// The body of a technical failure, as Electrum's contract has it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FailureBody<'a> {
+    #[schema(example = "mandatory element missing")]
+    pub message: &'a str,
+    /// A ZA RPP reason first where there is one (`FF02`, `CH21`).
+    #[schema(example = "CH21 request.uetr")]
+    pub detail: &'a str,
+}
+
 impl ResponseError for FailureResponse {
     fn status_code(&self) -> StatusCode {
         self.status
     }
 
     fn error_response(&self) -> HttpResponse {
-        crate::http::with_retry_after(HttpResponse::build(self.status).json(serde_json::json!({
-            "message": self.message,
-            "detail": self.detail,
-        })))
+        crate::http::with_retry_after(HttpResponse::build(self.status).json(FailureBody {
+            message: self.message,
+            detail: &self.detail,
+        }))
     }
 }
 

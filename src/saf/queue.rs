@@ -297,7 +297,7 @@ pub async fn due_now(
 }
 
 /// One row of the ops view of the queue.
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QueueEntry {
     pub delivery_id: String,

@@ -58,6 +58,8 @@ fn refuse<B>(request: ServiceRequest) -> ServiceResponse<EitherBody<B>> {
     // Both error types say `Retry-After` on a 503.
     let response = if request.path().starts_with("/qr/v1") {
         QrApiError::new(status, ErrorType::GeneralError, "busy, try again shortly").error_response()
+    } else if crate::payshap::inbound::is_signed_path(request.path()) {
+        crate::payshap::wire::FailureResponse::busy().error_response()
     } else {
         ApiError::unavailable("OVERLOADED", "busy, try again shortly").error_response()
     };

@@ -1,4 +1,5 @@
-//! HTTP Basic authentication of every request but the probes (`/health`, `/ready`).
+//! HTTP Basic authentication of every request but the probes (`/health`, `/ready`) and the
+//! API document (`/openapi.json`, `/docs`).
 //!
 //! Bad or missing credentials: 401 with a `WWW-Authenticate` challenge. A source address
 //! with too many failures inside the window gets 429 until the window passes, before its
@@ -33,7 +34,10 @@ const CONSOLE_STATIC: &str = "/backoffice/static/";
 /// Paths that answer without credentials: load balancers probe them, and browsers ask for
 /// an icon on every page (there is none: 404, not a challenge).
 fn is_probe(path: &str) -> bool {
-    path == "/health" || path == "/ready" || path == "/favicon.ico"
+    path == "/health"
+        || path == "/ready"
+        || path == "/favicon.ico"
+        || crate::openapi::is_public(path)
 }
 
 pub async fn authenticate(

@@ -20,6 +20,7 @@ mod hostile;
 mod invariants;
 mod layout;
 mod network_faults;
+mod openapi;
 mod overload;
 mod packaging;
 mod partner_outage;

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The account behind a proxy, as the scheme distinguishes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountStatus {
     Active,

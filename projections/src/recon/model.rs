@@ -52,7 +52,7 @@ pub struct ReconDeliveryRow {
     pub last_sequence: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FeeTermsRow {
     pub partner_id: String,
@@ -64,7 +64,7 @@ pub struct FeeTermsRow {
     pub effective_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatementRow {
     pub partner_id: String,
