@@ -14,7 +14,10 @@ use cqrs_es::{Aggregate, AggregateError, EventEnvelope, EventStore, Query};
 use lru::LruCache;
 use projections::runner::Wakeup;
 
+use projections::saf_outbox::TRACEPARENT_KEY;
+
 use crate::store::{EventRepository, Store};
+use crate::telemetry::context::TraceParent;
 use crate::turns::Turns;
 use crate::waiters::CommitWaiters;
 
@@ -32,6 +35,9 @@ pub struct CommandMetadata {
     /// The `id` of the contract message that carried the command, if any.
     pub message_id: Option<String>,
     pub received_at: DateTime<Utc>,
+    /// The caller's W3C `traceparent`: what the event's effects (an advice's delivery)
+    /// carry on to partners.
+    pub traceparent: Option<TraceParent>,
 }
 
 impl CommandMetadata {
@@ -43,6 +49,7 @@ impl CommandMetadata {
             request_id: request_id.to_string(),
             message_id: None,
             received_at: Utc::now(),
+            traceparent: None,
         }
     }
 
@@ -54,6 +61,9 @@ impl CommandMetadata {
         ]);
         if let Some(message_id) = &self.message_id {
             map.insert("message_id".to_owned(), message_id.clone());
+        }
+        if let Some(traceparent) = &self.traceparent {
+            map.insert(TRACEPARENT_KEY.to_owned(), traceparent.to_string());
         }
         map
     }

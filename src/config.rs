@@ -10,6 +10,7 @@ mod database;
 mod payments;
 mod payshap;
 mod service;
+mod traces;
 mod validate;
 
 pub use backoffice::{BackofficeConfig, FeeConfig};
@@ -19,6 +20,7 @@ pub use payshap::{PayShapConfig, SigningConfig};
 pub use service::{
     LogFormat, LoggingConfig, SecurityConfig, ServerConfig, TlsConfig, UserConfig, DEFAULT_LISTEN,
 };
+pub use traces::{OtlpProtocol, TracingConfig};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -27,6 +29,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub projections: ProjectionConfig,
     pub logging: LoggingConfig,
+    pub tracing: TracingConfig,
     pub qr: QrConfig,
     pub payments: PaymentsConfig,
     pub saf: SafConfig,

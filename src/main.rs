@@ -24,8 +24,14 @@ async fn main() -> anyhow::Result<()> {
             1
         });
     }
-    let mut config = Config::load(cli.config.as_deref())?;
-    telemetry::init(&config.logging);
+    let config = Config::load(cli.config.as_deref())?;
+    let telemetry = telemetry::init(&config.logging, &config.tracing);
+    let outcome = run(cli, config).await;
+    telemetry.stop();
+    outcome
+}
+
+async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { no_migrate } => {
             if no_migrate {

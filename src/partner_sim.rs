@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
-use actix_web::{web, HttpResponse, HttpServer};
+use actix_web::{web, HttpRequest, HttpResponse, HttpServer};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -24,40 +24,10 @@ pub const HANG_MS: u64 = 600_000;
 /// Messages remembered for `/sim/received`; the oldest are dropped past this.
 pub const RECEIVED_LIMIT: usize = 100_000;
 
-/// How the simulator answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "mode", content = "ms")]
-pub enum Mode {
-    /// 201 `PaymentResponse` / 202 for advices.
-    Approve,
-    /// 400 `ErrorDetail` DECLINED_BY_PARTNER (advices are still accepted).
-    Decline,
-    /// Wait this many milliseconds, then approve.
-    Delay(u64),
-    /// 500 `ErrorDetail` to everything.
-    Fail,
-    /// Never answer (until [`HANG_MS`]).
-    Hang,
-}
+mod mode;
+mod scans;
 
-impl std::str::FromStr for Mode {
-    type Err = String;
-
-    /// `approve`, `decline`, `fail`, `hang` or `delay:MS`.
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "approve" => Ok(Mode::Approve),
-            "decline" => Ok(Mode::Decline),
-            "fail" => Ok(Mode::Fail),
-            "hang" => Ok(Mode::Hang),
-            other => other
-                .strip_prefix("delay:")
-                .and_then(|ms| ms.parse().ok())
-                .map(Mode::Delay)
-                .ok_or_else(|| format!("{other:?}: use approve, decline, fail, hang or delay:MS")),
-        }
-    }
-}
+pub use mode::Mode;
 
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -85,6 +55,9 @@ pub struct Received {
     pub status: u16,
     /// The message as received, so tests can check it against the contract.
     pub body: Value,
+    /// The W3C `traceparent` it came with: whose trace the switch's call belongs to.
+    #[serde(default)]
+    pub traceparent: Option<String>,
 }
 
 struct SimState {
@@ -103,7 +76,7 @@ impl SimState {
         *self.mode.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn record(&self, operation: &str, body: &Value, status: u16) {
+    fn record(&self, operation: &str, body: &Value, status: u16, traceparent: Option<String>) {
         let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_owned);
         let mut received = self.received.lock().unwrap_or_else(|p| p.into_inner());
         if received.len() >= RECEIVED_LIMIT {
@@ -117,6 +90,7 @@ impl SimState {
             received_at: Utc::now().to_rfc3339(),
             status,
             body: body.clone(),
+            traceparent,
         });
     }
 }
@@ -193,7 +167,7 @@ pub fn start(config: SimConfig) -> std::io::Result<SimRunning> {
             .route("/qr/v1/payments/reversals", web::post().to(reversals))
             .route("/sim/received", web::get().to(received))
             .route("/sim/mode", web::put().to(set_mode))
-            .route("/sim/scans", web::post().to(send_scan))
+            .route("/sim/scans", web::post().to(scans::send_scan))
     })
     .workers(1)
     .disable_signals()
@@ -227,7 +201,7 @@ fn error(status: u16, error_type: ErrorType, message: &str, body: &Value) -> Htt
 /// returns the answer when the mode decides it (`None`: the operation's normal answer).
 async fn apply_mode(
     state: &SimState,
-    operation: &str,
+    (operation, traceparent): (&str, Option<String>),
     body: &Value,
     normal_status: u16,
 ) -> Option<HttpResponse> {
@@ -239,7 +213,16 @@ async fn apply_mode(
         _ if declines => 400,
         _ => normal_status,
     };
-    state.record(operation, body, status);
+    tracing::info!(
+        operation,
+        tran_id = body
+            .get("tranId")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or(""),
+        traceparent = traceparent.as_deref().unwrap_or(""),
+        "partner simulator received"
+    );
+    state.record(operation, body, status, traceparent);
     match mode {
         _ if declines => Some(error(
             400,
@@ -270,9 +253,20 @@ async fn apply_mode(
     }
 }
 
-async fn payments(state: web::Data<SimState>, body: web::Json<Value>) -> HttpResponse {
+/// The `traceparent` a request came with, as sent.
+fn traceparent(request: &HttpRequest) -> Option<String> {
+    let value = request.headers().get("traceparent")?;
+    value.to_str().ok().map(str::to_owned)
+}
+
+async fn payments(
+    state: web::Data<SimState>,
+    request: HttpRequest,
+    body: web::Json<Value>,
+) -> HttpResponse {
     let body = body.into_inner();
-    if let Some(answer) = apply_mode(&state, "payment", &body, 201).await {
+    let called = ("payment", traceparent(&request));
+    if let Some(answer) = apply_mode(&state, called, &body, 201).await {
         return answer;
     }
     HttpResponse::Created().json(approval(&state.config, body))
@@ -306,20 +300,30 @@ impl Drop for InFlight<'_> {
     }
 }
 
-async fn advice(state: &SimState, operation: &str, body: Value) -> HttpResponse {
+async fn advice(state: &SimState, called: (&str, Option<String>), body: Value) -> HttpResponse {
     let _counted = InFlight::enter(state);
-    if let Some(answer) = apply_mode(state, operation, &body, 202).await {
+    if let Some(answer) = apply_mode(state, called, &body, 202).await {
         return answer;
     }
     HttpResponse::Accepted().json(body)
 }
 
-async fn confirmations(state: web::Data<SimState>, body: web::Json<Value>) -> HttpResponse {
-    advice(&state, "confirmation", body.into_inner()).await
+async fn confirmations(
+    state: web::Data<SimState>,
+    request: HttpRequest,
+    body: web::Json<Value>,
+) -> HttpResponse {
+    let called = ("confirmation", traceparent(&request));
+    advice(&state, called, body.into_inner()).await
 }
 
-async fn reversals(state: web::Data<SimState>, body: web::Json<Value>) -> HttpResponse {
-    advice(&state, "reversal", body.into_inner()).await
+async fn reversals(
+    state: web::Data<SimState>,
+    request: HttpRequest,
+    body: web::Json<Value>,
+) -> HttpResponse {
+    let called = ("reversal", traceparent(&request));
+    advice(&state, called, body.into_inner()).await
 }
 
 async fn received(state: web::Data<SimState>) -> HttpResponse {
@@ -334,71 +338,4 @@ async fn received(state: web::Data<SimState>) -> HttpResponse {
 async fn set_mode(state: web::Data<SimState>, mode: web::Json<Mode>) -> HttpResponse {
     *state.mode.lock().unwrap_or_else(|p| p.into_inner()) = mode.into_inner();
     HttpResponse::Ok().json(state.mode())
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ScanOrder {
-    tran_id: String,
-    #[serde(default)]
-    partner_payment_token: Option<String>,
-}
-
-/// Notifies the switch that a customer scanned `tranId`; answers with the switch's status
-/// and body.
-async fn send_scan(state: web::Data<SimState>, order: web::Json<ScanOrder>) -> HttpResponse {
-    let Some(switch_url) = &state.config.switch_url else {
-        return HttpResponse::BadRequest().json(json!({ "code": "NO_SWITCH",
-            "message": "start the simulator with --switch-url to send scans" }));
-    };
-    let config = &state.config;
-    let scan = json!({
-        "id": uuid::Uuid::new_v4().to_string(),
-        "time": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "partner": { "id": config.partner_id, "name": config.partner_name },
-        "tranId": order.tran_id,
-        "partnerPaymentToken": order.partner_payment_token.clone()
-            .unwrap_or_else(|| format!("sim-token-{}", uuid::Uuid::new_v4().simple())),
-    });
-    let mut request = state
-        .http
-        .post(format!("{}/scans", switch_url.trim_end_matches('/')))
-        .timeout(Duration::from_secs(10))
-        .json(&scan);
-    if let Some(password) = &config.switch_password {
-        request = request.basic_auth(&config.partner_id, Some(password));
-    }
-    match request.send().await {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            let body = response.text().await.unwrap_or_default();
-            let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-            HttpResponse::Ok().json(json!({ "status": status, "body": body, "scan": scan }))
-        }
-        Err(error) => HttpResponse::BadGateway()
-            .json(json!({ "code": "SWITCH_UNREACHABLE", "message": error.to_string() })),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn modes_parse_from_the_command_line() {
-        assert_eq!("approve".parse(), Ok(Mode::Approve));
-        assert_eq!("delay:250".parse(), Ok(Mode::Delay(250)));
-        assert!("delay:soon".parse::<Mode>().is_err());
-        assert!("sometimes".parse::<Mode>().is_err());
-    }
-
-    #[test]
-    fn modes_round_trip_as_json() {
-        let json = serde_json::to_value(Mode::Delay(5)).unwrap();
-        assert_eq!(json, json!({ "mode": "delay", "ms": 5 }));
-        assert_eq!(
-            serde_json::from_value::<Mode>(json!({ "mode": "hang" })).unwrap(),
-            Mode::Hang
-        );
-    }
 }

@@ -16,8 +16,9 @@ use serde_json::Value;
 
 use crate::commands::{CommandBus, CommandMetadata};
 use crate::config::{Config, PartnerConfig};
-use crate::partners::PartnerClients;
+use crate::partners::{PartnerCall, PartnerClients};
 use crate::qr_wire::{ErrorDetail, ErrorType, Institution};
+use crate::telemetry::context::TraceParent;
 
 /// Party recorded on events the switch causes by itself.
 pub const SYSTEM_PARTY: &str = "qrswitch";
@@ -84,6 +85,11 @@ impl Router {
         let (Some(request), Some(scan)) = (payment.request(), payment.scan()) else {
             return Ok(());
         };
+        // The answer's events belong to the POS's trace, as does the call.
+        let metadata = CommandMetadata {
+            traceparent: request.traceparent.as_deref().and_then(TraceParent::parse),
+            ..metadata
+        };
         let outcome = match self.config.partner(scan.partner_id.as_str()) {
             Some(partner) => {
                 let mut message = Value::clone(&request.message);
@@ -96,12 +102,20 @@ impl Router {
                         }
                     }
                 }
-                match self.clients.get(&partner.id) {
-                    Some(http) => authorise(http, partner, &message).await,
+                let call = PartnerCall::start(
+                    &partner.id,
+                    "payments",
+                    tran_id,
+                    request.traceparent.as_deref(),
+                );
+                let outcome = match self.clients.get(&partner.id) {
+                    Some(http) => authorise(http, partner, &message, &call).await,
                     None => AuthorisationOutcome::Unknown {
                         reason: "no HTTP client for the partner".to_owned(),
                     },
-                }
+                };
+                call.finish(outcome_kind(&outcome));
+                outcome
             }
             None => AuthorisationOutcome::Declined {
                 error: routing_error("partner not configured or disabled"),
@@ -149,6 +163,7 @@ pub fn system_metadata() -> CommandMetadata {
         request_id: uuid::Uuid::new_v4().to_string(),
         message_id: None,
         received_at: Utc::now(),
+        traceparent: None,
     }
 }
 
@@ -162,12 +177,14 @@ pub async fn authorise(
     http: &reqwest::Client,
     partner: &PartnerConfig,
     message: &Value,
+    call: &PartnerCall,
 ) -> AuthorisationOutcome {
     let url = format!("{}/payments", partner.base_url.trim_end_matches('/'));
-    let mut request = http
-        .post(&url)
-        .timeout(Duration::from_millis(partner.timeout_ms))
-        .json(message);
+    let mut request = call.traced(
+        http.post(&url)
+            .timeout(Duration::from_millis(partner.timeout_ms))
+            .json(message),
+    );
     if let Some(user) = &partner.username {
         request = request.basic_auth(user, partner.password.as_deref());
     }

@@ -220,7 +220,7 @@ fn routes(cfg: &mut web::ServiceConfig, app: &App) {
         .service(
             web::scope("")
                 .wrap(actix_web::middleware::from_fn(authenticate::authenticate))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
                 .wrap(actix_web::middleware::from_fn(body_deadline::body_deadline))
                 .wrap(actix_web::middleware::from_fn(admission::admit))
                 .route("/health", web::get().to(health::health))

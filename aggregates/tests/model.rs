@@ -241,6 +241,7 @@ fn command(step: &Step, at: DateTime<Utc>, model: &Model) -> PaymentCommand {
             message: json!({ "id": format!("req-{msg}") }),
             received_at: at,
             respond_by: at + Duration::seconds(POS_WAIT_S),
+            traceparent: None,
         },
         Step::Scan { msg, partner } => PaymentCommand::ReceiveScan {
             message_id: format!("scan-{msg}"),

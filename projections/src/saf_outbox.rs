@@ -26,6 +26,10 @@ use crate::time::to_view_text;
 
 pub const NAME: &str = "saf_outbox";
 
+/// The key of event metadata holding the caller's W3C `traceparent`: a delivery carries the
+/// one of the request that scheduled it.
+pub const TRACEPARENT_KEY: &str = "traceparent";
+
 /// `saf_attempts.next_attempt_at` of a delivery that got its final answer: after every time
 /// the view writes (RFC 3339 text sorts by time), so it is never due again.
 pub const NEVER: &str = "9999-12-31T23:59:59.999999Z";
@@ -49,6 +53,8 @@ pub struct OutboxRow {
     /// Why it is parked or refused, or the partner's status when delivered.
     pub outcome: Option<String>,
     pub last_sequence: i64,
+    /// The W3C `traceparent` of the request that scheduled it, passed on with it.
+    pub traceparent: Option<String>,
 }
 
 /// The payment events that change the outbox (their `event_type`).
@@ -99,17 +105,23 @@ impl Projection for SafOutboxProjection {
             if stored.aggregate_type == Payment::TYPE
                 && OUTBOX_EVENTS.contains(&stored.event_type.as_str())
             {
+                let traceparent = if stored.event_type == "DeliveryScheduled" {
+                    stored.metadata()?.remove(TRACEPARENT_KEY)
+                } else {
+                    None
+                };
                 decoded.push((
                     stored.aggregate_id.as_str(),
                     stored.sequence,
                     stored.payment()?,
+                    traceparent,
                 ));
             }
         }
         if decoded.is_empty() {
             return Ok(());
         }
-        let keys = rows::distinct(decoded.iter().filter_map(|(_, _, e)| e.delivery_id()));
+        let keys = rows::distinct(decoded.iter().filter_map(|(_, _, e, _)| e.delivery_id()));
         let stored =
             rows::fetch_by_keys(conn, &TABLE, &keys, |r: &OutboxRow| r.delivery_id.as_str())
                 .await?;
@@ -117,8 +129,13 @@ impl Projection for SafOutboxProjection {
             rows: stored,
             ..Batch::default()
         };
-        for (tran_id, sequence, event) in decoded {
-            batch.fold(tran_id, sequence, event, &self.fresh);
+        for (tran_id, sequence, event, traceparent) in decoded {
+            let scheduled = Scheduled {
+                tran_id,
+                sequence,
+                traceparent,
+            };
+            batch.fold(scheduled, event, &self.fresh);
         }
         batch.save(conn).await
     }
@@ -143,6 +160,7 @@ const TABLE: Table = Table {
         "finished_at",
         "outcome",
         "last_sequence",
+        "traceparent",
     ],
 };
 
@@ -160,6 +178,14 @@ fn bind_row<'q>(query: AnyQuery<'q>, row: &'q OutboxRow) -> AnyQuery<'q> {
         .bind(row.finished_at.as_deref())
         .bind(row.outcome.as_deref())
         .bind(row.last_sequence)
+        .bind(row.traceparent.as_deref())
+}
+
+/// Where a folded event stands: its payment, its sequence, and (a delivery's) trace.
+struct Scheduled<'a> {
+    tran_id: &'a str,
+    sequence: i64,
+    traceparent: Option<String>,
 }
 
 /// One batch's outbox rows and bookkeeping writes, as the events folded so far leave them.
@@ -174,17 +200,10 @@ struct Batch {
 }
 
 impl Batch {
-    fn fold(
-        &mut self,
-        tran_id: &str,
-        sequence: i64,
-        event: &PaymentEvent,
-        fresh: &FreshDeliveries,
-    ) {
+    fn fold(&mut self, at: Scheduled<'_>, event: &PaymentEvent, fresh: &FreshDeliveries) {
+        let sequence = at.sequence;
         match event {
-            PaymentEvent::DeliveryScheduled { .. } => {
-                self.schedule(tran_id, sequence, event, fresh)
-            }
+            PaymentEvent::DeliveryScheduled { .. } => self.schedule(at, event, fresh),
             PaymentEvent::AdviceDelivered {
                 delivery_id,
                 status,
@@ -226,13 +245,7 @@ impl Batch {
 
     /// A delivery scheduled: its outbox row (an existing one is kept), its bookkeeping row
     /// to seed, and the dispatcher told once the pass commits.
-    fn schedule(
-        &mut self,
-        tran_id: &str,
-        sequence: i64,
-        event: &PaymentEvent,
-        fresh: &FreshDeliveries,
-    ) {
+    fn schedule(&mut self, at: Scheduled<'_>, event: &PaymentEvent, fresh: &FreshDeliveries) {
         let PaymentEvent::DeliveryScheduled {
             delivery_id,
             partner_id,
@@ -256,7 +269,7 @@ impl Batch {
         }
         let row = OutboxRow {
             delivery_id: delivery_id.clone(),
-            tran_id: tran_id.to_owned(),
+            tran_id: at.tran_id.to_owned(),
             partner_id: partner_id.to_string(),
             kind: kind.to_owned(),
             reason,
@@ -266,7 +279,8 @@ impl Batch {
             scheduled_at,
             finished_at: None,
             outcome: None,
-            last_sequence: sequence,
+            last_sequence: at.sequence,
+            traceparent: at.traceparent,
         };
         self.rows.insert(delivery_id.clone(), row);
         self.changed.insert(delivery_id.clone());

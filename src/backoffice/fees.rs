@@ -19,6 +19,7 @@ pub async fn put_configured_terms_in_force(
         request_id: "startup".to_owned(),
         message_id: None,
         received_at: Utc::now(),
+        traceparent: None,
     };
     for fee in fees {
         let partner_id = PartyId::parse(&fee.partner_id)?;

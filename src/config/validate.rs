@@ -35,6 +35,7 @@ impl Config {
             problems.push("payshap.qr_template_tag must be unique and within 26-51".to_owned());
         }
         self.check_backoffice(&mut problems);
+        problems.extend(self.tracing.problems());
         let mut ids = HashSet::new();
         for partner in &self.partners {
             if !ids.insert(partner.id.as_str()) {

@@ -45,6 +45,7 @@ pub async fn credit_transfer_completion(
         "credit transfer completion received"
     );
     let uetr = completion.uetr.clone();
+    crate::telemetry::record_uetr(&uetr);
     let tran_id = payshap.qr_tran_id(completion.creditor.as_ref());
     let proxy_known = payshap
         .is_known(completion.creditor.as_ref(), tran_id.as_deref())
@@ -54,6 +55,7 @@ pub async fn credit_transfer_completion(
         request_id: request_id.clone(),
         message_id: Some(completion.message_id.clone()),
         received_at: Utc::now(),
+        traceparent: message.traceparent(),
     };
     let amount = completion.amount;
     let command = PayShapCommand::RecordCompletion {

@@ -39,6 +39,7 @@ pub async fn hold(
         request_id: request_id.to_owned(),
         message_id: message_id.clone(),
         received_at,
+        traceparent: message.traceparent(),
     };
     let command = HeldMessageCommand::Hold {
         message: Received {

@@ -38,6 +38,15 @@ pub struct SchemeMessage {
     pub trace_id: Option<String>,
 }
 
+impl SchemeMessage {
+    /// The sender's W3C `traceparent`, if well formed.
+    pub fn traceparent(&self) -> Option<crate::telemetry::context::TraceParent> {
+        self.headers
+            .get(crate::telemetry::context::HEADER)
+            .and_then(|t| crate::telemetry::context::TraceParent::parse(t))
+    }
+}
+
 impl FromRequest for SchemeMessage {
     type Error = FailureResponse;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;

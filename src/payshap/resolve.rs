@@ -38,6 +38,7 @@ pub async fn identifier_determination(
     let started = Instant::now();
     let request_message: IdentifierDeterminationRequest = wire::parse(&message.body)?;
     let asked = Asked::read(&request_message)?;
+    crate::telemetry::record_uetr(asked.uetr);
     tracing::info!(
         uetr = asked.uetr,
         trace_id = message.trace_id.as_deref().unwrap_or(""),
@@ -63,6 +64,7 @@ pub async fn identifier_determination(
         request_id: request_id.to_string(),
         message_id: Some(asked.message_id.to_owned()),
         received_at: Utc::now(),
+        traceparent: message.traceparent(),
     };
     let recorded = payshap
         .record_resolution(resolved, lookup.reason_code(), &metadata)

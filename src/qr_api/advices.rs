@@ -20,6 +20,7 @@ use crate::commands::CommandMetadata;
 use crate::qr_wire::{ErrorType, PaymentConfirmation, PaymentReversal};
 use crate::security::{Party, Role};
 use crate::store::Store;
+use crate::telemetry::context::CallerTrace;
 use crate::views::Projectors;
 
 /// Longest an advice without a tranId waits for the status view to learn its request id
@@ -41,6 +42,7 @@ pub async fn confirm(
     projectors: web::Data<Projectors>,
     party: Party,
     request_id: RequestId,
+    trace: CallerTrace,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, QrApiError> {
     party.require(&[Role::Retailer])?;
@@ -57,7 +59,7 @@ pub async fn confirm(
         &payments,
         views,
         &party,
-        &request_id,
+        (&request_id, &trace),
         advice,
         body.into_inner(),
     )
@@ -71,6 +73,7 @@ pub async fn reverse(
     projectors: web::Data<Projectors>,
     party: Party,
     request_id: RequestId,
+    trace: CallerTrace,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, QrApiError> {
     party.require(&[Role::Retailer])?;
@@ -89,7 +92,7 @@ pub async fn reverse(
         &payments,
         views,
         &party,
-        &request_id,
+        (&request_id, &trace),
         advice,
         body.into_inner(),
     )
@@ -104,7 +107,7 @@ async fn record(
     payments: &CommandBus<Payment>,
     views: StatusView<'_>,
     party: &Party,
-    request_id: &RequestId,
+    (request_id, trace): (&RequestId, &CallerTrace),
     advice: Advice<'_>,
     message: Value,
 ) -> Result<(), QrApiError> {
@@ -136,7 +139,9 @@ async fn record(
         request_id: request_id.to_string(),
         message_id: Some(advice.id.to_owned()),
         received_at: Utc::now(),
+        traceparent: trace.0.clone(),
     };
+    crate::telemetry::record_tran_id(&tran_id);
     let about = |e: QrApiError| e.about(Some(advice.id), Some(&tran_id));
     payments
         .execute(&tran_id, command, &metadata)

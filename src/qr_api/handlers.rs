@@ -17,12 +17,14 @@ use crate::emv::{MerchantAccount, PayloadSpec, QrScheme};
 use crate::qr_wire::{CreateQrCodeRequest, CreateQrCodeResponse, ErrorType, ScanNotification};
 use crate::routing::Router;
 use crate::security::{mask, Party, Role};
+use crate::telemetry::context::CallerTrace;
 
 pub async fn create_qr_code(
     config: web::Data<Config>,
     payments: web::Data<CommandBus<Payment>>,
     party: Party,
     request_id: RequestId,
+    trace: CallerTrace,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, QrApiError> {
     party.require(&[Role::Retailer])?;
@@ -74,12 +76,13 @@ pub async fn create_qr_code(
         issued_at: now,
         expires_at,
     };
+    crate::telemetry::record_tran_id(tran_id.as_str());
     // The tranId was minted just now: nothing to read first.
     payments
         .execute_new(
             tran_id.as_str(),
             command,
-            &metadata(&request.client.id, &request_id, &request.id),
+            &metadata(&request.client.id, &request_id, &request.id, &trace),
         )
         .await
         .map_err(|e| QrApiError::from(e).about(Some(&request.id), Some(tran_id.as_str())))?;
@@ -222,6 +225,7 @@ pub async fn notify_scan(
     router: web::Data<Router>,
     party: Party,
     request_id: RequestId,
+    trace: CallerTrace,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, QrApiError> {
     party.require(&[Role::Partner])?;
@@ -238,6 +242,7 @@ pub async fn notify_scan(
         )));
     }
     let tran_id = parse::tran_id(&scan.tran_id).map_err(about)?;
+    crate::telemetry::record_tran_id(tran_id.as_str());
     tracing::debug!(
         %tran_id,
         partner = %scan.partner.id,
@@ -256,7 +261,7 @@ pub async fn notify_scan(
         .execute(
             tran_id.as_str(),
             command,
-            &metadata(&scan.partner.id, &request_id, &scan.id),
+            &metadata(&scan.partner.id, &request_id, &scan.id, &trace),
         )
         .await
         .map_err(|e| about(e.into()))?;

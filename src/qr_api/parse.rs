@@ -9,6 +9,7 @@ use tracing_actix_web::RequestId;
 use super::error::QrApiError;
 use crate::commands::CommandMetadata;
 use crate::qr_wire::{ErrorType, LedgerAmount};
+use crate::telemetry::context::CallerTrace;
 use actix_web::http::StatusCode;
 
 /// The contract's `time`: RFC 3339 date-time.
@@ -130,12 +131,18 @@ pub(super) fn message<T: DeserializeOwned>(body: &Value) -> Result<T, QrApiError
     })
 }
 
-pub(super) fn metadata(party: &str, request_id: &RequestId, message_id: &str) -> CommandMetadata {
+pub(super) fn metadata(
+    party: &str,
+    request_id: &RequestId,
+    message_id: &str,
+    trace: &CallerTrace,
+) -> CommandMetadata {
     CommandMetadata {
         party: party.to_owned(),
         request_id: request_id.to_string(),
         message_id: Some(message_id.to_owned()),
         received_at: Utc::now(),
+        traceparent: trace.0.clone(),
     }
 }
 

@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::qr_wire::{ErrorDetail, ErrorType, PaymentRequest, PaymentResponse};
 use crate::routing::{self, Router};
 use crate::security::{Party, Role};
+use crate::telemetry::context::CallerTrace;
 use crate::waiters::{CommitWaiters, WaitGuard, Wake};
 
 /// Longest a waiting `pay` sleeps between looks at its payment, should a wake-up be lost.
@@ -29,7 +30,7 @@ pub async fn pay(
     waiters: web::Data<CommitWaiters>,
     router: web::Data<Router>,
     party: Party,
-    request_id: RequestId,
+    (request_id, trace): (RequestId, CallerTrace),
     body: web::Json<Value>,
 ) -> Result<HttpResponse, QrApiError> {
     party.require(&[Role::Retailer])?;
@@ -39,6 +40,7 @@ pub async fn pay(
     parse::envelope(&request.id, &request.time).map_err(about)?;
     let client_id = parse::party(&request.client.id, "client").map_err(about)?;
     let tran_id = parse::tran_id(&request.tran_id).map_err(about)?;
+    crate::telemetry::record_tran_id(tran_id.as_str());
     let requested = request.amounts.request_amount.as_ref().ok_or_else(|| {
         about(QrApiError::new(
             StatusCode::BAD_REQUEST,
@@ -56,6 +58,7 @@ pub async fn pay(
         message: body.into_inner(),
         received_at: now,
         respond_by,
+        traceparent: trace.0.as_ref().map(ToString::to_string),
     };
     // Registered before the command: every later commit on the payment wakes it, and the
     // state the command returns is the store's as of its own commit.
@@ -64,7 +67,7 @@ pub async fn pay(
         .execute(
             tran_id.as_str(),
             command,
-            &metadata(&request.client.id, &request_id, &request.id),
+            &metadata(&request.client.id, &request_id, &request.id, &trace),
         )
         .await
         .map_err(|e| about(e.into()))?;

@@ -21,7 +21,7 @@ use super::{backoff, queue};
 use crate::commands::CommandBus;
 use crate::config::Config;
 use crate::config::PartnerConfig;
-use crate::partners::PartnerClients;
+use crate::partners::{PartnerCall, PartnerClients};
 use crate::routing::system_metadata;
 use crate::store::Store;
 
@@ -218,12 +218,19 @@ async fn try_deliver(
         return Ok(());
     }
     let message = wire_message(row, &payment, partner);
-    let outcome = send(saf, partner, &row.kind, &message).await;
+    // The advice's trace; our own timeout reversal belongs to the POS's payment request.
+    let trace = row
+        .traceparent
+        .as_deref()
+        .or_else(|| payment.request().and_then(|r| r.traceparent.as_deref()));
+    let call = PartnerCall::start(&partner.id, operation(&row.kind), &row.tran_id, trace);
+    let outcome = send(saf, partner, &message, &call).await;
     let label = match &outcome {
         SendOutcome::Final(DeliveryResult::Acknowledged { .. }) => "acknowledged",
         SendOutcome::Final(DeliveryResult::Refused { .. }) => "refused",
         SendOutcome::Unknown(_) => "unknown",
     };
+    call.finish(label);
     metrics::counter!("qrswitch_saf_attempts_total", "partner" => partner.id.clone(), "outcome" => label)
         .increment(1);
     saf.note_answer(&partner.id, matches!(outcome, SendOutcome::Final(_)))
@@ -331,24 +338,33 @@ fn wire_message(row: &OutboxRow, payment: &Payment, partner: &PartnerConfig) -> 
     reversal
 }
 
+/// The partner's path for an advice of `kind`.
+fn operation(kind: &str) -> &'static str {
+    match kind {
+        "CONFIRMATION" => "payments/confirmations",
+        _ => "payments/reversals",
+    }
+}
+
 async fn send(
     saf: &Dispatcher,
     partner: &PartnerConfig,
-    kind: &str,
     message: &Value,
+    call: &PartnerCall,
 ) -> SendOutcome {
-    let path = match kind {
-        "CONFIRMATION" => "payments/confirmations",
-        _ => "payments/reversals",
-    };
-    let url = format!("{}/{path}", partner.base_url.trim_end_matches('/'));
+    let url = format!(
+        "{}/{}",
+        partner.base_url.trim_end_matches('/'),
+        call.operation()
+    );
     let Some(http) = saf.partner_clients.get(&partner.id) else {
         return SendOutcome::Unknown("no HTTP client for the partner".to_owned());
     };
-    let mut request = http
-        .post(&url)
-        .timeout(Duration::from_millis(partner.timeout_ms))
-        .json(message);
+    let mut request = call.traced(
+        http.post(&url)
+            .timeout(Duration::from_millis(partner.timeout_ms))
+            .json(message),
+    );
     if let Some(user) = &partner.username {
         request = request.basic_auth(user, partner.password.as_deref());
     }

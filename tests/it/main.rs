@@ -35,3 +35,4 @@ mod security;
 mod service;
 mod slow_clients;
 mod tamper;
+mod traces;

@@ -96,6 +96,7 @@ impl Payment {
                 amount,
                 message,
                 respond_by,
+                traceparent,
                 ..
             } => {
                 self.message_ids.insert(message_id.clone());
@@ -104,6 +105,7 @@ impl Payment {
                     amount,
                     message: Arc::new(message),
                     respond_by,
+                    traceparent,
                 });
             }
             PaymentEvent::ScanReceived {

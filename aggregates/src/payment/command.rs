@@ -29,6 +29,9 @@ pub enum PaymentCommand {
         message: serde_json::Value,
         received_at: DateTime<Utc>,
         respond_by: DateTime<Utc>,
+        /// The POS's W3C `traceparent`, so that the partner's authorisation joins its trace
+        /// whichever request or instance notices the match.
+        traceparent: Option<String>,
     },
     /// A partner reports that its customer scanned this QR. The scan waits for the POS's
     /// request until `hold_until`.

@@ -30,6 +30,9 @@ pub enum PaymentEvent {
         message: serde_json::Value,
         requested_at: DateTime<Utc>,
         respond_by: DateTime<Utc>,
+        /// The POS's W3C `traceparent`, when it sent one (absent from older events).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        traceparent: Option<String>,
     },
     ScanReceived {
         message_id: String,

@@ -55,13 +55,14 @@ impl Payment {
                 message,
                 received_at,
                 respond_by,
+                traceparent,
             } => self.request_payment(
                 message_id,
                 &client_id,
                 amount,
                 message,
-                received_at,
-                respond_by,
+                (received_at, respond_by),
+                traceparent,
             ),
             PaymentCommand::ReceiveScan {
                 message_id,
@@ -86,8 +87,8 @@ impl Payment {
         client_id: &PartyId,
         amount: Amount,
         message: serde_json::Value,
-        received_at: DateTime<Utc>,
-        respond_by: DateTime<Utc>,
+        (received_at, respond_by): (DateTime<Utc>, DateTime<Utc>),
+        traceparent: Option<String>,
     ) -> Result<Vec<PaymentEvent>, PaymentError> {
         let qr = self.issued_to(client_id)?;
         self.check_new_message(&message_id)?;
@@ -111,6 +112,7 @@ impl Payment {
             message,
             requested_at: received_at,
             respond_by,
+            traceparent,
         }];
         if let Some(scan) = &self.scan {
             if received_at <= scan.hold_until {

@@ -104,6 +104,9 @@ pub struct Request {
     pub amount: Amount,
     pub message: Arc<serde_json::Value>,
     pub respond_by: DateTime<Utc>,
+    /// The POS's W3C `traceparent`, if it sent one.
+    #[serde(default)]
+    pub traceparent: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

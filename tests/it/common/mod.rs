@@ -197,6 +197,7 @@ pub fn metadata(party: &str) -> CommandMetadata {
         request_id: uuid::Uuid::new_v4().to_string(),
         message_id: Some(uuid::Uuid::new_v4().to_string()),
         received_at: Utc::now(),
+        traceparent: None,
     }
 }
 
@@ -225,6 +226,7 @@ pub fn request_payment(cents: i64) -> PaymentCommand {
         message: serde_json::json!({}),
         received_at: now,
         respond_by: now + Duration::seconds(60),
+        traceparent: None,
     }
 }
 

@@ -63,6 +63,9 @@ fn issued(amount: Option<Amount>) -> PaymentEvent {
     }
 }
 
+/// The POS's trace context, carried from the command into the event.
+const POS_TRACE: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
 fn request_with(message_id: &str, client: PartyId, amount: Amount, seconds: i64) -> PaymentCommand {
     PaymentCommand::RequestPayment {
         message_id: message_id.into(),
@@ -71,6 +74,7 @@ fn request_with(message_id: &str, client: PartyId, amount: Amount, seconds: i64)
         message: json!({ "id": message_id }),
         received_at: at(seconds),
         respond_by: at(seconds + 60),
+        traceparent: Some(POS_TRACE.into()),
     }
 }
 
@@ -85,6 +89,7 @@ fn requested(seconds: i64) -> PaymentEvent {
         message: json!({ "id": "req-1" }),
         requested_at: at(seconds),
         respond_by: at(seconds + 60),
+        traceparent: Some(POS_TRACE.into()),
     }
 }
 
