@@ -155,12 +155,21 @@ impl App {
     }
 }
 
+/// Every histogram's buckets, in seconds: fine below the PayShap 1 s limit (0.5, 0.75 and 1
+/// bracket it), coarse up to the POS's wait, so that alerts can ask "over 1 s" exactly.
+const LATENCY_BUCKETS_S: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
+
 /// The process-wide metrics recorder. A process has one recorder; tests run several apps.
 fn metrics_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let recorder = PrometheusBuilder::new().build_recorder();
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(LATENCY_BUCKETS_S)
+                .expect("the buckets are not empty")
+                .build_recorder();
             let handle = recorder.handle();
             // Fails only if another recorder was installed first; ours still renders.
             let _ = metrics::set_global_recorder(recorder);

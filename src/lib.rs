@@ -58,4 +58,5 @@ pub mod sweeper;
 pub mod telemetry;
 pub mod turns;
 pub mod views;
+pub mod vitals;
 pub mod waiters;

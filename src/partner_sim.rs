@@ -13,7 +13,6 @@ use std::time::Duration;
 use actix_web::dev::ServerHandle;
 use actix_web::{web, HttpRequest, HttpResponse, HttpServer};
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::qr_api::wire::{ErrorDetail, ErrorType};
@@ -21,79 +20,14 @@ use crate::qr_api::wire::{ErrorDetail, ErrorType};
 /// How long `hang` holds a request: far past any sane client timeout, yet bounded so a
 /// forgotten simulator frees its connections by itself.
 pub const HANG_MS: u64 = 600_000;
-/// Messages remembered for `/sim/received`; the oldest are dropped past this.
-pub const RECEIVED_LIMIT: usize = 100_000;
 
 mod mode;
 mod scans;
+mod state;
 
 pub use mode::Mode;
-
-#[derive(Debug, Clone)]
-pub struct SimConfig {
-    pub listen: SocketAddr,
-    pub mode: Mode,
-    /// The partner this simulator plays.
-    pub partner_id: String,
-    pub partner_name: String,
-    /// The switch's `/qr/v1` base, for scans.
-    pub switch_url: Option<String>,
-    /// Password for Basic authentication at the switch (user = `partner_id`).
-    pub switch_password: Option<String>,
-}
-
-/// One message as the simulator received it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Received {
-    pub operation: String,
-    pub message_id: Option<String>,
-    pub tran_id: Option<String>,
-    pub request_id: Option<String>,
-    pub received_at: String,
-    /// The status the simulator answered with (0: it never answered, `hang`).
-    pub status: u16,
-    /// The message as received, so tests can check it against the contract.
-    pub body: Value,
-    /// The W3C `traceparent` it came with: whose trace the switch's call belongs to.
-    #[serde(default)]
-    pub traceparent: Option<String>,
-}
-
-struct SimState {
-    config: SimConfig,
-    mode: Mutex<Mode>,
-    received: Mutex<Vec<Received>>,
-    http: reqwest::Client,
-    /// Advices being handled now, and the most ever handled at once: what a switch's
-    /// store-and-forward concurrency looks like from the partner's side.
-    advices_in_flight: AtomicUsize,
-    advices_peak: AtomicUsize,
-}
-
-impl SimState {
-    fn mode(&self) -> Mode {
-        *self.mode.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn record(&self, operation: &str, body: &Value, status: u16, traceparent: Option<String>) {
-        let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_owned);
-        let mut received = self.received.lock().unwrap_or_else(|p| p.into_inner());
-        if received.len() >= RECEIVED_LIMIT {
-            received.remove(0);
-        }
-        received.push(Received {
-            operation: operation.to_owned(),
-            message_id: text("id"),
-            tran_id: text("tranId"),
-            request_id: text("requestId"),
-            received_at: Utc::now().to_rfc3339(),
-            status,
-            body: body.clone(),
-            traceparent,
-        });
-    }
-}
+use state::SimState;
+pub use state::{Received, SimConfig, RECEIVED_LIMIT};
 
 /// A running simulator.
 pub struct SimRunning {

@@ -18,6 +18,7 @@ use tracing_actix_web::TracingLogger;
 mod admission;
 mod authenticate;
 mod body_deadline;
+mod observe;
 
 use crate::app::App;
 use crate::backoffice::service::BackOfficeService;
@@ -133,6 +134,12 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
         payments: Arc::clone(&app.payments),
     };
     background.spawn(crate::sweeper::run(sweeper, cancel.clone()));
+    background.spawn(crate::vitals::run(
+        app.store.clone(),
+        Arc::clone(&app.projectors),
+        app.config.database.max_connections,
+        cancel.clone(),
+    ));
     let dispatcher = crate::saf::dispatcher::Dispatcher {
         config: Arc::clone(&app.config),
         store: app.store.clone(),
@@ -223,6 +230,7 @@ fn routes(cfg: &mut web::ServiceConfig, app: &App) {
                 .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
                 .wrap(actix_web::middleware::from_fn(body_deadline::body_deadline))
                 .wrap(actix_web::middleware::from_fn(admission::admit))
+                .wrap(actix_web::middleware::from_fn(observe::observe))
                 .route("/health", web::get().to(health::health))
                 .route("/ready", web::get().to(health::ready))
                 .route("/metrics", web::get().to(health::metrics))

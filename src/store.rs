@@ -150,6 +150,19 @@ impl Store {
         &self.views
     }
 
+    /// Each pool's name, open connections and idle ones, for the metrics.
+    pub fn pool_usage(&self) -> [(&'static str, u32, usize); 2] {
+        let events = match &self.pools {
+            Pools::Postgres(pool) => (pool.size(), pool.num_idle()),
+            Pools::Sqlite(pool, _) => (pool.size(), pool.num_idle()),
+        };
+        let views = self.views.pool();
+        [
+            ("events", events.0, events.1),
+            ("views", views.size(), views.num_idle()),
+        ]
+    }
+
     /// The PostgreSQL pool, for LISTEN/NOTIFY; `None` on SQLite.
     pub fn postgres_pool(&self) -> Option<&PgPool> {
         match &self.pools {

@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::SimState;
+use super::state::SimState;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -25,6 +25,9 @@ use super::wire::{
 use crate::commands::CommandMetadata;
 use crate::security::mask;
 
+/// The scheme's limit for an identifier determination's answer.
+pub const RESOLUTION_LIMIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 #[utoipa::path(post, path = "/identifiers/inbound/identifier-determination-sync", tag = "payshap",
     params(("x-jwt-signature" = String, Header, description = "ES256 JWS over the body's SHA-256, by the scheme's key (when signing is configured).")),
     request_body = IdentifierDeterminationRequest,
@@ -78,8 +81,16 @@ pub async fn identifier_determination(
     };
     tracing::debug!(uetr = asked.uetr, proxy = %mask::token(asked.value), reason = ?lookup.reason_code(), "identifier determined");
     let answer = response(&payshap, &request_message, &asked, lookup);
-    metrics::histogram!("qrswitch_payshap_resolution_seconds")
-        .record(started.elapsed().as_secs_f64());
+    let took = started.elapsed();
+    metrics::histogram!("qrswitch_payshap_resolution_seconds").record(took.as_secs_f64());
+    if took > RESOLUTION_LIMIT {
+        metrics::counter!("qrswitch_payshap_resolutions_over_limit_total").increment(1);
+        tracing::warn!(
+            uetr = asked.uetr,
+            took_ms = took.as_millis() as u64,
+            "resolution answered after the scheme's 1 s"
+        );
+    }
     Ok(HttpResponse::Ok().json(answer))
 }
 

@@ -104,7 +104,7 @@ pub async fn run(saf: Arc<Dispatcher>, wake: Arc<Notify>, cancel: CancellationTo
             tracing::warn!(%error, "store-and-forward round failed; retrying");
         }
         if tokio::time::Instant::now() >= gauges_due {
-            if let Err(error) = update_gauges(&saf).await {
+            if let Err(error) = super::gauges::update(saf.store.views(), &saf.config).await {
                 tracing::warn!(%error, "store-and-forward gauges not updated");
             }
             gauges_due = tokio::time::Instant::now() + GAUGE_INTERVAL;
@@ -167,20 +167,6 @@ async fn round(
             });
         }
     }
-    Ok(())
-}
-
-/// Queue depth and oldest age for the metrics. A count over the outbox: run at most every
-/// [`GAUGE_INTERVAL`], not on every round (a round can follow every commit).
-async fn update_gauges(saf: &Dispatcher) -> Result<(), sqlx::Error> {
-    let (depth, oldest) = queue::depth(saf.store.views()).await?;
-    metrics::gauge!("qrswitch_saf_depth").set(depth as f64);
-    let oldest_age = oldest
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
-        .map_or(0.0, |t| {
-            (Utc::now() - t.with_timezone(&Utc)).num_milliseconds() as f64 / 1000.0
-        });
-    metrics::gauge!("qrswitch_saf_oldest_age_seconds").set(oldest_age);
     Ok(())
 }
 

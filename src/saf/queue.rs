@@ -352,6 +352,18 @@ pub async fn for_payment(db: &ViewDb, tran_id: &str) -> Result<Vec<QueueEntry>, 
 }
 
 /// Depth and the oldest pending delivery's scheduling time, for metrics.
+/// Pending deliveries and the oldest one's schedule, by partner.
+pub async fn depth_by_partner(
+    db: &ViewDb,
+) -> Result<Vec<(String, i64, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT partner_id, COUNT(*), MIN(scheduled_at) FROM saf_outbox
+          WHERE status = 'PENDING' GROUP BY partner_id",
+    )
+    .fetch_all(db.pool())
+    .await
+}
+
 pub async fn depth(db: &ViewDb) -> Result<(i64, Option<String>), sqlx::Error> {
     sqlx::query_as("SELECT COUNT(*), MIN(scheduled_at) FROM saf_outbox WHERE status = 'PENDING'")
         .fetch_one(db.pool())

@@ -19,6 +19,7 @@ mod event_versions;
 mod hostile;
 mod invariants;
 mod layout;
+mod metrics;
 mod network_faults;
 mod openapi;
 mod overload;
