@@ -51,7 +51,7 @@ pub struct ActionTaken {
 const STATUSES: [&str; 4] = ["PENDING", "PARKED", "DELIVERED", "REFUSED"];
 
 #[utoipa::path(get, path = "/ops/saf", tag = "ops", params(ListQuery),
-    responses((status = 200, description = "At most 1,000 deliveries, oldest first.", body = Vec<Listed>), crate::http::documented::Reads))]
+    responses((status = 200, description = "At most 1,000 deliveries, newest first.", body = Vec<Listed>), crate::http::documented::Reads))]
 pub async fn list(
     saf: web::Data<SafControl>,
     party: Party,
