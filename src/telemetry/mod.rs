@@ -15,6 +15,7 @@ mod spans;
 
 use std::io::IsTerminal;
 
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -39,9 +40,11 @@ impl Telemetry {
 }
 
 pub fn init(logging: &LoggingConfig, tracing_config: &TracingConfig) -> Telemetry {
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&logging.filter))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = || {
+        EnvFilter::try_from_default_env()
+            .or_else(|_| EnvFilter::try_new(&logging.filter))
+            .unwrap_or_else(|_| EnvFilter::new("info"))
+    };
     let lines = match logging.format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
@@ -49,11 +52,13 @@ pub fn init(logging: &LoggingConfig, tracing_config: &TracingConfig) -> Telemetr
             .with_span_list(true)
             .with_span_events(FmtSpan::CLOSE)
             .with_writer(std::io::stderr)
+            .with_filter(filter())
             .boxed(),
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .with_span_events(FmtSpan::CLOSE)
             .with_ansi(std::io::stderr().is_terminal())
             .with_writer(std::io::stderr)
+            .with_filter(filter())
             .boxed(),
     };
     let exporter = match export::Exporter::start(tracing_config) {
@@ -63,10 +68,12 @@ pub fn init(logging: &LoggingConfig, tracing_config: &TracingConfig) -> Telemetr
             None
         }
     };
-    let spans = exporter.as_ref().map(export::Exporter::layer);
+    // Spans have a filter of their own: quieter logs must not cut traces short.
+    let spans = exporter
+        .as_ref()
+        .map(|exporter| exporter.layer().with_filter(LevelFilter::INFO));
     // `try_init` fails only if a subscriber is already set (tests); that one stays.
     let _ = tracing_subscriber::registry()
-        .with(filter)
         .with(lines)
         .with(spans)
         .try_init();

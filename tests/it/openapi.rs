@@ -274,3 +274,37 @@ on_both_backends!(
     schemathesis_on_the_live_server,
     super::schemathesis_finds_nothing
 );
+
+/// Given a switch that requires credentials, when a browser opens `/docs` without any,
+/// then Swagger UI renders every tag's operations from `/openapi.json`, with no request to
+/// any other host (the page's policy allows only its own).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_page_renders_in_a_browser() {
+    use crate::common::browser::{installed, Browser};
+    let Some((chromium, chromedriver)) = installed("openapi docs page") else {
+        return;
+    };
+    let _turn = crate::common::heavy_slot().await;
+    let db = TestDb::new(Backend::Sqlite).await;
+    let mut config = db.config();
+    config.users = crate::console_browser::users();
+    let server = TestServer::start(config).await;
+    let browser = Browser::start(&chromium, &chromedriver, 1280, 1000).await;
+    browser.goto(&format!("{}/docs", server.base_url)).await;
+    let title = browser.text(".information-container .title").await;
+    assert!(title.contains("qrswitch"), "{title}");
+    for tag in ["payshap", "proxies", "finance", "audit", "ops", "health"] {
+        browser.find(&format!("#operations-tag-{tag}")).await;
+    }
+    let resolution = "#operations-payshap-identifier_determination";
+    assert!(browser
+        .text(resolution)
+        .await
+        .contains("/identifiers/inbound/identifier-determination-sync"));
+    let link = browser
+        .attr(".information-container a[href*='electrumpayments']", "href")
+        .await;
+    assert_eq!(link.as_deref(), Some(qrswitch::openapi::QR_CONTRACT_URL));
+    browser.stop().await;
+    server.running.stop().await.unwrap();
+}

@@ -190,7 +190,14 @@ async fn one_trace_from_the_pos_to_the_partner_and_the_delivery() {
     )
     .unwrap();
     let config = config.to_str().unwrap().to_owned();
-    let switch = ServeProcess::spawn(dir.path(), None, &["--config", &config]);
+    // Logs quieter than the spans (only the start-up line): traces are not cut short by it.
+    let switch = ServeProcess::spawn_with_log_filter(
+        dir.path(),
+        None,
+        &["serve", "--config", &config],
+        "qrswitch listening",
+        "warn,qrswitch::server=info",
+    );
     let tran_id = sale(&format!("http://{}", switch.addr)).await;
     let (payment, confirmation) = partner_saw(&sim, &tran_id).await;
     let exit = tokio::task::spawn_blocking(move || switch.terminate());
