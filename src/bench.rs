@@ -44,6 +44,8 @@ pub struct BenchOptions {
     pub resolve_rate: u32,
     pub baseline: Duration,
     pub database_url: Option<String>,
+    /// Export the switch's spans to this OTLP/HTTP collector, to measure what tracing costs.
+    pub otlp_endpoint: Option<String>,
 }
 
 /// Latencies of one step, in milliseconds.
@@ -326,7 +328,11 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         switch_password: None,
     })?;
     let keys = BenchKeys::make(scratch.path())?;
-    let switch = Switch::start(&database_url, &sim, &keys, &parties::users_toml()?)?;
+    let mut sections = parties::users_toml()?;
+    if let Some(endpoint) = &options.otlp_endpoint {
+        sections.push_str(&format!("\n[tracing]\notlp_endpoint = {endpoint:?}\n"));
+    }
+    let switch = Switch::start(&database_url, &sim, &keys, &sections)?;
     let base = format!("http://{}", switch.addr);
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(options.lanes * 2 + 16)

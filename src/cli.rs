@@ -78,6 +78,9 @@ pub enum Command {
         /// Seconds of the raw-insert baseline.
         #[arg(long, default_value_t = 5)]
         baseline: u64,
+        /// Export the switch's spans to this OTLP/HTTP collector (to measure tracing's cost).
+        #[arg(long)]
+        otlp_endpoint: Option<String>,
     },
     /// Time the console's payment search over `--payments` generated payments in the
     /// configured store's recon view (which must be empty: a bench store).

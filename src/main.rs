@@ -102,6 +102,7 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
             lanes,
             resolve_rate,
             baseline,
+            otlp_endpoint,
         } => {
             qrswitch::bench::run(qrswitch::bench::BenchOptions {
                 duration: std::time::Duration::from_secs(duration),
@@ -109,6 +110,7 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
                 resolve_rate,
                 baseline: std::time::Duration::from_secs(baseline.max(1)),
                 database_url: std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()),
+                otlp_endpoint,
             })
             .await
         }

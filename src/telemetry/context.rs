@@ -81,7 +81,9 @@ impl std::fmt::Display for TraceParent {
     }
 }
 
-/// The caller's `traceparent`, as a handler's extractor (never refuses a request).
+/// The trace what a request causes belongs to, as a handler's extractor (never refuses a
+/// request): the request's own span when spans are exported (a child of the caller's), else
+/// the caller's `traceparent` as it came.
 pub struct CallerTrace(pub Option<TraceParent>);
 
 impl actix_web::FromRequest for CallerTrace {
@@ -92,7 +94,9 @@ impl actix_web::FromRequest for CallerTrace {
         request: &actix_web::HttpRequest,
         _: &mut actix_web::dev::Payload,
     ) -> Self::Future {
-        std::future::ready(Ok(Self(TraceParent::of_request(request))))
+        let callers = TraceParent::of_request(request);
+        let ours = outgoing(callers.as_ref()).and_then(|t| TraceParent::parse(&t));
+        std::future::ready(Ok(Self(ours)))
     }
 }
 

@@ -244,6 +244,35 @@ async fn one_trace_from_the_pos_to_the_partner_and_the_delivery() {
         attribute(&pay_span.1, "tran_id").as_deref(),
         Some(tran_id.as_str())
     );
+    // Each call hangs under the request that caused it: the POS's pay (though the scan
+    // completed the match) and the POS's confirmation.
+    let request_span = |route: &str| {
+        spans
+            .iter()
+            .find(|(_, s)| attribute(s, "http.route").as_deref() == Some(route))
+            .map(|(_, s)| s.clone())
+            .unwrap_or_else(|| panic!("a span of {route}"))
+    };
+    let parent_of_call = |received: &Received| {
+        let ours = parent_of(received.traceparent.as_deref().unwrap());
+        calls.iter().find(|s| s["spanId"] == ours).unwrap()["parentSpanId"].clone()
+    };
+    for (received, route, pos) in [
+        (&payment, "/qr/v1/payments", POS_PAY),
+        (&confirmation, "/qr/v1/payments/confirmations", POS_CONFIRM),
+    ] {
+        let request = request_span(route);
+        assert_eq!(
+            request["parentSpanId"],
+            parent_of(pos),
+            "{route} under the POS's"
+        );
+        assert_eq!(
+            parent_of_call(received),
+            request["spanId"],
+            "call under {route}"
+        );
+    }
     println!(
         "traces: {} spans exported; authorisation {}, delivery {}",
         spans.len(),
