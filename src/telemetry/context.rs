@@ -58,8 +58,11 @@ impl TraceParent {
 
     /// The caller's, from a request's headers.
     pub fn of_request(request: &actix_web::HttpRequest) -> Option<Self> {
-        request
-            .headers()
+        Self::of_headers(request.headers())
+    }
+
+    pub fn of_headers(headers: &actix_web::http::header::HeaderMap) -> Option<Self> {
+        headers
             .get(HEADER)
             .and_then(|value| value.to_str().ok())
             .and_then(Self::parse)
@@ -109,6 +112,19 @@ pub fn adopt(span: &tracing::Span, parent: Option<&TraceParent>) {
     let carrier = HashMap::from([(HEADER.to_owned(), parent.0.clone())]);
     let context = TraceContextPropagator::new().extract(&carrier);
     let _ = span.set_parent(context);
+}
+
+/// The trace id to log beside `span`: its own when spans are exported, else the caller's.
+pub fn trace_id(span: &tracing::Span, callers: Option<&TraceParent>) -> Option<String> {
+    use opentelemetry::trace::TraceContextExt;
+    if exporting() {
+        let context = span.context();
+        let ours = context.span().span_context().trace_id();
+        if ours != opentelemetry::trace::TraceId::INVALID {
+            return Some(ours.to_string());
+        }
+    }
+    callers.map(|t| t.trace_id().to_owned())
 }
 
 /// The `traceparent` a call made now carries: the current span when spans are exported,

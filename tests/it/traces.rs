@@ -17,6 +17,8 @@ use crate::common::{Backend, TestDb, TestServer};
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const POS_PAY: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 const POS_CONFIRM: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-53995c3f42cd8ad8-01";
+/// A customer's number, registered as a proxy during the traced run.
+const MSISDN: &str = "0821234567";
 /// The partner's own trace, on its scan notification: not the payment's.
 const PARTNER_SCAN: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
@@ -200,9 +202,35 @@ async fn one_trace_from_the_pos_to_the_partner_and_the_delivery() {
     );
     let tran_id = sale(&format!("http://{}", switch.addr)).await;
     let (payment, confirmation) = partner_saw(&sim, &tran_id).await;
+    // A proxy (an MSISDN) in a path: it must not reach a span.
+    let http = reqwest::Client::new();
+    let registration = serde_json::json!({
+        "schema": "MOBILE", "namespace": "shop", "value": MSISDN, "knownAsName": "Corner Shop",
+        "legalName": "Corner Shop (Pty) Ltd", "accountCreationDate": "2019-03-14",
+        "status": "active",
+    });
+    let registered = http
+        .post(switch.url("/admin/proxies"))
+        .json(&registration)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+    let shown = http
+        .get(switch.url(&format!("/admin/proxies/MOBILE%7Cshop%7C{MSISDN}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(shown.status().is_success() || shown.status() == 404);
     let exit = tokio::task::spawn_blocking(move || switch.terminate());
     assert!(exit.await.unwrap().success(), "the switch stops cleanly");
 
+    let exported = serde_json::to_string(&*collector.exports.lock().unwrap()).unwrap();
+    assert!(!exported.contains(MSISDN), "an MSISDN reached a span");
+    assert!(
+        exported.contains("/admin/proxies/{proxy_id}"),
+        "the proxy's request was traced"
+    );
     let spans = collector.spans();
     let calls: Vec<&Value> = spans
         .iter()
