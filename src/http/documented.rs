@@ -36,42 +36,35 @@ fn set(schema: &str, statuses: &[(u16, &str)]) -> BTreeMap<String, RefOr<Respons
         .collect()
 }
 
+/// What every operation of ours can be refused with (the set is keyed by status, so the
+/// order here is only for reading).
+const REFUSALS: [(u16, &str); 6] = [
+    BAD_REQUEST,
+    UNAUTHENTICATED,
+    FORBIDDEN,
+    NOT_FOUND,
+    TOO_MANY,
+    UNAVAILABLE,
+];
+
 /// What a read of the books can be refused with.
 pub struct Reads;
 
 impl IntoResponses for Reads {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        set(
-            "ErrorBody",
-            &[
-                BAD_REQUEST,
-                UNAUTHENTICATED,
-                FORBIDDEN,
-                NOT_FOUND,
-                TOO_MANY,
-                UNAVAILABLE,
-            ],
-        )
+        set("ErrorBody", &REFUSALS)
     }
 }
 
-/// What a command can be refused with.
+/// What a command can be refused with: a read's refusals, and a state that no longer
+/// allows it.
 pub struct Writes;
 
 impl IntoResponses for Writes {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        set(
-            "ErrorBody",
-            &[
-                BAD_REQUEST,
-                UNAUTHENTICATED,
-                FORBIDDEN,
-                NOT_FOUND,
-                CONFLICT,
-                TOO_MANY,
-                UNAVAILABLE,
-            ],
-        )
+        let mut responses = set("ErrorBody", &REFUSALS);
+        responses.extend(set("ErrorBody", &[CONFLICT]));
+        responses
     }
 }
 
