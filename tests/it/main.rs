@@ -7,6 +7,7 @@ mod common;
 mod as_of;
 mod audit;
 mod backoffice;
+mod backup;
 mod config_check;
 mod console;
 mod console_browser;
