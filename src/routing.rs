@@ -90,37 +90,7 @@ impl Router {
             traceparent: request.traceparent.as_deref().and_then(TraceParent::parse),
             ..metadata
         };
-        let outcome = match self.config.partner(scan.partner_id.as_str()) {
-            Some(partner) => {
-                let mut message = Value::clone(&request.message);
-                message["partner"] = serde_json::json!({ "id": partner.id, "name": partner.name });
-                match &scan.partner_payment_token {
-                    Some(token) => message["partnerPaymentToken"] = Value::String(token.clone()),
-                    None => {
-                        if let Some(object) = message.as_object_mut() {
-                            object.remove("partnerPaymentToken");
-                        }
-                    }
-                }
-                let call = PartnerCall::start(
-                    &partner.id,
-                    "payments",
-                    tran_id,
-                    request.traceparent.as_deref(),
-                );
-                let outcome = match self.clients.get(&partner.id) {
-                    Some(http) => authorise(http, partner, &message, &call).await,
-                    None => AuthorisationOutcome::Unknown {
-                        reason: "no HTTP client for the partner".to_owned(),
-                    },
-                };
-                call.finish(outcome_kind(&outcome));
-                outcome
-            }
-            None => AuthorisationOutcome::Declined {
-                error: routing_error("partner not configured or disabled"),
-            },
-        };
+        let outcome = self.ask_partner(tran_id, request, scan).await;
         let outcome_kind = outcome_kind(&outcome);
         match self
             .payments
@@ -146,6 +116,44 @@ impl Router {
             }
             Err(other) => Err(other),
         }
+    }
+
+    /// The scanning partner's answer to the POS's request, as one partner call.
+    async fn ask_partner(
+        &self,
+        tran_id: &str,
+        request: &aggregates::payment::Request,
+        scan: &aggregates::payment::Scan,
+    ) -> AuthorisationOutcome {
+        let Some(partner) = self.config.partner(scan.partner_id.as_str()) else {
+            return AuthorisationOutcome::Declined {
+                error: routing_error("partner not configured or disabled"),
+            };
+        };
+        let mut message = Value::clone(&request.message);
+        message["partner"] = serde_json::json!({ "id": partner.id, "name": partner.name });
+        match &scan.partner_payment_token {
+            Some(token) => message["partnerPaymentToken"] = Value::String(token.clone()),
+            None => {
+                if let Some(object) = message.as_object_mut() {
+                    object.remove("partnerPaymentToken");
+                }
+            }
+        }
+        let call = PartnerCall::start(
+            &partner.id,
+            "payments",
+            tran_id,
+            request.traceparent.as_deref(),
+        );
+        let outcome = match self.clients.get(&partner.id) {
+            Some(http) => authorise(http, partner, &message, &call).await,
+            None => AuthorisationOutcome::Unknown {
+                reason: "no HTTP client for the partner".to_owned(),
+            },
+        };
+        call.finish(outcome_kind(&outcome));
+        outcome
     }
 }
 

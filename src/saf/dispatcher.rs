@@ -234,32 +234,39 @@ async fn try_deliver(
                 .execute(&row.tran_id, command, &system_metadata())
                 .await?;
         }
-        SendOutcome::Unknown(reason) => {
-            let attempts = queue::attempts(db, delivery_id).await?;
-            let tried = attempts.as_ref().map_or(0, |a| a.attempts) + 1;
-            let age_from = attempts
-                .and_then(|a| a.age_from)
-                .unwrap_or_else(|| row.scheduled_at.clone());
-            let age = chrono::DateTime::parse_from_rfc3339(&age_from)
-                .map(|t| Utc::now() - t.with_timezone(&Utc))
-                .unwrap_or_default();
-            let wait = backoff::delay(
-                u32::try_from(tried).unwrap_or(u32::MAX),
-                saf.config.saf.backoff_base_ms,
-                saf.config.saf.backoff_cap_ms,
-            );
-            let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
-            queue::release(db, delivery_id, next, Some(&reason)).await?;
-            if age.num_milliseconds() >= saf.config.saf.max_age_ms as i64 {
-                park(
-                    saf,
-                    &row.tran_id,
-                    delivery_id,
-                    &format!("undelivered after {tried} attempts: {reason}"),
-                )
-                .await?;
-            }
-        }
+        SendOutcome::Unknown(reason) => retry_later(saf, row, &reason).await?,
+    }
+    Ok(())
+}
+
+/// No final answer: the delivery waits its backoff, and parks once it is older than
+/// `saf.max_age_ms`.
+async fn retry_later(saf: &Dispatcher, row: &OutboxRow, reason: &str) -> anyhow::Result<()> {
+    let db = saf.store.views();
+    let delivery_id = row.delivery_id.as_str();
+    let attempts = queue::attempts(db, delivery_id).await?;
+    let tried = attempts.as_ref().map_or(0, |a| a.attempts) + 1;
+    let age_from = attempts
+        .and_then(|a| a.age_from)
+        .unwrap_or_else(|| row.scheduled_at.clone());
+    let age = chrono::DateTime::parse_from_rfc3339(&age_from)
+        .map(|t| Utc::now() - t.with_timezone(&Utc))
+        .unwrap_or_default();
+    let wait = backoff::delay(
+        u32::try_from(tried).unwrap_or(u32::MAX),
+        saf.config.saf.backoff_base_ms,
+        saf.config.saf.backoff_cap_ms,
+    );
+    let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+    queue::release(db, delivery_id, next, Some(reason)).await?;
+    if age.num_milliseconds() >= saf.config.saf.max_age_ms as i64 {
+        park(
+            saf,
+            &row.tran_id,
+            delivery_id,
+            &format!("undelivered after {tried} attempts: {reason}"),
+        )
+        .await?;
     }
     Ok(())
 }

@@ -179,7 +179,75 @@ async fn one_trace_from_the_pos_to_the_partner_and_the_delivery() {
     let collector = Collector::start();
     let dir = tempfile::tempdir().unwrap();
     let sim = start_sim(Mode::Approve, PARTNER, None).await;
-    let config = dir.path().join("switch.toml");
+    let switch = switch_exporting_to(&collector, &sim, dir.path());
+    let tran_id = sale(&format!("http://{}", switch.addr)).await;
+    let (payment, confirmation) = partner_saw(&sim, &tran_id).await;
+    register_and_read_a_proxy(&switch).await;
+    let exit = tokio::task::spawn_blocking(move || switch.terminate());
+    assert!(exit.await.unwrap().success(), "the switch stops cleanly");
+
+    let exported = serde_json::to_string(&*collector.exports.lock().unwrap()).unwrap();
+    assert!(!exported.contains(MSISDN), "an MSISDN reached a span");
+    assert!(
+        exported.contains("/admin/proxies/{proxy_id}"),
+        "the proxy's request was traced"
+    );
+    let spans = collector.spans();
+    let calls: Vec<&Value> = spans
+        .iter()
+        .filter(|(_, s)| s["name"] == "partner call")
+        .map(|(_, s)| s)
+        .collect();
+    for (received, operation, route, pos) in [
+        (&payment, "payments", "/qr/v1/payments", POS_PAY),
+        (
+            &confirmation,
+            "payments/confirmations",
+            "/qr/v1/payments/confirmations",
+            POS_CONFIRM,
+        ),
+    ] {
+        let call = our_call(&calls, received, operation, &tran_id);
+        // It hangs under the request that caused it: the POS's pay (though the scan
+        // completed the match) and the POS's confirmation.
+        let (service, request) = spans
+            .iter()
+            .find(|(_, s)| attribute(s, "http.route").as_deref() == Some(route))
+            .unwrap_or_else(|| panic!("a span of {route}"));
+        assert_eq!(service, "qrswitch");
+        assert_eq!(request["traceId"], TRACE_ID);
+        assert_eq!(
+            request["parentSpanId"],
+            parent_of(pos),
+            "{route} under the POS's"
+        );
+        assert_eq!(
+            call["parentSpanId"], request["spanId"],
+            "call under {route}"
+        );
+        assert_eq!(
+            attribute(request, "tran_id").as_deref(),
+            Some(tran_id.as_str())
+        );
+    }
+    println!(
+        "traces: {} spans exported; authorisation {}, delivery {}",
+        spans.len(),
+        payment.traceparent.unwrap(),
+        confirmation.traceparent.unwrap()
+    );
+    collector.handle.stop(false).await;
+    sim.stop().await;
+}
+
+/// The switch as a process, exporting to `collector`, logging less than it traces (only
+/// the start-up line), so that a test shows traces are not cut short by the log filter.
+fn switch_exporting_to(
+    collector: &Collector,
+    sim: &SimRunning,
+    dir: &std::path::Path,
+) -> ServeProcess {
+    let config = dir.join("switch.toml");
     std::fs::write(
         &config,
         format!(
@@ -192,17 +260,17 @@ async fn one_trace_from_the_pos_to_the_partner_and_the_delivery() {
     )
     .unwrap();
     let config = config.to_str().unwrap().to_owned();
-    // Logs quieter than the spans (only the start-up line): traces are not cut short by it.
-    let switch = ServeProcess::spawn_with_log_filter(
-        dir.path(),
+    ServeProcess::spawn_with_log_filter(
+        dir,
         None,
         &["serve", "--config", &config],
         "qrswitch listening",
         "warn,qrswitch::server=info",
-    );
-    let tran_id = sale(&format!("http://{}", switch.addr)).await;
-    let (payment, confirmation) = partner_saw(&sim, &tran_id).await;
-    // A proxy (an MSISDN) in a path: it must not reach a span.
+    )
+}
+
+/// A proxy (an MSISDN) in a request's path: it must not reach a span.
+async fn register_and_read_a_proxy(switch: &ServeProcess) {
     let http = reqwest::Client::new();
     let registration = serde_json::json!({
         "schema": "MOBILE", "namespace": "shop", "value": MSISDN, "knownAsName": "Corner Shop",
@@ -222,91 +290,32 @@ async fn one_trace_from_the_pos_to_the_partner_and_the_delivery() {
         .await
         .unwrap();
     assert!(shown.status().is_success() || shown.status() == 404);
-    let exit = tokio::task::spawn_blocking(move || switch.terminate());
-    assert!(exit.await.unwrap().success(), "the switch stops cleanly");
+}
 
-    let exported = serde_json::to_string(&*collector.exports.lock().unwrap()).unwrap();
-    assert!(!exported.contains(MSISDN), "an MSISDN reached a span");
-    assert!(
-        exported.contains("/admin/proxies/{proxy_id}"),
-        "the proxy's request was traced"
-    );
-    let spans = collector.spans();
-    let calls: Vec<&Value> = spans
-        .iter()
-        .filter(|(_, s)| s["name"] == "partner call")
-        .map(|(_, s)| s)
-        .collect();
-    for (received, operation) in [
-        (&payment, "payments"),
-        (&confirmation, "payments/confirmations"),
-    ] {
-        let traceparent = received
-            .traceparent
-            .as_deref()
-            .expect("sent with a traceparent");
-        assert_eq!(
-            &traceparent[3..35],
-            TRACE_ID,
-            "{operation}: the POS's trace"
-        );
-        let call = calls
-            .iter()
-            .find(|s| s["spanId"] == parent_of(traceparent))
-            .unwrap_or_else(|| panic!("{operation}: our call's span was exported: {calls:?}"));
-        assert_eq!(call["traceId"], TRACE_ID);
-        assert_eq!(attribute(call, "operation").as_deref(), Some(operation));
-        assert_eq!(
-            attribute(call, "tran_id").as_deref(),
-            Some(tran_id.as_str())
-        );
-        assert_eq!(attribute(call, "partner").as_deref(), Some(PARTNER));
-    }
-    let pay_span = spans
-        .iter()
-        .find(|(_, s)| s["spanId"].is_string() && s["parentSpanId"] == parent_of(POS_PAY))
-        .expect("the pay request's span, a child of the POS's");
-    assert_eq!(pay_span.0, "qrswitch");
-    assert_eq!(pay_span.1["traceId"], TRACE_ID);
+/// Our `partner call` span that `received` names as its parent: in the POS's trace, naming
+/// the partner, the operation and the tranId.
+fn our_call<'a>(
+    calls: &[&'a Value],
+    received: &Received,
+    operation: &str,
+    tran_id: &str,
+) -> &'a Value {
+    let traceparent = received
+        .traceparent
+        .as_deref()
+        .expect("sent with a traceparent");
     assert_eq!(
-        attribute(&pay_span.1, "tran_id").as_deref(),
-        Some(tran_id.as_str())
+        &traceparent[3..35],
+        TRACE_ID,
+        "{operation}: the POS's trace"
     );
-    // Each call hangs under the request that caused it: the POS's pay (though the scan
-    // completed the match) and the POS's confirmation.
-    let request_span = |route: &str| {
-        spans
-            .iter()
-            .find(|(_, s)| attribute(s, "http.route").as_deref() == Some(route))
-            .map(|(_, s)| s.clone())
-            .unwrap_or_else(|| panic!("a span of {route}"))
-    };
-    let parent_of_call = |received: &Received| {
-        let ours = parent_of(received.traceparent.as_deref().unwrap());
-        calls.iter().find(|s| s["spanId"] == ours).unwrap()["parentSpanId"].clone()
-    };
-    for (received, route, pos) in [
-        (&payment, "/qr/v1/payments", POS_PAY),
-        (&confirmation, "/qr/v1/payments/confirmations", POS_CONFIRM),
-    ] {
-        let request = request_span(route);
-        assert_eq!(
-            request["parentSpanId"],
-            parent_of(pos),
-            "{route} under the POS's"
-        );
-        assert_eq!(
-            parent_of_call(received),
-            request["spanId"],
-            "call under {route}"
-        );
-    }
-    println!(
-        "traces: {} spans exported; authorisation {}, delivery {}",
-        spans.len(),
-        payment.traceparent.unwrap(),
-        confirmation.traceparent.unwrap()
-    );
-    collector.handle.stop(false).await;
-    sim.stop().await;
+    let call = calls
+        .iter()
+        .find(|s| s["spanId"] == parent_of(traceparent))
+        .unwrap_or_else(|| panic!("{operation}: our call's span was exported: {calls:?}"));
+    assert_eq!(call["traceId"], TRACE_ID);
+    assert_eq!(attribute(call, "operation").as_deref(), Some(operation));
+    assert_eq!(attribute(call, "tran_id").as_deref(), Some(tran_id));
+    assert_eq!(attribute(call, "partner").as_deref(), Some(PARTNER));
+    call
 }
