@@ -99,7 +99,7 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
 /// `GET /backoffice/api/days/{day}/digest` is the audit digest's handler under a second
 /// path; it is documented as such, with an operation id of its own.
 fn publish_digest_beside_reports(document: &mut utoipa::openapi::OpenApi) {
-    let Some(item) = document
+    let Some(mut item) = document
         .paths
         .paths
         .get("/audit/days/{day}/digest")
@@ -107,7 +107,6 @@ fn publish_digest_beside_reports(document: &mut utoipa::openapi::OpenApi) {
     else {
         return;
     };
-    let mut item = item;
     if let Some(operation) = item.get.as_mut() {
         operation.operation_id = Some("day_digest_beside_reports".to_owned());
         operation.tags = Some(vec!["finance".to_owned()]);

@@ -10,20 +10,22 @@ use crate::common::process::run_qrswitch;
 use crate::common::qr::*;
 use crate::common::{Backend, TestDb, TestServer};
 
-async fn event_count(url: &str) -> i64 {
+/// One number `sql` counts in the store at `url`.
+async fn count(url: &str, sql: &str) -> i64 {
     let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
-    sqlx::query_scalar("SELECT COUNT(*) FROM events")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap()
+    sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+}
+
+async fn event_count(url: &str) -> i64 {
+    count(url, "SELECT COUNT(*) FROM events").await
 }
 
 async fn delivered(url: &str) -> i64 {
-    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
-    sqlx::query_scalar("SELECT COUNT(*) FROM saf_outbox WHERE status = 'DELIVERED'")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap()
+    count(
+        url,
+        "SELECT COUNT(*) FROM saf_outbox WHERE status = 'DELIVERED'",
+    )
+    .await
 }
 
 /// `pg_dump` and `pg_restore`, or `None` (and a line saying the test skipped).
