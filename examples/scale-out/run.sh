@@ -49,11 +49,13 @@ stop_pid() { # pid file
 }
 
 store() {
-  if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
-    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start
-    for _ in $(seq 1 60); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 0.5; done
-  fi
   local name=${db##*/} admin=${db%/*}/postgres
+  # Debian's cluster is started only for the default store; a DATABASE_URL of another
+  # server (a test's own, say) must already answer.
+  if [ -z "${DATABASE_URL:-}" ] && ! pg_isready -d "$admin" -q; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start
+    for _ in $(seq 1 60); do pg_isready -d "$admin" -q && break; sleep 0.5; done
+  fi
   if ! psql "$admin" -tAc "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1; then
     psql "$admin" -qc "CREATE DATABASE \"$name\""
   fi

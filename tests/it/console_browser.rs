@@ -96,6 +96,7 @@ async fn finance_ops_and_a_partner_in_the_browser() {
     // fault tests, whose timings it would disturb.
     let _turn = heavy_slot().await;
     // Given a day with confirmed payments and one whose confirmation the partner fails.
+    postgres_or_skip!("console_browser::finance_ops_and_a_partner_in_the_browser");
     let db = TestDb::new(Backend::Postgres).await;
     let (mut config, sim) = approving_partner(&db).await;
     config.users = users();

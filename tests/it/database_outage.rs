@@ -22,6 +22,7 @@ const RECOVERY_LIMIT: Duration = Duration::from_secs(20);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_unreachable_then_back_is_503_then_normal_service() {
     let _heavy = heavy_slot().await;
+    postgres_or_skip!("database_outage::postgres_unreachable_then_back_is_503_then_normal_service");
     let db = TestDb::new(Backend::Postgres).await;
     let mut url = reqwest::Url::parse(&db.url).unwrap();
     let upstream = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));

@@ -34,6 +34,9 @@ const OTHER_DELIVERY_LIMIT: Duration = Duration::from_secs(3);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partner_down_for_a_minute_queues_then_drains_oldest_first() {
     let _heavy = heavy_slot().await;
+    postgres_or_skip!(
+        "partner_outage::a_partner_down_for_a_minute_queues_then_drains_oldest_first"
+    );
     let db = TestDb::new(Backend::Postgres).await;
     let down = start_sim(Mode::Approve, PARTNER, None).await;
     let other = start_sim(Mode::Approve, OTHER_PARTNER, None).await;

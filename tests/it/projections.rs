@@ -119,6 +119,7 @@ on_both_backends!(
 /// the slow one's event once it commits, instead of skipping it for good.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn projector_never_skips_an_event_committed_late_on_postgres() {
+    postgres_or_skip!("projections::projector_never_skips_an_event_committed_late_on_postgres");
     let db = TestDb::new(Backend::Postgres).await;
     let app = build_app(&db).await;
     let projector = app.projector(payment_status::NAME).unwrap().clone();
@@ -194,6 +195,9 @@ async fn projector_never_skips_an_event_committed_late_on_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_view_pass_in_progress_does_not_hold_back_the_feed_on_postgres() {
     use projections::feed::{read_after_passes, FeedPosition};
+    postgres_or_skip!(
+        "projections::a_view_pass_in_progress_does_not_hold_back_the_feed_on_postgres"
+    );
     let db = TestDb::new(Backend::Postgres).await;
     let app = build_app(&db).await;
 

@@ -433,6 +433,7 @@ async fn delivery_past_maximum_age_is_parked_until_unparked() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_never_send_the_same_delivery_twice() {
     const PAYMENTS: usize = 8;
+    postgres_or_skip!("saf::two_instances_never_send_the_same_delivery_twice");
     let db = TestDb::new(Backend::Postgres).await;
     let sim = start_sim(Mode::Approve, PARTNER, None).await;
     let config = saf_config(db.config(), &sim);

@@ -122,6 +122,7 @@ async fn three_instances_behind_haproxy_survive_a_restart() {
         return;
     }
     let _turn = heavy_slot().await;
+    postgres_or_skip!("scale_out::three_instances_behind_haproxy_survive_a_restart");
     let db = TestDb::new(Backend::Postgres).await;
     let cluster = Cluster {
         base: free_base_port(),

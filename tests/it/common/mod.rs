@@ -7,10 +7,13 @@ pub mod browser;
 pub mod contract;
 pub mod fault_proxy;
 pub mod lanes;
+pub mod postgres_server;
 pub mod private_postgres;
 pub mod process;
 pub mod qr;
 pub mod scheme;
+#[macro_use]
+pub mod test_postgres;
 
 use std::sync::Arc;
 
@@ -23,10 +26,13 @@ use qrswitch::config::Config;
 use qrswitch::server::{self, Running};
 use sqlx::{Connection, PgConnection};
 
-/// Where tests create their databases. CI points this at a freshly made database.
+/// Where tests create their databases: the server `test_postgres` found or started. A
+/// PostgreSQL test first asks `postgres_or_skip!`, so this fails only where that was missed.
 pub fn admin_postgres_url() -> String {
-    std::env::var("QRSWITCH_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    match test_postgres::admin_url() {
+        Ok(url) => url.to_owned(),
+        Err(why) => panic!("no PostgreSQL for the tests: {why}"),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +68,7 @@ impl TestDb {
                 let name = format!("qrswitch_test_{}", uuid::Uuid::new_v4().simple());
                 let mut conn = PgConnection::connect(&admin)
                     .await
-                    .expect("PostgreSQL reachable at QRSWITCH_TEST_POSTGRES_URL");
+                    .expect("the tests' PostgreSQL server reachable");
                 sqlx::query(&format!("CREATE DATABASE {name}"))
                     .execute(&mut conn)
                     .await
@@ -285,6 +291,7 @@ macro_rules! on_both_backends {
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
+                $crate::postgres_or_skip!(concat!(module_path!(), "::postgres"));
                 $scenario($crate::common::Backend::Postgres).await;
             }
         }
