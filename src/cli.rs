@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(name = "qrswitch", version, about = "Event-sourced QR payment switch")]
@@ -25,6 +25,10 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// See the switch work: serve the demo configuration (`examples/demo.toml` unless
+    /// `--config` names another) on its embedded store with the partner simulator, drive a
+    /// few real QR payments and a PayShap credit, then keep serving until Ctrl-C.
+    Demo,
     /// Check a configuration file.
     Config {
         #[command(subcommand)]
@@ -34,24 +38,7 @@ pub enum Command {
     HashPassword,
     /// Play a QR partner over real HTTP (answers pay and advices, records what it gets,
     /// sends scans to the switch).
-    PartnerSim {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8090")]
-        listen: std::net::SocketAddr,
-        /// approve, decline, fail, hang or delay:MS.
-        #[arg(long, default_value = "approve")]
-        mode: crate::partner_sim::Mode,
-        #[arg(long, default_value = "demo-partner")]
-        partner_id: String,
-        #[arg(long, default_value = "Demo Partner (simulated)")]
-        partner_name: String,
-        /// The switch's /qr/v1 base URL, for `POST /sim/scans`.
-        #[arg(long, default_value = "http://127.0.0.1:8080/qr/v1")]
-        switch_url: String,
-        /// Password presented to the switch as this partner (demo value in examples/).
-        #[arg(long, env = "QRSWITCH_SIM_PASSWORD")]
-        switch_password: Option<String>,
-    },
+    PartnerSim(PartnerSimArgs),
     /// Play Electrum's side of PayShap: send a signed resolution or completion to the switch
     /// and check the signature of its answer.
     SchemeSim(crate::scheme_sim::command::SchemeSimArgs),
@@ -65,23 +52,7 @@ pub enum Command {
     /// Load benchmark over loopback: full QR payments on many lanes plus a PayShap
     /// resolution stream, against a raw-insert baseline of the same store (`DATABASE_URL`,
     /// else a temporary SQLite file).
-    Bench {
-        /// Seconds of load.
-        #[arg(long, default_value_t = 20)]
-        duration: u64,
-        /// POS lanes driving payments at once.
-        #[arg(long, default_value_t = 32)]
-        lanes: usize,
-        /// PayShap identifier determinations per second alongside.
-        #[arg(long, default_value_t = 100)]
-        resolve_rate: u32,
-        /// Seconds of the raw-insert baseline.
-        #[arg(long, default_value_t = 5)]
-        baseline: u64,
-        /// Export the switch's spans to this OTLP/HTTP collector (to measure tracing's cost).
-        #[arg(long)]
-        otlp_endpoint: Option<String>,
-    },
+    Bench(BenchArgs),
     /// Time the console's payment search over `--payments` generated payments in the
     /// configured store's recon view (which must be empty: a bench store).
     BenchSearch {
@@ -141,4 +112,70 @@ pub enum ConfigAction {
     /// Print every problem of FILE at once (the environment applied on top, as `serve`
     /// reads it); exit 1 if there is any.
     Check { file: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct PartnerSimArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    listen: std::net::SocketAddr,
+    /// approve, decline, fail, hang or delay:MS.
+    #[arg(long, default_value = "approve")]
+    mode: crate::partner_sim::Mode,
+    #[arg(long, default_value = "demo-partner")]
+    partner_id: String,
+    #[arg(long, default_value = "Demo Partner (simulated)")]
+    partner_name: String,
+    /// The switch's /qr/v1 base URL, for `POST /sim/scans`.
+    #[arg(long, default_value = "http://127.0.0.1:8080/qr/v1")]
+    switch_url: String,
+    /// Password presented to the switch as this partner (demo value in examples/).
+    #[arg(long, env = "QRSWITCH_SIM_PASSWORD")]
+    switch_password: Option<String>,
+}
+
+impl PartnerSimArgs {
+    pub fn into_config(self) -> crate::partner_sim::SimConfig {
+        crate::partner_sim::SimConfig {
+            listen: self.listen,
+            mode: self.mode,
+            partner_id: self.partner_id,
+            partner_name: self.partner_name,
+            switch_url: Some(self.switch_url),
+            switch_password: self.switch_password,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Seconds of load.
+    #[arg(long, default_value_t = 20)]
+    duration: u64,
+    /// POS lanes driving payments at once.
+    #[arg(long, default_value_t = 32)]
+    lanes: usize,
+    /// PayShap identifier determinations per second alongside.
+    #[arg(long, default_value_t = 100)]
+    resolve_rate: u32,
+    /// Seconds of the raw-insert baseline.
+    #[arg(long, default_value_t = 5)]
+    baseline: u64,
+    /// Export the switch's spans to this OTLP/HTTP collector (to measure tracing's cost).
+    #[arg(long)]
+    otlp_endpoint: Option<String>,
+}
+
+impl BenchArgs {
+    /// The bench's options, with the store from `DATABASE_URL`.
+    pub fn into_options(self) -> crate::bench::BenchOptions {
+        crate::bench::BenchOptions {
+            duration: std::time::Duration::from_secs(self.duration),
+            lanes: self.lanes,
+            resolve_rate: self.resolve_rate,
+            baseline: std::time::Duration::from_secs(self.baseline.max(1)),
+            database_url: std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()),
+            otlp_endpoint: self.otlp_endpoint,
+        }
+    }
 }

@@ -2,8 +2,9 @@
 //!
 //! Map of the crate, from the top layer down (docs/architecture.md draws it):
 //! - [`cli`] and `main.rs`: the `qrswitch` binary and its subcommands; [`bench`] drives
-//!   load; [`partner_sim`] and [`scheme_sim`] play a partner and the PayShap scheme over
-//!   real HTTP, for demos and tests.
+//!   load and [`demo`] shows the switch at work, both through [`drive`] (a POS lane's
+//!   payments over HTTP); [`partner_sim`] and [`scheme_sim`] play a partner and the PayShap
+//!   scheme over real HTTP, for demos and tests.
 //! - [`server`]: start-up, the one module that knows every route and background task, and
 //!   the HTTP Basic middleware in front of them.
 //! - [`app`]: the parts of one instance, built once from the configuration.
@@ -36,7 +37,9 @@ pub mod commands;
 pub mod config;
 pub mod config_check;
 pub mod console;
+pub mod demo;
 pub mod digest;
+pub mod drive;
 pub mod emv;
 pub mod http;
 pub mod notify;

@@ -36,19 +36,32 @@ SELECT 'bench-search-' || x, 'retailer-' || (x % 50), 'store-' || (x % 2000), 'l
        'POS-' || x, 1
   FROM n";
 
-/// The searches a console user makes, by name.
+/// The searches a console user makes, by name: look-ups, then listings.
 fn searches(payments: i64) -> Vec<(&'static str, PaymentQuery)> {
-    let page = |query: PaymentQuery| PaymentQuery {
+    let mut all = lookups(payments);
+    all.extend(listings());
+    all
+}
+
+/// One newest-first page of 50.
+fn page(query: PaymentQuery) -> PaymentQuery {
+    PaymentQuery {
         limit: 50,
         descending: true,
         ..query
-    };
-    let day = |d: u32| {
-        (
-            Some(format!("2026-11-{d:02}T00:00:00.000000Z")),
-            Some(format!("2026-11-{:02}T00:00:00.000000Z", d + 1)),
-        )
-    };
+    }
+}
+
+/// The start and end of a November 2026 day, as the view stores times.
+fn day(d: u32) -> (Option<String>, Option<String>) {
+    (
+        Some(format!("2026-11-{d:02}T00:00:00.000000Z")),
+        Some(format!("2026-11-{:02}T00:00:00.000000Z", d + 1)),
+    )
+}
+
+/// Searches for one payment or one party's.
+fn lookups(payments: i64) -> Vec<(&'static str, PaymentQuery)> {
     let (from, to) = day(15);
     vec![
         (
@@ -76,8 +89,8 @@ fn searches(payments: i64) -> Vec<(&'static str, PaymentQuery)> {
             "retailer and day",
             page(PaymentQuery {
                 retailer_id: Some("retailer-7".into()),
-                requested_from: from.clone(),
-                requested_to: to.clone(),
+                requested_from: from,
+                requested_to: to,
                 ..Default::default()
             }),
         ),
@@ -89,6 +102,13 @@ fn searches(payments: i64) -> Vec<(&'static str, PaymentQuery)> {
                 ..Default::default()
             }),
         ),
+    ]
+}
+
+/// Listings by outcome, amount and day, pages deep.
+fn listings() -> Vec<(&'static str, PaymentQuery)> {
+    let (from, to) = day(15);
+    vec![
         (
             "partner, declined",
             page(PaymentQuery {

@@ -13,6 +13,7 @@ mod console;
 mod console_browser;
 mod console_search;
 mod database_outage;
+mod demo;
 mod disk_full;
 mod emv_independent;
 mod event_store;
