@@ -77,26 +77,14 @@ impl App {
             .into_iter()
             .map(|projection| Arc::new(Projector::new(store.views().clone(), projection)))
             .collect();
-        let partner_clients = Arc::new(PartnerClients::build(&config.partners)?);
-        let credentials =
-            Credentials::new(&config.users).map_err(|reason| anyhow::anyhow!("users: {reason}"))?;
-        let calendar = BusinessCalendar::from_config(&config.backoffice)
-            .map_err(|reason| anyhow::anyhow!("backoffice: {reason}"))?;
-        let auth_failures = FailureLimiter::new(
-            config.security.max_failed_auth_per_source,
-            Duration::from_millis(config.security.failed_auth_window_ms),
-        );
-        let sessions = Sessions::new(&config.security, config.server.tls.is_some())
-            .map_err(|reason| anyhow::anyhow!("security: {reason}"))?;
-        let payshap_keys = config
-            .payshap
-            .signing
-            .as_ref()
-            .map(SchemeKeys::load)
-            .transpose()?;
-        if config.payshap.signing.is_some() && config.payshap.collection_account.is_empty() {
-            tracing::warn!("payshap.collection_account is not set: proxy answers carry no traditionalIdentifier");
-        }
+        let Parsed {
+            partner_clients,
+            credentials,
+            calendar,
+            auth_failures,
+            sessions,
+            payshap_keys,
+        } = Parsed::from_config(&config)?;
         let cache = config.database.aggregate_cache_entries;
         // One bus per aggregate type, all on the same store, wake-ups and waiters.
         macro_rules! bus {
@@ -136,10 +124,10 @@ impl App {
             metrics: metrics_handle(),
             partner_clients,
             router,
-            credentials: Arc::new(credentials),
-            calendar: Arc::new(calendar),
-            auth_failures: Arc::new(auth_failures),
-            sessions: Arc::new(sessions),
+            credentials,
+            calendar,
+            auth_failures,
+            sessions,
             payshap_keys,
             runtime,
         }))
@@ -152,6 +140,50 @@ impl App {
     /// Brings every projection past every event committed before this call.
     pub async fn catch_up_all(&self) -> Result<(), ProjectionError> {
         self.projectors.catch_up_all().await
+    }
+}
+
+/// The parts each owner parses from the configuration; any that does not parse stops the
+/// start with its owner's reason.
+struct Parsed {
+    partner_clients: Arc<PartnerClients>,
+    credentials: Arc<Credentials>,
+    calendar: Arc<BusinessCalendar>,
+    auth_failures: Arc<FailureLimiter>,
+    sessions: Arc<Sessions>,
+    payshap_keys: Option<Arc<SchemeKeys>>,
+}
+
+impl Parsed {
+    fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let partner_clients = Arc::new(PartnerClients::build(&config.partners)?);
+        let credentials =
+            Credentials::new(&config.users).map_err(|reason| anyhow::anyhow!("users: {reason}"))?;
+        let calendar = BusinessCalendar::from_config(&config.backoffice)
+            .map_err(|reason| anyhow::anyhow!("backoffice: {reason}"))?;
+        let auth_failures = FailureLimiter::new(
+            config.security.max_failed_auth_per_source,
+            Duration::from_millis(config.security.failed_auth_window_ms),
+        );
+        let sessions = Sessions::new(&config.security, config.server.tls.is_some())
+            .map_err(|reason| anyhow::anyhow!("security: {reason}"))?;
+        let payshap_keys = config
+            .payshap
+            .signing
+            .as_ref()
+            .map(SchemeKeys::load)
+            .transpose()?;
+        if config.payshap.signing.is_some() && config.payshap.collection_account.is_empty() {
+            tracing::warn!("payshap.collection_account is not set: proxy answers carry no traditionalIdentifier");
+        }
+        Ok(Self {
+            partner_clients,
+            credentials: Arc::new(credentials),
+            calendar: Arc::new(calendar),
+            auth_failures: Arc::new(auth_failures),
+            sessions: Arc::new(sessions),
+            payshap_keys,
+        })
     }
 }
 

@@ -168,7 +168,7 @@ mod tests {
         let users = crate::security::credentials::Credentials::new(&config.users).unwrap();
         assert!(matches!(
             users.verify("demo-auditor", "demo-auditor-pw"),
-            crate::security::credentials::Verdict::Valid(crate::security::Role::Auditor)
+            crate::security::credentials::Verdict::Valid(aggregates::role::Role::Auditor)
         ));
     }
 

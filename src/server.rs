@@ -98,16 +98,51 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     let cancel = CancellationToken::new();
 
+    let background = spawn_background(&app, &cancel);
+    let shared = Arc::clone(&app);
+    let admission = web::Data::new(admission::Admission::new(
+        app.config.server.max_in_flight_requests,
+    ));
+    let server = HttpServer::new(move || {
+        actix_web::App::new().configure(|cfg| {
+            cfg.app_data(admission.clone());
+            routes(cfg, &shared);
+        })
+    });
+    let server = match tls {
+        Some(tls) => server.listen_rustls_0_23(listener, tls)?,
+        None => server.listen(listener)?,
+    };
+    let server = server
+        .workers(server_config.workers.max(1))
+        .max_connections(server_config.max_connections_per_worker)
+        .client_request_timeout(Duration::from_millis(
+            server_config.client_request_timeout_ms,
+        ))
+        .shutdown_timeout(server_config.shutdown_timeout_ms.div_ceil(1_000))
+        .run();
+    let handle = server.handle();
+    let server = tokio::spawn(server);
+    tracing::info!(%addr, backend = app.store.backend().name(), "qrswitch listening");
+    Ok(Running {
+        addr,
+        app,
+        handle,
+        server,
+        background,
+        cancel,
+    })
+}
+
+/// The instance's background tasks: projectors, (on PostgreSQL) the commit announcer and
+/// listener, the sweeper, the vitals sampler and the SAF dispatcher; all stop on `cancel`.
+fn spawn_background(app: &Arc<App>, cancel: &CancellationToken) -> JoinSet<()> {
     let cadence = runner::Cadence {
         poll_interval: Duration::from_millis(app.config.projections.poll_interval_ms),
         gather_interval: Duration::from_millis(app.config.projections.gather_interval_ms),
     };
-    let mut background = runner::spawn_all(
-        projection_groups(&app),
-        &app.wakeup,
-        cadence,
-        cancel.clone(),
-    );
+    let mut background =
+        runner::spawn_all(projection_groups(app), &app.wakeup, cadence, cancel.clone());
     if let Some(pool) = app.store.postgres_pool() {
         let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
         app.waiters.announce_to(sender);
@@ -155,39 +190,7 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
         cancel.clone(),
     ));
 
-    let shared = Arc::clone(&app);
-    let admission = web::Data::new(admission::Admission::new(
-        app.config.server.max_in_flight_requests,
-    ));
-    let server = HttpServer::new(move || {
-        actix_web::App::new().configure(|cfg| {
-            cfg.app_data(admission.clone());
-            routes(cfg, &shared);
-        })
-    });
-    let server = match tls {
-        Some(tls) => server.listen_rustls_0_23(listener, tls)?,
-        None => server.listen(listener)?,
-    };
-    let server = server
-        .workers(server_config.workers.max(1))
-        .max_connections(server_config.max_connections_per_worker)
-        .client_request_timeout(Duration::from_millis(
-            server_config.client_request_timeout_ms,
-        ))
-        .shutdown_timeout(server_config.shutdown_timeout_ms.div_ceil(1_000))
-        .run();
-    let handle = server.handle();
-    let server = tokio::spawn(server);
-    tracing::info!(%addr, backend = app.store.backend().name(), "qrswitch listening");
-    Ok(Running {
-        addr,
-        app,
-        handle,
-        server,
-        background,
-        cancel,
-    })
+    background
 }
 
 /// Refuses to serve beyond this machine without users, or in plain HTTP unless allowed.

@@ -24,6 +24,7 @@ pub mod payment;
 pub mod payshap_transfer;
 pub mod proxy;
 pub mod resolution;
+pub mod role;
 pub mod upcast;
 pub mod values;
 

@@ -59,40 +59,8 @@ impl Projection for ProxyRegistryProjection {
         let proxy_id = event.aggregate_id.as_str();
         let sequence = event.sequence;
         match event.decode::<ProxyEvent>()? {
-            ProxyEvent::ProxyRegistered {
-                key,
-                known_as_name,
-                legal_name,
-                account_created_on,
-                status,
-                resolution_allowed,
-                registered_at,
-            } => {
-                sqlx::query(
-                    "INSERT INTO proxy_registry (proxy_id, schema, context, value, known_as_name,
-                         legal_name, account_created_on, status, resolution_allowed, retired,
-                         updated_at, last_sequence)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11)
-                     ON CONFLICT (proxy_id) DO UPDATE SET
-                         known_as_name = excluded.known_as_name, legal_name = excluded.legal_name,
-                         account_created_on = excluded.account_created_on,
-                         status = excluded.status, resolution_allowed = excluded.resolution_allowed,
-                         retired = 0, updated_at = excluded.updated_at,
-                         last_sequence = excluded.last_sequence",
-                )
-                .bind(proxy_id)
-                .bind(key.schema())
-                .bind(key.context())
-                .bind(key.value())
-                .bind(known_as_name)
-                .bind(legal_name)
-                .bind(account_created_on.to_string())
-                .bind(status.as_str())
-                .bind(i64::from(resolution_allowed))
-                .bind(to_view_text(registered_at))
-                .bind(sequence)
-                .execute(&mut *conn)
-                .await?;
+            registered @ ProxyEvent::ProxyRegistered { .. } => {
+                upsert_registered(conn, proxy_id, sequence, registered).await?;
             }
             ProxyEvent::ProxyChanged { change, changed_at } => {
                 sqlx::query(
@@ -128,6 +96,53 @@ impl Projection for ProxyRegistryProjection {
         }
         Ok(())
     }
+}
+
+/// A registration (or a registration again after retirement) written to the view.
+async fn upsert_registered(
+    conn: &mut AnyConnection,
+    proxy_id: &str,
+    sequence: i64,
+    event: ProxyEvent,
+) -> Result<(), ProjectionError> {
+    let ProxyEvent::ProxyRegistered {
+        key,
+        known_as_name,
+        legal_name,
+        account_created_on,
+        status,
+        resolution_allowed,
+        registered_at,
+    } = event
+    else {
+        return Ok(());
+    };
+    sqlx::query(
+        "INSERT INTO proxy_registry (proxy_id, schema, context, value, known_as_name,
+                 legal_name, account_created_on, status, resolution_allowed, retired,
+                 updated_at, last_sequence)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11)
+             ON CONFLICT (proxy_id) DO UPDATE SET
+                 known_as_name = excluded.known_as_name, legal_name = excluded.legal_name,
+                 account_created_on = excluded.account_created_on,
+                 status = excluded.status, resolution_allowed = excluded.resolution_allowed,
+                 retired = 0, updated_at = excluded.updated_at,
+                 last_sequence = excluded.last_sequence",
+    )
+    .bind(proxy_id)
+    .bind(key.schema())
+    .bind(key.context())
+    .bind(key.value())
+    .bind(known_as_name)
+    .bind(legal_name)
+    .bind(account_created_on.to_string())
+    .bind(status.as_str())
+    .bind(i64::from(resolution_allowed))
+    .bind(to_view_text(registered_at))
+    .bind(sequence)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 pub async fn find(pool: &AnyPool, proxy_id: &str) -> Result<Option<ProxyRow>, sqlx::Error> {

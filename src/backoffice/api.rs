@@ -13,7 +13,7 @@ use super::extract::{self, money};
 use super::matching::matching;
 use super::report::{day_report, GroupBy};
 use super::service::BackOfficeService;
-use super::settlement::settlement;
+use super::settlement::{settlement, Settlement};
 use crate::http::ApiError;
 use crate::security::{Party, Role};
 
@@ -156,10 +156,20 @@ pub async fn settlement_extract(
     if format == Format::Json {
         return Ok(stamp(&data, HttpResponse::Ok().json(settlement)));
     }
+    let view = params.get("view").map(String::as_str).unwrap_or("lines");
+    settlement_csv(&data, &settlement, view)
+}
+
+/// The settlement as CSV: one row per payment (`lines`), or totals per partner or retailer.
+fn settlement_csv(
+    data: &DayData,
+    settlement: &Settlement,
+    view: &str,
+) -> Result<HttpResponse, ApiError> {
     let name = |what: &str| format!("settlement-{}-{what}.csv", data.day);
-    match params.get("view").map(String::as_str).unwrap_or("lines") {
+    match view {
         "lines" => csv_of(
-            &data,
+            data,
             &name("lines"),
             &[
                 "tran_id",
@@ -200,7 +210,7 @@ pub async fn settlement_extract(
                 "retailer_id"
             };
             csv_of(
-                &data,
+                data,
                 &name(view),
                 &[party_column, "count", "gross", "fee", "net"],
                 totals.iter().chain([&settlement.total]).map(|t| {

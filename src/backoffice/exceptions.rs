@@ -86,6 +86,16 @@ pub fn exceptions(
     advice_due_within: Duration,
 ) -> Vec<Exception> {
     let mut found = Vec::new();
+    delivery_exceptions(data, &mut found);
+    payment_exceptions(data, advice_due_within, &mut found);
+    payshap_exceptions(data, &mut found);
+    recon_exceptions(matching, &mut found);
+    found.sort_by(|a, b| (a.kind, &a.reference).cmp(&(b.kind, &b.reference)));
+    found
+}
+
+/// Advices not acknowledged by the cut-off, and deliveries parked or refused.
+fn delivery_exceptions(data: &DayData, found: &mut Vec<Exception>) {
     let as_of = to_view_text(data.as_of);
     let cutoff = to_view_text(data.to);
     // One lookup per delivery: a scan of the day's payments each time would be quadratic.
@@ -127,6 +137,10 @@ pub fn exceptions(
             _ => {}
         }
     }
+}
+
+/// Authorised payments with no advice in time, and refunds owed.
+fn payment_exceptions(data: &DayData, advice_due_within: Duration, found: &mut Vec<Exception>) {
     for row in &data.payments {
         let mut add = |kind, amount_minor, detail: String| {
             found.push(Exception {
@@ -156,7 +170,10 @@ pub fn exceptions(
             add(ExceptionKind::RefundRequired, Some(refund), reason);
         }
     }
-    payshap_exceptions(data, &mut found);
+}
+
+/// Every line of the partners' statements that does not match ours.
+fn recon_exceptions(matching: &Matching, found: &mut Vec<Exception>) {
     for partner in &matching.partners {
         for line in &partner.lines {
             let kind = match line.result {
@@ -175,8 +192,6 @@ pub fn exceptions(
             });
         }
     }
-    found.sort_by(|a, b| (a.kind, &a.reference).cmp(&(b.kind, &b.reference)));
-    found
 }
 
 /// PayShap credits that need a person, each with the raw message where one was held, and

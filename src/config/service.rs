@@ -12,7 +12,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 #[serde(deny_unknown_fields)]
 pub struct UserConfig {
     pub name: String,
-    pub role: crate::security::Role,
+    pub role: aggregates::role::Role,
     /// Argon2 hash, as printed by `qrswitch hash-password`.
     pub password_hash: String,
 }

@@ -120,15 +120,6 @@ fn command_of(
     fields: &Fields,
     sessions: &Sessions,
 ) -> Result<(String, ProxyCommand, String), ConsoleError> {
-    let status = |required: bool| -> Result<Option<AccountStatus>, ConsoleError> {
-        match field(fields, "status") {
-            Some(s) => AccountStatus::parse(s).map(Some).ok_or_else(|| {
-                ConsoleError::bad_request(format!("status {s:?} is not one offered"))
-            }),
-            None if required => Err(ConsoleError::bad_request("status is required")),
-            None => Ok(None),
-        }
-    };
     let sealed = || {
         field(fields, "proxy")
             .and_then(|s| sessions.unseal(s))
@@ -136,39 +127,14 @@ fn command_of(
                 ConsoleError::bad_request("this form does not name a proxy; reload the page")
             })
     };
-    let text = |name: &str| field(fields, name).map(str::to_owned);
     match action {
-        "register" => {
-            let date = field(fields, "accountCreationDate").unwrap_or_default();
-            let registration = Registration {
-                schema: text("schema").unwrap_or_default(),
-                namespace: text("namespace"),
-                bicfi: text("bicfi"),
-                value: text("value").unwrap_or_default(),
-                known_as_name: text("knownAsName").unwrap_or_default(),
-                legal_name: text("legalName").unwrap_or_default(),
-                account_creation_date: date.parse().map_err(|_| {
-                    ConsoleError::bad_request(format!(
-                        "account created {date:?} is not a day such as 2026-11-21"
-                    ))
-                })?,
-                status: status(true)?.unwrap_or(AccountStatus::Active),
-                resolution_allowed: field(fields, "resolutionAllowed") != Some("false"),
-            };
-            let shown = format!(
-                "register {} proxy {}",
-                registration.schema,
-                mask::msisdn(&registration.value)
-            );
-            let (id, command) = admin::registration_command(registration)?;
-            Ok((id, command, shown))
-        }
+        "register" => register_command(fields),
         "change" => {
             let id = sealed()?;
             let change = Change {
                 known_as_name: None,
                 legal_name: None,
-                status: status(false)?,
+                status: status_field(fields, false)?,
                 resolution_allowed: None,
             };
             let shown = format!(
@@ -184,16 +150,52 @@ fn command_of(
                 "retire proxy {}: it will no longer resolve",
                 mask::proxy(&id)
             );
-            Ok((
-                id,
-                ProxyCommand::Retire {
-                    at: chrono::Utc::now(),
-                },
-                shown,
-            ))
+            let retire = ProxyCommand::Retire {
+                at: chrono::Utc::now(),
+            };
+            Ok((id, retire, shown))
         }
         _ => Err(ConsoleError::not_found()),
     }
+}
+
+/// The account status posted, if any (refused when `required` and missing).
+fn status_field(fields: &Fields, required: bool) -> Result<Option<AccountStatus>, ConsoleError> {
+    match field(fields, "status") {
+        Some(s) => AccountStatus::parse(s)
+            .map(Some)
+            .ok_or_else(|| ConsoleError::bad_request(format!("status {s:?} is not one offered"))),
+        None if required => Err(ConsoleError::bad_request("status is required")),
+        None => Ok(None),
+    }
+}
+
+/// The registration form's command.
+fn register_command(fields: &Fields) -> Result<(String, ProxyCommand, String), ConsoleError> {
+    let text = |name: &str| field(fields, name).map(str::to_owned);
+    let date = field(fields, "accountCreationDate").unwrap_or_default();
+    let registration = Registration {
+        schema: text("schema").unwrap_or_default(),
+        namespace: text("namespace"),
+        bicfi: text("bicfi"),
+        value: text("value").unwrap_or_default(),
+        known_as_name: text("knownAsName").unwrap_or_default(),
+        legal_name: text("legalName").unwrap_or_default(),
+        account_creation_date: date.parse().map_err(|_| {
+            ConsoleError::bad_request(format!(
+                "account created {date:?} is not a day such as 2026-11-21"
+            ))
+        })?,
+        status: status_field(fields, true)?.unwrap_or(AccountStatus::Active),
+        resolution_allowed: field(fields, "resolutionAllowed") != Some("false"),
+    };
+    let shown = format!(
+        "register {} proxy {}",
+        registration.schema,
+        mask::msisdn(&registration.value)
+    );
+    let (id, command) = admin::registration_command(registration)?;
+    Ok((id, command, shown))
 }
 
 /// The form with what its confirmation carried sealed (`asked`) opened back into it.

@@ -2,11 +2,16 @@
 //!
 //! - [`tlv`]: the ID-length-value format, encode and decode, with its length limits.
 //! - [`crc`]: CRC-16/CCITT-FALSE over the payload, as data object 63.
-//! - [`payload`]: building the payload for a payment in either scheme, and validating one.
+//! - [`rules`]: the schemes, the merchant account template and the fields' limits.
+//! - [`payload`]: building the payload for a payment in either scheme; [`validate`]:
+//!   checking one against a scheme's rules.
 
 pub mod crc;
 pub mod payload;
+pub mod rules;
 pub mod tlv;
+pub mod validate;
 
-pub use payload::{MerchantAccount, PayloadSpec, QrScheme, ValidatedPayload};
+pub use payload::{MerchantAccount, PayloadSpec, QrScheme};
 pub use tlv::{DataObject, TlvError};
+pub use validate::{validate, ValidatedPayload};

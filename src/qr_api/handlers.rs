@@ -2,9 +2,9 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use aggregates::values::TranId;
+use aggregates::values::{Amount, TranId};
 use aggregates::{Payment, PaymentCommand};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tracing_actix_web::RequestId;
 
@@ -33,24 +33,9 @@ pub async fn create_qr_code(
     let about = |e: QrApiError| e.about(Some(&request.id), None);
     parse::envelope(&request.id, &request.time).map_err(about)?;
     let client_id = parse::party(&request.client.id, "client").map_err(about)?;
-    let amount = request
-        .qr_properties
-        .value
-        .as_ref()
-        .or(request
-            .amounts
-            .as_ref()
-            .and_then(|a| a.request_amount.as_ref()))
-        .map(parse::amount)
-        .transpose()
-        .map_err(about)?;
+    let amount = qr_amount(&request).map_err(about)?;
     let now = Utc::now();
-    let expires_at = match parse::expiry(request.qr_properties.expiry_date.as_ref())
-        .map_err(about)?
-    {
-        Some(at) => at.min(now + chrono::Duration::milliseconds(config.qr.max_expiry_ms as i64)),
-        None => now + chrono::Duration::milliseconds(config.qr.expiry_ms as i64),
-    };
+    let expires_at = qr_expiry(&config, &request, now).map_err(about)?;
     let tran_id = parse::tran_id_for(&client_id, &request.id);
     if let Some(msisdn) = request.customer.as_ref().and_then(|c| c["msisdn"].as_str()) {
         tracing::debug!(%tran_id, customer = %mask::msisdn(msisdn), "QR requested for a customer");
@@ -69,7 +54,7 @@ pub async fn create_qr_code(
         amount,
         scheme: scheme_name.as_str().to_owned(),
         payload: payload.clone(),
-        merchant_name: crate::emv::payload::validate(&payload, QrScheme::PseudoEmvcoMerchant)
+        merchant_name: crate::emv::validate::validate(&payload, QrScheme::PseudoEmvcoMerchant)
             .ok()
             .and_then(|p| p.value(59).map(str::to_owned))
             .or_else(|| Some(request.originator.merchant.merchant_name.name.clone())),
@@ -94,6 +79,37 @@ pub async fn create_qr_code(
         tran_id: tran_id.to_string(),
         qr_code: payload,
     }))
+}
+
+/// The amount the code carries: the QR's own value, else the request's amount, if any.
+fn qr_amount(request: &CreateQrCodeRequest) -> Result<Option<Amount>, QrApiError> {
+    request
+        .qr_properties
+        .value
+        .as_ref()
+        .or(request
+            .amounts
+            .as_ref()
+            .and_then(|a| a.request_amount.as_ref()))
+        .map(parse::amount)
+        .transpose()
+}
+
+/// When the code expires: as asked, but never later than `max_expiry_ms` from now; else
+/// the configured `expiry_ms` from now.
+fn qr_expiry(
+    config: &Config,
+    request: &CreateQrCodeRequest,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, QrApiError> {
+    Ok(
+        match parse::expiry(request.qr_properties.expiry_date.as_ref())? {
+            Some(at) => {
+                at.min(now + chrono::Duration::milliseconds(config.qr.max_expiry_ms as i64))
+            }
+            None => now + chrono::Duration::milliseconds(config.qr.expiry_ms as i64),
+        },
+    )
 }
 
 /// One template per enabled partner plus ours, all carrying the tranId, and the merchant's

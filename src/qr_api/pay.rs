@@ -182,21 +182,7 @@ fn approved_answer(
 ) -> PaymentResponse {
     let from_partner: Option<PaymentResponse> =
         serde_json::from_value(partner_response.clone()).ok();
-    let payshap = &config.payshap;
-    let partner = config
-        .partner(partner_id)
-        .map(routing::institution)
-        .or_else(|| {
-            (partner_id == payshap.partner_id).then(|| crate::qr_wire::Institution {
-                id: payshap.partner_id.clone(),
-                name: payshap.partner_name.clone(),
-            })
-        })
-        .or_else(|| from_partner.as_ref().map(|r| r.partner.clone()))
-        .unwrap_or_else(|| crate::qr_wire::Institution {
-            id: partner_id.to_owned(),
-            name: partner_id.chars().take(40).collect(),
-        });
+    let partner = partner_institution(config, partner_id, from_partner.as_ref());
     let mut identifiers = request.third_party_identifiers.clone();
     if let Some(theirs) = from_partner.as_ref().map(|r| &r.third_party_identifiers) {
         for identifier in theirs {
@@ -249,6 +235,30 @@ fn approved_answer(
             .and_then(|r| r.partner_payment_token)
             .or(request_echo.partner_payment_token),
     }
+}
+
+/// The partner as the POS is told of it: as configured (PayShap's own name for PayShap),
+/// else as it named itself, else its id.
+fn partner_institution(
+    config: &Config,
+    partner_id: &str,
+    from_partner: Option<&PaymentResponse>,
+) -> crate::qr_wire::Institution {
+    let payshap = &config.payshap;
+    config
+        .partner(partner_id)
+        .map(routing::institution)
+        .or_else(|| {
+            (partner_id == payshap.partner_id).then(|| crate::qr_wire::Institution {
+                id: payshap.partner_id.clone(),
+                name: payshap.partner_name.clone(),
+            })
+        })
+        .or_else(|| from_partner.map(|r| r.partner.clone()))
+        .unwrap_or_else(|| crate::qr_wire::Institution {
+            id: partner_id.to_owned(),
+            name: partner_id.chars().take(40).collect(),
+        })
 }
 
 /// The partner's refusal, passed on: its error type when it is one of the contract's, its

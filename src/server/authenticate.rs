@@ -82,36 +82,45 @@ pub async fn authenticate(
         }
         .map(ServiceResponse::map_into_left_body);
     }
-    let signed_alone = keys
-        .as_ref()
-        .as_ref()
-        .is_some_and(|keys| !keys.require_basic)
-        && crate::payshap::inbound::is_signed_path(request.path())
-        && !request.headers().contains_key(header::AUTHORIZATION);
-    if signed_alone {
+    if signed_alone(&request, &keys) {
         // The message signature authenticates it: the handler refuses it unless it verifies.
         return next
             .call(request)
             .await
             .map(ServiceResponse::map_into_left_body);
     }
-    let source = request.peer_addr().map(|a| a.ip());
-    if let Some(source) = source {
-        if failures.blocked(source) {
-            return Ok(refuse(request, StatusCode::TOO_MANY_REQUESTS));
-        }
-    }
-    let verdict = basic_credentials(&request)
-        .map(|(user, password)| (credentials.verify(&user, &password), user));
-    match verdict {
-        Some((Verdict::Valid(role), user)) => {
-            request
-                .extensions_mut()
-                .insert(Party::Authenticated { user, role });
+    match basic_party(&request, &credentials, &failures) {
+        Ok(party) => {
+            request.extensions_mut().insert(party);
             next.call(request)
                 .await
                 .map(ServiceResponse::map_into_left_body)
         }
+        Err(status) => Ok(refuse(request, status)),
+    }
+}
+
+/// A PayShap message sent with its signature and no HTTP Basic, where the keys allow it.
+fn signed_alone(request: &ServiceRequest, keys: &Option<Arc<SchemeKeys>>) -> bool {
+    keys.as_ref().is_some_and(|keys| !keys.require_basic)
+        && crate::payshap::inbound::is_signed_path(request.path())
+        && !request.headers().contains_key(header::AUTHORIZATION)
+}
+
+/// The party HTTP Basic proves, or the status that refuses the request.
+fn basic_party(
+    request: &ServiceRequest,
+    credentials: &Credentials,
+    failures: &FailureLimiter,
+) -> Result<Party, StatusCode> {
+    let source = request.peer_addr().map(|a| a.ip());
+    if source.is_some_and(|source| failures.blocked(source)) {
+        return Err(StatusCode::TOO_MANY_REQUESTS);
+    }
+    let verdict = basic_credentials(request)
+        .map(|(user, password)| (credentials.verify(&user, &password), user));
+    match verdict {
+        Some((Verdict::Valid(role), user)) => Ok(Party::Authenticated { user, role }),
         Some((Verdict::Invalid, _)) => {
             // Only a wrong password counts towards the block: a request without credentials
             // (a browser's first try, its favicon) guesses nothing, and counting it would let
@@ -120,11 +129,11 @@ pub async fn authenticate(
                 failures.record_failure(source);
             }
             tracing::warn!(path = request.path(), "authentication failed");
-            Ok(refuse(request, StatusCode::UNAUTHORIZED))
+            Err(StatusCode::UNAUTHORIZED)
         }
         None => {
             tracing::debug!(path = request.path(), "no credentials");
-            Ok(refuse(request, StatusCode::UNAUTHORIZED))
+            Err(StatusCode::UNAUTHORIZED)
         }
     }
 }

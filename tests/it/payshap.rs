@@ -510,7 +510,7 @@ async fn qr_linked_payshap_payment(backend: Backend) {
     let qr = QrClient::new(&ps.server.base_url);
     let created = qr.create_qr(Some(4_999)).await;
     let tran_id = created["tranId"].as_str().unwrap().to_owned();
-    let payload = qrswitch::emv::payload::validate(
+    let payload = qrswitch::emv::validate::validate(
         created["qrCode"].as_str().unwrap(),
         qrswitch::emv::QrScheme::EmvcoMerchant,
     )
