@@ -37,6 +37,8 @@ pub struct App {
     pub payments: Arc<CommandBus<Payment>>,
     pub proxies: Arc<CommandBus<Proxy>>,
     pub resolutions: Arc<CommandBus<Resolution>>,
+    /// Short codes a customer keys in, each held by one live payment.
+    pub short_codes: Arc<CommandBus<aggregates::short_code::ShortCode>>,
     pub payshap: Arc<CommandBus<PayShapTransfer>>,
     pub fee_schedules: Arc<CommandBus<FeeSchedule>>,
     pub statements: Arc<CommandBus<PartnerStatement>>,
@@ -111,6 +113,7 @@ impl App {
             payments,
             proxies: bus!(),
             resolutions: bus!(),
+            short_codes: bus!(),
             payshap: bus!(),
             fee_schedules: bus!(),
             statements: bus!(),

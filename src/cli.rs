@@ -29,6 +29,11 @@ pub enum Command {
     /// `--config` names another) on its embedded store with the partner simulator, drive a
     /// few real QR payments and a PayShap credit, then keep serving until Ctrl-C.
     Demo,
+    /// QR payloads: `qrswitch qr inspect <payload | -> [--image FILE] [--json]`.
+    Qr {
+        #[command(subcommand)]
+        action: QrAction,
+    },
     /// Check a configuration file.
     Config {
         #[command(subcommand)]
@@ -105,6 +110,13 @@ pub enum Command {
         #[arg(long)]
         projection: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QrAction {
+    /// Read a payload field by field, say which schemes it satisfies and every rule it
+    /// breaks; exit 0 when it satisfies at least one scheme, 1 when none.
+    Inspect(crate::qr_tools::InspectArgs),
 }
 
 #[derive(Debug, Subcommand)]

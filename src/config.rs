@@ -9,6 +9,7 @@ mod backoffice;
 mod database;
 mod payments;
 mod payshap;
+mod qr;
 mod service;
 mod traces;
 mod validate;
@@ -17,6 +18,7 @@ pub use backoffice::{BackofficeConfig, FeeConfig};
 pub use database::{DatabaseConfig, ProjectionConfig, DEFAULT_DATABASE_URL};
 pub use payments::{PartnerConfig, PaymentsConfig, QrConfig, SafConfig};
 pub use payshap::{PayShapConfig, SigningConfig};
+pub use qr::{data_objects, QrMerchantConfig, QrReference, QrTemplateConfig};
 pub use service::{
     LogFormat, LoggingConfig, SecurityConfig, ServerConfig, TlsConfig, UserConfig, DEFAULT_LISTEN,
 };

@@ -26,6 +26,14 @@ async fn main() -> anyhow::Result<()> {
             1
         });
     }
+    // An inspection needs no configuration and no store.
+    if let Command::Qr {
+        action: qrswitch::cli::QrAction::Inspect(args),
+    } = cli.command
+    {
+        let satisfied = qrswitch::qr_tools::run(args)?;
+        std::process::exit(if satisfied { 0 } else { 1 });
+    }
     let config_path = config_path(&cli);
     let config = Config::load(config_path.as_deref()).with_context(|| match &cli.command {
         Command::Demo => "the demo reads examples/demo.toml: run it from the repository's root, or name a configuration with --config".to_owned(),
@@ -59,7 +67,9 @@ async fn run(command: Command, config: Config, config_path: Option<PathBuf>) -> 
         Command::SchemeSim(args) => qrswitch::scheme_sim::command::run(args).await,
         Command::Keygen { out } => keygen(&out),
         Command::Bench(args) => qrswitch::bench::run(args.into_options()).await,
-        Command::Config { .. } => unreachable!("checked before the configuration is loaded"),
+        Command::Config { .. } | Command::Qr { .. } => {
+            unreachable!("run before the configuration is loaded")
+        }
         Command::BenchSearch {
             payments,
             rounds,

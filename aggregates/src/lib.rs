@@ -25,6 +25,7 @@ pub mod payshap_transfer;
 pub mod proxy;
 pub mod resolution;
 pub mod role;
+pub mod short_code;
 pub mod upcast;
 pub mod values;
 

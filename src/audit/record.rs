@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// The aggregate types whose streams can be read.
-pub const AGGREGATE_TYPES: [&str; 7] = [
+pub const AGGREGATE_TYPES: [&str; 8] = [
     "Payment",
     "Proxy",
     "PayShapTransfer",
@@ -17,6 +17,7 @@ pub const AGGREGATE_TYPES: [&str; 7] = [
     "PartnerStatement",
     "Resolution",
     "HeldMessage",
+    "ShortCode",
 ];
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -58,6 +58,11 @@ pub struct QrConfig {
     /// empty ones; EMV does not).
     pub default_merchant_name: String,
     pub default_merchant_city: String,
+    /// Digits of the short code a customer can key in instead of scanning. Ten digits
+    /// leave 10^10 codes for the few thousand payments live at once.
+    pub short_code_digits: u8,
+    /// Merchants' card network accounts and unreserved templates.
+    pub merchants: Vec<super::qr::QrMerchantConfig>,
 }
 
 impl Default for QrConfig {
@@ -71,6 +76,8 @@ impl Default for QrConfig {
             country_code: "ZA".to_owned(),
             default_merchant_name: "Merchant".to_owned(),
             default_merchant_city: "Johannesburg".to_owned(),
+            short_code_digits: 10,
+            merchants: Vec::new(),
         }
     }
 }
@@ -113,6 +120,12 @@ pub struct PartnerConfig {
     pub qr_guid: String,
     /// Its template tag, 26–51, unique among partners and ours.
     pub template_tag: u8,
+    /// What its template's sub-field 01 carries: `tran_id` (default) or `short_code`.
+    #[serde(default)]
+    pub qr_reference: super::qr::QrReference,
+    /// Further sub-fields of its template by ID (`"02"`–`"99"`), as it asks for them.
+    #[serde(default)]
+    pub qr_fields: std::collections::BTreeMap<String, String>,
     /// Where its QR interface lives, e.g. `https://partner.example/qr/v1`.
     pub base_url: String,
     /// Basic credentials we present when calling it.

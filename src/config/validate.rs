@@ -57,6 +57,17 @@ impl Config {
         if self.qr.guid.is_empty() || self.qr.guid.len() > GUID_MAX_CHARS {
             problems.push("qr.guid must be 1 to 32 characters".to_owned());
         }
+        if !(6..=20).contains(&self.qr.short_code_digits) {
+            problems.push("qr.short_code_digits must be 6 to 20".to_owned());
+        }
+        for merchant in &self.qr.merchants {
+            let checked = merchant
+                .network_objects()
+                .and_then(|_| merchant.unreserved().map(|_| ()));
+            if let Err(why) = checked {
+                problems.push(format!("qr.merchants {}: {why}", merchant.client_id));
+            }
+        }
         HashSet::from([self.qr.template_tag])
     }
 
@@ -151,6 +162,9 @@ fn check_partner(
     }
     if partner.qr_guid.is_empty() || partner.qr_guid.len() > GUID_MAX_CHARS {
         problem("qr_guid must be 1 to 32 characters".to_owned());
+    }
+    if let Err(why) = super::qr::data_objects(&partner.qr_fields, 2..=99) {
+        problem(format!("qr_fields: {why}"));
     }
     if !(partner.base_url.starts_with("http://") || partner.base_url.starts_with("https://")) {
         problem("base_url must be http(s)://".to_owned());

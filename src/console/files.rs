@@ -85,7 +85,7 @@ pub async fn page(
 }
 
 /// The upload form's fields and its file.
-async fn read_upload(
+pub(super) async fn read_upload(
     mut form: Multipart,
     max_bytes: usize,
 ) -> Result<(Fields, String, Vec<u8>), ConsoleError> {

@@ -20,10 +20,11 @@ pub enum Section {
     Proxies,
     Files,
     Extracts,
+    Qr,
 }
 
 impl Section {
-    const ALL: [Section; 7] = [
+    const ALL: [Section; 8] = [
         Section::Dashboard,
         Section::Payments,
         Section::Transfers,
@@ -31,6 +32,7 @@ impl Section {
         Section::Proxies,
         Section::Files,
         Section::Extracts,
+        Section::Qr,
     ];
 
     fn label(self) -> &'static str {
@@ -42,6 +44,7 @@ impl Section {
             Section::Proxies => "Proxies",
             Section::Files => "Partner files",
             Section::Extracts => "Extracts",
+            Section::Qr => "QR inspector",
         }
     }
 
@@ -54,6 +57,7 @@ impl Section {
             Section::Proxies => "/backoffice/proxies",
             Section::Files => "/backoffice/files",
             Section::Extracts => "/backoffice/extracts",
+            Section::Qr => "/backoffice/qr",
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod layout;
 pub mod login;
 pub mod payment;
 pub mod proxies;
+pub mod qr;
 pub mod queue;
 pub mod search;
 pub mod transfers;
@@ -69,6 +70,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, statement_max_bytes: usize) {
         .route("/backoffice/proxies", web::get().to(proxies::page))
         .route("/backoffice/proxies/{action}", web::post().to(proxies::act))
         .route("/backoffice/extracts", web::get().to(dashboard::extracts))
+        .route("/backoffice/qr", web::get().to(qr::page))
+        .route("/backoffice/qr", web::post().to(qr::check))
         .route("/backoffice/files", web::get().to(files::page))
         .route("/backoffice/files", web::post().to(files::check))
         .service(

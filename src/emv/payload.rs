@@ -35,6 +35,11 @@ pub struct PayloadSpec {
     pub merchant_city: Option<String>,
     pub reference_label: Option<String>,
     pub terminal_label: Option<String>,
+    /// Card networks' merchant account primitives (IDs 02–25), so that one code also
+    /// serves their apps; full schemes only.
+    pub network_accounts: Vec<DataObject>,
+    /// Unreserved templates (IDs 80–99), each with its GUID; full schemes only.
+    pub unreserved_templates: Vec<MerchantAccount>,
 }
 
 impl PayloadSpec {
@@ -43,6 +48,7 @@ impl PayloadSpec {
         let full = self.scheme != QrScheme::ElectrumMerchantMinimal;
         if full {
             objects.push(DataObject::new(1, DYNAMIC_QR));
+            objects.extend(self.network_objects()?);
         }
         let mut tags = HashSet::new();
         for account in &self.accounts {
@@ -56,42 +62,18 @@ impl PayloadSpec {
         }
         if full {
             push_optional(&mut objects, 52, self.merchant_category_code.as_deref());
-            objects.push(DataObject::new(53, self.currency.clone()));
-            if let Some(amount) = self.amount {
-                objects.push(DataObject::new(54, format_amount(amount)));
-            }
-            push_optional(&mut objects, 58, self.country.as_deref());
-            let name = self
-                .merchant_name
-                .as_deref()
-                .map(|n| printable(n, MERCHANT_NAME_MAX_CHARS));
-            push_optional(&mut objects, 59, name.as_deref());
-            let city = self
-                .merchant_city
-                .as_deref()
-                .map(|c| printable(c, MERCHANT_CITY_MAX_CHARS));
-            push_optional(&mut objects, 60, city.as_deref());
-            let mut additional = Vec::new();
-            let reference = self
-                .reference_label
-                .as_deref()
-                .map(|r| printable(r, ADDITIONAL_DATA_MAX_CHARS));
-            push_optional(&mut additional, 5, reference.as_deref());
-            let terminal = self
-                .terminal_label
-                .as_deref()
-                .map(|t| printable(t, ADDITIONAL_DATA_MAX_CHARS));
-            push_optional(&mut additional, 7, terminal.as_deref());
-            if !additional.is_empty() {
-                objects.push(DataObject::new(62, tlv::encode(&additional)?));
-            }
+        }
+        objects.push(DataObject::new(53, self.currency.clone()));
+        if let Some(amount) = self.amount {
+            objects.push(DataObject::new(54, format_amount(amount)));
+        }
+        if full {
+            self.push_merchant(&mut objects)?;
         }
         let mut text = tlv::encode(&objects)?;
-        if full {
-            text.push_str("6304");
-            let crc = checksum_hex(&text);
-            text.push_str(&crc);
-        }
+        text.push_str("6304");
+        let crc = checksum_hex(&text);
+        text.push_str(&crc);
         let chars = text.chars().count();
         if chars > PAYLOAD_MAX_CHARS {
             return Err(PayloadError::TooLong(chars));
@@ -99,6 +81,68 @@ impl PayloadSpec {
         let validated = validate(&text, self.scheme)?;
         debug_assert_eq!(validated.accounts, self.accounts);
         Ok(text)
+    }
+
+    /// The card networks' primitives (02–25), in ID order.
+    fn network_objects(&self) -> Result<Vec<DataObject>, PayloadError> {
+        let mut network = self.network_accounts.clone();
+        network.sort_by_key(|o| o.id);
+        for pair in network.windows(2) {
+            if pair[0].id == pair[1].id {
+                return Err(invalid(format!(
+                    "network account {:02} given twice",
+                    pair[0].id
+                )));
+            }
+        }
+        match network.iter().find(|o| !(2..=25).contains(&o.id)) {
+            Some(other) => Err(invalid(format!(
+                "network account {:02} is not within 02-25",
+                other.id
+            ))),
+            None => Ok(network),
+        }
+    }
+
+    /// 58, 59, 60, the additional data (62) and the unreserved templates (80–99).
+    fn push_merchant(&self, objects: &mut Vec<DataObject>) -> Result<(), PayloadError> {
+        push_optional(objects, 58, self.country.as_deref());
+        let name = self
+            .merchant_name
+            .as_deref()
+            .map(|n| printable(n, MERCHANT_NAME_MAX_CHARS));
+        push_optional(objects, 59, name.as_deref());
+        let city = self
+            .merchant_city
+            .as_deref()
+            .map(|c| printable(c, MERCHANT_CITY_MAX_CHARS));
+        push_optional(objects, 60, city.as_deref());
+        let mut additional = Vec::new();
+        let reference = self
+            .reference_label
+            .as_deref()
+            .map(|r| printable(r, ADDITIONAL_DATA_MAX_CHARS));
+        push_optional(&mut additional, 5, reference.as_deref());
+        let terminal = self
+            .terminal_label
+            .as_deref()
+            .map(|t| printable(t, ADDITIONAL_DATA_MAX_CHARS));
+        push_optional(&mut additional, 7, terminal.as_deref());
+        if !additional.is_empty() {
+            objects.push(DataObject::new(62, tlv::encode(&additional)?));
+        }
+        let mut unreserved = self.unreserved_templates.clone();
+        unreserved.sort_by_key(|t| t.tag);
+        for template in &unreserved {
+            if !(80..=99).contains(&template.tag) {
+                return Err(invalid(format!(
+                    "unreserved template {} is not within 80-99",
+                    template.tag
+                )));
+            }
+            objects.push(DataObject::new(template.tag, encode_account(template)?));
+        }
+        Ok(())
     }
 }
 
@@ -109,10 +153,12 @@ fn encode_account(account: &MerchantAccount) -> Result<String, PayloadError> {
             account.tag
         )));
     }
-    Ok(tlv::encode(&[
-        DataObject::new(0, account.guid.clone()),
-        DataObject::new(1, account.reference.clone()),
-    ])?)
+    let mut objects = vec![DataObject::new(0, account.guid.clone())];
+    push_optional(&mut objects, 1, Some(&account.reference));
+    let mut extra = account.extra.clone();
+    extra.sort_by_key(|o| o.id);
+    objects.extend(extra.into_iter().filter(|o| o.id > 1));
+    Ok(tlv::encode(&objects)?)
 }
 
 fn push_optional(objects: &mut Vec<DataObject>, id: u8, value: Option<&str>) {
@@ -151,11 +197,13 @@ mod tests {
                     tag: 26,
                     guid: "za.co.mp".into(),
                     reference: "0f8e6c1a2b3c4d5e6f708192a3b4c5d6".into(),
+                    extra: Vec::new(),
                 },
                 MerchantAccount {
                     tag: 27,
                     guid: "za.co.qrswitch".into(),
                     reference: "0f8e6c1a2b3c4d5e6f708192a3b4c5d6".into(),
+                    extra: Vec::new(),
                 },
             ],
             merchant_category_code: Some("5411".into()),
@@ -166,6 +214,8 @@ mod tests {
             merchant_city: Some("Cape Town".into()),
             reference_label: Some("INV-1".into()),
             terminal_label: Some("lane-7".into()),
+            network_accounts: Vec::new(),
+            unreserved_templates: Vec::new(),
         }
     }
 
@@ -189,11 +239,11 @@ mod tests {
     }
 
     #[test]
-    fn minimal_payload_is_format_indicator_and_templates() {
+    fn minimal_payload_has_the_shape_tills_issue() {
         let text = spec(QrScheme::ElectrumMerchantMinimal).encode().unwrap();
         let objects = tlv::decode(&text).unwrap();
         let ids: Vec<u8> = objects.iter().map(|o| o.id).collect();
-        assert_eq!(ids, vec![0, 26, 27]);
+        assert_eq!(ids, vec![0, 26, 27, 53, 54, 63]);
     }
 
     #[test]
@@ -229,6 +279,7 @@ mod tests {
                 tag,
                 guid: format!("za.co.partner{tag}"),
                 reference: "0f8e6c1a2b3c4d5e6f708192a3b4c5d6".into(),
+                extra: Vec::new(),
             })
             .collect();
         assert!(matches!(crowded.encode(), Err(PayloadError::TooLong(_))));
@@ -267,7 +318,7 @@ mod tests {
             spec.amount = Some(Amount::new(cents, Currency::ZAR).unwrap());
             spec.merchant_name = Some(name);
             spec.accounts = (0..partners)
-                .map(|i| MerchantAccount { tag: 26 + i as u8, guid: format!("za.co.p{i}"), reference: reference.clone() })
+                .map(|i| MerchantAccount { tag: 26 + i as u8, guid: format!("za.co.p{i}"), reference: reference.clone(), extra: Vec::new() })
                 .collect();
             let text = spec.encode().unwrap();
             let validated = validate(&text, scheme).unwrap();

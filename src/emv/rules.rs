@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::tlv::{TlvError, PAYLOAD_MAX_CHARS};
+use super::tlv::{DataObject, TlvError, PAYLOAD_MAX_CHARS};
 
 pub const MERCHANT_ACCOUNT_TAGS: std::ops::RangeInclusive<u8> = 26..=51;
 /// Longest globally unique identifier in a merchant account template.
@@ -38,14 +38,17 @@ impl QrScheme {
 }
 
 /// One merchant account information template: who can pay this QR and how they find it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MerchantAccount {
     /// 26 to 51.
     pub tag: u8,
     /// Sub-object 00, e.g. `za.co.mp`.
     pub guid: String,
-    /// Sub-object 01: the reference this account holder resolves (for us, the tranId).
+    /// Sub-object 01: the reference this account holder resolves (the tranId, or the
+    /// payment's short code).
     pub reference: String,
+    /// Further sub-objects (02–99) the account holder asks for, in ID order.
+    pub extra: Vec<DataObject>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

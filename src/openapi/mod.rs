@@ -49,6 +49,7 @@ const DIGEST_BESIDE_REPORTS: &str = "/backoffice/api/days/{day}/digest";
         audit::payment_events, audit::stream_events, audit::feed, audit::day_digest,
         audit::day_events,
         crate::ops::list, crate::ops::act,
+        crate::tools_api::inspect,
     ),
     components(schemas(crate::http::error::ErrorBody, crate::payshap::wire::FailureBody)),
     modifiers(&Security),
@@ -59,6 +60,7 @@ const DIGEST_BESIDE_REPORTS: &str = "/backoffice/api/days/{day}/digest";
         (name = "finance", description = "Reports, settlement, exceptions, matching and extracts of a business day."),
         (name = "audit", description = "Every event as stored, read-only."),
         (name = "ops", description = "The store-and-forward queue of advices to partners."),
+        (name = "tools", description = "Reading any QR payload against the EMV rules and the contract's schemes."),
         (name = "health", description = "Probes for load balancers, and metrics."),
     ),
 )]

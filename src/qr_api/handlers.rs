@@ -2,18 +2,18 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use aggregates::values::{Amount, TranId};
+use aggregates::short_code::ShortCode;
 use aggregates::{Payment, PaymentCommand};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde_json::Value;
 use tracing_actix_web::RequestId;
 
 use super::error::QrApiError;
-use super::image;
 use super::parse::{self, message, metadata};
+use super::{image, issue};
 use crate::commands::CommandBus;
 use crate::config::Config;
-use crate::emv::{MerchantAccount, PayloadSpec, QrScheme};
+use crate::emv::QrScheme;
 use crate::qr_wire::{CreateQrCodeRequest, CreateQrCodeResponse, ErrorType, ScanNotification};
 use crate::routing::Router;
 use crate::security::{mask, Party, Role};
@@ -22,6 +22,7 @@ use crate::telemetry::context::CallerTrace;
 pub async fn create_qr_code(
     config: web::Data<Config>,
     payments: web::Data<CommandBus<Payment>>,
+    short_codes: web::Data<CommandBus<ShortCode>>,
     party: Party,
     request_id: RequestId,
     trace: CallerTrace,
@@ -33,9 +34,9 @@ pub async fn create_qr_code(
     let about = |e: QrApiError| e.about(Some(&request.id), None);
     parse::envelope(&request.id, &request.time).map_err(about)?;
     let client_id = parse::party(&request.client.id, "client").map_err(about)?;
-    let amount = qr_amount(&request).map_err(about)?;
+    let amount = issue::qr_amount(&request).map_err(about)?;
     let now = Utc::now();
-    let expires_at = qr_expiry(&config, &request, now).map_err(about)?;
+    let expires_at = issue::qr_expiry(&config, &request, now).map_err(about)?;
     let tran_id = parse::tran_id_for(&client_id, &request.id);
     if let Some(msisdn) = request.customer.as_ref().and_then(|c| c["msisdn"].as_str()) {
         tracing::debug!(%tran_id, customer = %mask::msisdn(msisdn), "QR requested for a customer");
@@ -44,8 +45,15 @@ pub async fn create_qr_code(
         .qr_properties
         .scheme
         .unwrap_or(config.qr.default_scheme);
-    let payload = payload_for(&config, &request, &tran_id, scheme_name, amount).map_err(about)?;
-
+    let issuing = issue::Issuing {
+        config: &config,
+        short_codes: &short_codes,
+        metadata: metadata(&request.client.id, &request_id, &request.id, &trace),
+    };
+    let payload = issuing
+        .code(&request, &tran_id, expires_at, (scheme_name, amount))
+        .await
+        .map_err(about)?;
     let command = PaymentCommand::IssueQr {
         message_id: request.id.clone(),
         tran_id: tran_id.clone(),
@@ -79,111 +87,6 @@ pub async fn create_qr_code(
         tran_id: tran_id.to_string(),
         qr_code: payload,
     }))
-}
-
-/// The amount the code carries: the QR's own value, else the request's amount, if any.
-fn qr_amount(request: &CreateQrCodeRequest) -> Result<Option<Amount>, QrApiError> {
-    request
-        .qr_properties
-        .value
-        .as_ref()
-        .or(request
-            .amounts
-            .as_ref()
-            .and_then(|a| a.request_amount.as_ref()))
-        .map(parse::amount)
-        .transpose()
-}
-
-/// When the code expires: as asked, but never later than `max_expiry_ms` from now; else
-/// the configured `expiry_ms` from now.
-fn qr_expiry(
-    config: &Config,
-    request: &CreateQrCodeRequest,
-    now: DateTime<Utc>,
-) -> Result<DateTime<Utc>, QrApiError> {
-    Ok(
-        match parse::expiry(request.qr_properties.expiry_date.as_ref())? {
-            Some(at) => {
-                at.min(now + chrono::Duration::milliseconds(config.qr.max_expiry_ms as i64))
-            }
-            None => now + chrono::Duration::milliseconds(config.qr.expiry_ms as i64),
-        },
-    )
-}
-
-/// One template per enabled partner plus ours, all carrying the tranId, and the merchant's
-/// details from the originator.
-fn payload_for(
-    config: &Config,
-    request: &CreateQrCodeRequest,
-    tran_id: &TranId,
-    scheme: QrScheme,
-    amount: Option<aggregates::values::Amount>,
-) -> Result<String, QrApiError> {
-    let qr = &config.qr;
-    let mut accounts = vec![MerchantAccount {
-        tag: qr.template_tag,
-        guid: qr.guid.clone(),
-        reference: tran_id.to_string(),
-    }];
-    accounts.extend(
-        config
-            .partners
-            .iter()
-            .filter(|p| p.enabled)
-            .map(|p| MerchantAccount {
-                tag: p.template_tag,
-                guid: p.qr_guid.clone(),
-                reference: tran_id.to_string(),
-            }),
-    );
-    if config.payshap.qr_enabled {
-        // The payer's bank resolves this CUSTOM proxy (namespace `qr_namespace`) to the payment.
-        accounts.push(MerchantAccount {
-            tag: config.payshap.qr_template_tag,
-            guid: config.payshap.qr_guid.clone(),
-            reference: tran_id.to_string(),
-        });
-    }
-    accounts.sort_by_key(|a| a.tag);
-    let merchant = &request.originator.merchant;
-    let name = &merchant.merchant_name;
-    let country = Some(name.country.as_str())
-        .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()))
-        .unwrap_or(&qr.country_code);
-    let mcc = Some(merchant.merchant_type.as_str())
-        .filter(|m| m.len() == 4 && m.bytes().all(|b| b.is_ascii_digit()));
-    let spec = PayloadSpec {
-        scheme,
-        accounts,
-        merchant_category_code: mcc.map(str::to_owned),
-        amount,
-        currency: amount.map_or_else(|| "710".to_owned(), |a| a.currency().to_string()),
-        country: Some(country.to_owned()),
-        merchant_name: Some(first_printable(
-            &[&name.name, &request.client.name],
-            &qr.default_merchant_name,
-        )),
-        merchant_city: Some(first_printable(&[&name.city], &qr.default_merchant_city)),
-        reference_label: request
-            .rrn
-            .clone()
-            .or_else(|| Some(tran_id.as_str().chars().take(25).collect())),
-        terminal_label: Some(request.originator.terminal_id.clone()),
-    };
-    spec.encode().map_err(|error| {
-        QrApiError::format("QR data cannot be built from this message")
-            .with_detail(serde_json::json!({ "reason": error.to_string() }))
-    })
-}
-
-/// The first candidate with printable characters, else `fallback`.
-fn first_printable(candidates: &[&str], fallback: &str) -> String {
-    candidates
-        .iter()
-        .find(|c| c.chars().any(|ch| ch.is_ascii_graphic()))
-        .map_or_else(|| fallback.to_owned(), |c| (*c).to_owned())
 }
 
 pub async fn qr_png(
@@ -238,10 +141,10 @@ async fn issued_payload(
 pub async fn notify_scan(
     config: web::Data<Config>,
     payments: web::Data<CommandBus<Payment>>,
+    short_codes: web::Data<CommandBus<ShortCode>>,
     router: web::Data<Router>,
     party: Party,
-    request_id: RequestId,
-    trace: CallerTrace,
+    (request_id, trace): (RequestId, CallerTrace),
     body: web::Json<Value>,
 ) -> Result<HttpResponse, QrApiError> {
     party.require(&[Role::Partner])?;
@@ -257,7 +160,14 @@ pub async fn notify_scan(
             "partner is not known to this switch",
         )));
     }
-    let tran_id = parse::tran_id(&scan.tran_id).map_err(about)?;
+    // A partner whose customer keyed in the short code names it in place of the tranId.
+    let tran_id = match issue::short_code_holder(&config, &short_codes, &scan.tran_id)
+        .await
+        .map_err(about)?
+    {
+        Some(tran_id) => tran_id,
+        None => parse::tran_id(&scan.tran_id).map_err(about)?,
+    };
     crate::telemetry::record_tran_id(tran_id.as_str());
     tracing::debug!(
         %tran_id,

@@ -8,12 +8,14 @@
 //! - [`handlers`]: thin handlers for createQrCode, notifyScan and the QR images.
 //! - [`pay`]: the POS's payment request, answered with the outcome.
 //! - [`advices`]: confirmation and reversal advices (store-and-forward).
+//! - [`issue`]: a QR code's amount, expiry, short code and payload.
 //! - [`image`]: PNG and SVG renderings of a QR for the pin entry device.
 
 pub mod advices;
 pub mod error;
 pub mod handlers;
 pub mod image;
+pub mod issue;
 pub mod parse;
 pub mod pay;
 

@@ -61,6 +61,7 @@ fn spec(partners: u8, cents: Option<i64>, name: &str) -> PayloadSpec {
                 tag: 26 + i,
                 guid: format!("za.co.partner{i}"),
                 reference: tran_id.to_owned(),
+                extra: Vec::new(),
             })
             .collect(),
         merchant_category_code: Some("5411".into()),
@@ -71,6 +72,8 @@ fn spec(partners: u8, cents: Option<i64>, name: &str) -> PayloadSpec {
         merchant_city: Some("Cape Town".into()),
         reference_label: Some("INV-20261121-0001".into()),
         terminal_label: Some("LANE0007".into()),
+        network_accounts: Vec::new(),
+        unreserved_templates: Vec::new(),
     }
 }
 

@@ -31,6 +31,7 @@ mod payshap;
 mod payshap_wire;
 mod postgres_restart;
 mod projections;
+mod qr_interop;
 mod qr_payments;
 mod saf;
 mod scale_out;

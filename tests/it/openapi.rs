@@ -86,6 +86,7 @@ async fn the_document_is_valid_and_complete() {
         ("/audit/days/{day}/events.ndjson", "get"),
         ("/ops/saf", "get"),
         ("/ops/saf/{delivery_id}/{action}", "post"),
+        ("/tools/qr/inspect", "post"),
         ("/health", "get"),
         ("/ready", "get"),
         ("/metrics", "get"),
@@ -293,7 +294,9 @@ async fn the_docs_page_renders_in_a_browser() {
     browser.goto(&format!("{}/docs", server.base_url)).await;
     let title = browser.text(".information-container .title").await;
     assert!(title.contains("qrswitch"), "{title}");
-    for tag in ["payshap", "proxies", "finance", "audit", "ops", "health"] {
+    for tag in [
+        "payshap", "proxies", "finance", "audit", "ops", "tools", "health",
+    ] {
         browser.find(&format!("#operations-tag-{tag}")).await;
     }
     let resolution = "#operations-payshap-identifier_determination";

@@ -430,6 +430,8 @@ impl Pki {
             name: "peer".into(),
             qr_guid: "za.co.peer".into(),
             template_tag: 30,
+            qr_reference: Default::default(),
+            qr_fields: Default::default(),
             base_url: "https://127.0.0.1".into(),
             username: None,
             password: None,

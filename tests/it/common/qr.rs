@@ -247,6 +247,8 @@ pub fn partner_config(id: &str, tag: u8, sim: &SimRunning, timeout: Duration) ->
         name: format!("{id} wallet"),
         qr_guid: format!("za.co.{}", id.replace('-', "")),
         template_tag: tag,
+        qr_reference: Default::default(),
+        qr_fields: Default::default(),
         base_url: format!("{}/qr/v1", sim.base_url()),
         username: Some("qrswitch".to_owned()),
         password: Some("upstream-test-pw".to_owned()),
