@@ -13,7 +13,6 @@ use super::parse::{self, message, metadata};
 use super::{image, issue};
 use crate::commands::CommandBus;
 use crate::config::Config;
-use crate::emv::QrScheme;
 use crate::qr_wire::{CreateQrCodeRequest, CreateQrCodeResponse, ErrorType, ScanNotification};
 use crate::routing::Router;
 use crate::security::{mask, Party, Role};
@@ -62,9 +61,11 @@ pub async fn create_qr_code(
         amount,
         scheme: scheme_name.as_str().to_owned(),
         payload: payload.clone(),
-        merchant_name: crate::emv::validate::validate(&payload, QrScheme::PseudoEmvcoMerchant)
+        // The payload was validated as it was built: its 59 is read back plainly.
+        merchant_name: crate::emv::tlv::decode(&payload)
             .ok()
-            .and_then(|p| p.value(59).map(str::to_owned))
+            .and_then(|objects| objects.into_iter().find(|o| o.id == 59))
+            .map(|o| o.value)
             .or_else(|| Some(request.originator.merchant.merchant_name.name.clone())),
         issued_at: now,
         expires_at,

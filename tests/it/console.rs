@@ -11,7 +11,7 @@ use crate::console_browser::{password, payment_with_a_failing_delivery, users, F
 use reqwest::header;
 
 /// Every page of the console, for the role checks.
-pub const PAGES: [&str; 10] = [
+pub const PAGES: [&str; 11] = [
     "/backoffice/",
     "/backoffice/payments",
     "/backoffice/payments/any-tran-id",
@@ -21,6 +21,7 @@ pub const PAGES: [&str; 10] = [
     "/backoffice/proxies",
     "/backoffice/files",
     "/backoffice/extracts",
+    "/backoffice/qr",
     "/backoffice/payshap/markoff.csv?date=2026-11-21",
 ];
 
@@ -122,6 +123,7 @@ async fn roles_and_the_form_login(backend: Backend) {
             "/backoffice/proxies",
             "/backoffice/files",
             "/backoffice/extracts",
+            "/backoffice/qr",
         ] {
             let (status, body) = Caller::new(&base, user).get(page).await;
             assert_eq!(status, 200, "{user} {page}: {body}");
