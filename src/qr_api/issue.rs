@@ -132,6 +132,19 @@ pub(super) fn qr_amount(request: &CreateQrCodeRequest) -> Result<Option<Amount>,
             .as_ref()
             .and_then(|a| a.request_amount.as_ref()))
         .map(parse::amount)
+        .transpose()?
+        .map(|amount| {
+            // EMV forbids a zero amount (54); a code without one asks the customer instead.
+            if amount.minor_units() > 0 {
+                Ok(amount)
+            } else {
+                Err(QrApiError::new(
+                    actix_web::http::StatusCode::BAD_REQUEST,
+                    crate::qr_wire::ErrorType::InvalidAmount,
+                    "a QR's amount must be more than zero",
+                ))
+            }
+        })
         .transpose()
 }
 

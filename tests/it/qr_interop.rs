@@ -212,6 +212,11 @@ async fn a_till_shaped_code_is_paid_by_its_short_code(backend: Backend) {
     assert_eq!(status, 201, "paid by the keyed-in code: {answer}");
     assert_eq!(answer["tranId"], tran_id.as_str());
 
+    // EMV forbids a zero amount (54): refused, nothing issued.
+    let (status, answer) = pos.post("/qrCodes", &create_qr_request(Some(0))).await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["errorType"], "INVALID_AMOUNT");
+
     let unknown = if short_code == "0000000000" {
         "0000000001"
     } else {
@@ -235,12 +240,12 @@ async fn codes_are_inspected_over_http_and_in_the_console() {
     let http = reqwest::Client::new();
     let url = format!("{}/tools/qr/inspect", switch.base_url);
     let till = CORPUS[2].payload;
-    let answer: serde_json::Value = http
-        .post(&url)
-        .json(&serde_json::json!({ "payload": till }))
-        .send()
+    let ask = |body: serde_json::Value| {
+        let request = http.post(&url).json(&body);
+        async move { request.send().await.unwrap() }
+    };
+    let answer: serde_json::Value = ask(serde_json::json!({ "payload": till }))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -252,12 +257,8 @@ async fn codes_are_inspected_over_http_and_in_the_console() {
 
     let png = qrswitch::qr_api::image::png(till).unwrap();
     let picture = base64::engine::general_purpose::STANDARD.encode(png);
-    let answer: serde_json::Value = http
-        .post(&url)
-        .json(&serde_json::json!({ "image": picture }))
-        .send()
+    let answer: serde_json::Value = ask(serde_json::json!({ "image": picture }))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -267,7 +268,7 @@ async fn codes_are_inspected_over_http_and_in_the_console() {
         serde_json::json!({}),
         serde_json::json!({ "image": "not base64!" }),
     ] {
-        let refused = http.post(&url).json(&body).send().await.unwrap();
+        let refused = ask(body).await;
         assert_eq!(refused.status(), 400);
     }
 

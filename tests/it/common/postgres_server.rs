@@ -127,13 +127,14 @@ impl Cluster {
         );
     }
 
-    /// The `pg_ctl stop` command line, for a caller that runs it later on its own.
-    pub fn stop_command(&self) -> Vec<String> {
+    /// The `pg_ctl stop` command line of a cluster under `root`, for a caller that runs it
+    /// later on its own (before the cluster even exists).
+    pub fn stop_command(bin: &Path, root: &Path) -> Vec<String> {
         let mut words = as_server_user();
         words.extend([
-            self.bin.join("pg_ctl").display().to_string(),
+            bin.join("pg_ctl").display().to_string(),
             "-D".to_owned(),
-            self.data_dir().display().to_string(),
+            root.join("data").display().to_string(),
             "-m".to_owned(),
             "immediate".to_owned(),
             "stop".to_owned(),

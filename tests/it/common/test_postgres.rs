@@ -88,13 +88,12 @@ fn start_throwaway() -> Result<String, String> {
         .tempdir()
         .map_err(|e| format!("a temporary folder for PostgreSQL: {e}"))?
         .keep();
-    let settings = THROWAWAY_SETTINGS.map(str::to_owned).to_vec();
-    let cluster = Cluster::create(&root, bin, settings);
+    // The watcher first, so that even a failed initdb leaves nothing behind.
     let watcher = Command::new("sh")
         .arg("-c")
         .arg(r#"cat >/dev/null; "$@" >/dev/null 2>&1; rm -rf -- "$0""#)
         .arg(&root)
-        .args(cluster.stop_command())
+        .args(Cluster::stop_command(&bin, &root))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -104,6 +103,8 @@ fn start_throwaway() -> Result<String, String> {
         .map_err(|e| format!("the PostgreSQL watcher (sh) did not start: {e}"))?;
     // Never dropped: the pipe closes only when this process ends.
     Box::leak(Box::new(watcher));
+    let settings = THROWAWAY_SETTINGS.map(str::to_owned).to_vec();
+    let cluster = Cluster::create(&root, bin, settings);
     cluster.start();
     announce(&format!(
         "test PostgreSQL: started {} at 127.0.0.1:{} in {} for this run (removed when it ends)",
