@@ -234,6 +234,9 @@ fn routes(cfg: &mut web::ServiceConfig, app: &App) {
                 .wrap(actix_web::middleware::from_fn(body_deadline::body_deadline))
                 .wrap(actix_web::middleware::from_fn(admission::admit))
                 .wrap(actix_web::middleware::from_fn(observe::observe))
+                .wrap(actix_web::middleware::from_fn(
+                    crate::payshap::inbound::sign_responses,
+                ))
                 .route("/health", web::get().to(health::health))
                 .route("/ready", web::get().to(health::ready))
                 .route("/metrics", web::get().to(health::metrics))

@@ -1,7 +1,7 @@
 //! What every inbound PayShap request goes through before its handler sees it, and every
 //! answer after: the message signature is checked against the scheme's public key (401 and
 //! a metric when it fails, and nothing stored), the caller's role where HTTP Basic is also
-//! used, the W3C trace context read; each answer with a body is signed with our key.
+//! used, the W3C trace context read; every answer is signed with our key.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -118,14 +118,21 @@ fn trace_id(traceparent: &str) -> Option<String> {
         .then(|| trace.to_ascii_lowercase())
 }
 
-/// Signs every answer that has a body (errors included) when signing is configured.
+/// Signs every answer on a PayShap path when signing is configured, whichever layer made it
+/// (the handler, admission control, the body deadline, HTTP Basic): errors and the empty
+/// 202 of a completion too, as Electrum signs and expects every message. It is the outermost
+/// layer, so nothing answers after it.
 pub async fn sign_responses(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let keys = request
-        .app_data::<web::Data<Option<Arc<SchemeKeys>>>>()
-        .and_then(|keys| keys.as_ref().clone());
+    let keys = is_signed_path(request.path())
+        .then(|| {
+            request
+                .app_data::<web::Data<Option<Arc<SchemeKeys>>>>()
+                .and_then(|keys| keys.as_ref().clone())
+        })
+        .flatten();
     let response = next.call(request).await?;
     let Some(keys) = keys else {
         return Ok(response.map_into_boxed_body());
@@ -135,16 +142,14 @@ pub async fn sign_responses(
     let bytes = body::to_bytes(payload)
         .await
         .map_err(|_| actix_web::error::ErrorInternalServerError("response body unreadable"))?;
-    if !bytes.is_empty() {
-        let token = keys.signer.sign(&bytes).map_err(|e| {
-            tracing::error!(error = %e, "cannot sign a PayShap response");
-            actix_web::error::ErrorInternalServerError("cannot sign the response")
-        })?;
-        let value = HeaderValue::from_str(&token)
-            .map_err(|_| actix_web::error::ErrorInternalServerError("unsignable response"))?;
-        head.headers_mut()
-            .insert(HeaderName::from_static(signing::HEADER), value);
-    }
+    let token = keys.signer.sign(&bytes).map_err(|e| {
+        tracing::error!(error = %e, "cannot sign a PayShap response");
+        actix_web::error::ErrorInternalServerError("cannot sign the response")
+    })?;
+    let value = HeaderValue::from_str(&token)
+        .map_err(|_| actix_web::error::ErrorInternalServerError("unsignable response"))?;
+    head.headers_mut()
+        .insert(HeaderName::from_static(signing::HEADER), value);
     let response = head.set_body(bytes).map_into_boxed_body();
     Ok(ServiceResponse::new(request, response))
 }

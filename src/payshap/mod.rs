@@ -31,20 +31,16 @@ pub mod service;
 pub mod signing;
 pub mod wire;
 
-use actix_web::middleware::from_fn;
 use actix_web::web;
 
 pub use wire::{COMPLETION_PATH, RESOLUTION_PATH};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource(RESOLUTION_PATH)
-            .wrap(from_fn(inbound::sign_responses))
-            .route(web::post().to(resolve::identifier_determination)),
+        web::resource(RESOLUTION_PATH).route(web::post().to(resolve::identifier_determination)),
     )
     .service(
         web::resource(COMPLETION_PATH)
-            .wrap(from_fn(inbound::sign_responses))
             .route(web::post().to(completion::credit_transfer_completion)),
     )
     .service(

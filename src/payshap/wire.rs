@@ -77,7 +77,7 @@ pub struct WireAmount {
 }
 
 /// A technical failure: `{message, detail?}` with the status Electrum's contract lists
-/// (400 malformed, 401 unauthentic, 403, 422 breaks a rule, 503 try again).
+/// (400 malformed, 401 unauthentic, 403, 422 breaks a rule, 429 too many, 503 try again).
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}: {detail}")]
 pub struct FailureResponse {
@@ -126,9 +126,23 @@ impl FailureResponse {
         Self::new(StatusCode::UNAUTHORIZED, "not authenticated", detail)
     }
 
-    /// 408: the message did not arrive in time; the sender redelivers.
+    /// The body did not arrive in time. 503, not 408 (which Electrum does not list): a
+    /// completion is delivered again, a resolution asked again.
     pub fn timed_out(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::REQUEST_TIMEOUT, "request timeout", detail)
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service unavailable",
+            detail,
+        )
+    }
+
+    /// 429: this source failed to authenticate too often; it may try again later.
+    pub fn too_many() -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many requests",
+            "too many failed attempts, try again later",
+        )
     }
 
     pub fn forbidden() -> Self {

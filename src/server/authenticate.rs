@@ -228,6 +228,14 @@ fn refuse<B>(request: ServiceRequest, status: StatusCode) -> ServiceResponse<Eit
             _ => "authentication required",
         };
         QrApiError::new(status, ErrorType::GeneralError, message).error_response()
+    } else if crate::payshap::inbound::is_signed_path(request.path()) {
+        // Electrum's shape, `{message, detail}`; the outermost layer signs it.
+        use crate::payshap::wire::FailureResponse;
+        match status {
+            StatusCode::TOO_MANY_REQUESTS => FailureResponse::too_many(),
+            _ => FailureResponse::unauthentic("authentication required"),
+        }
+        .error_response()
     } else {
         ApiError::unauthenticated(status).error_response()
     };

@@ -447,7 +447,7 @@ on_both_backends!(
 );
 
 /// The Python that can check a JWT independently: PyJWT with `cryptography`.
-fn pyjwt_python() -> Option<String> {
+pub(crate) fn pyjwt_python() -> Option<String> {
     let candidate = std::env::var("QRSWITCH_PYJWT_PYTHON").unwrap_or_else(|_| "python3".into());
     let ok = std::process::Command::new(&candidate)
         .args(["-c", "import jwt, cryptography"])
@@ -456,7 +456,7 @@ fn pyjwt_python() -> Option<String> {
     ok.then_some(candidate)
 }
 
-const PYJWT_CHECK: &str = r#"
+pub(crate) const PYJWT_CHECK: &str = r#"
 import base64, hashlib, sys, jwt
 public_key, body_path, token = open(sys.argv[1], "rb").read(), sys.argv[2], sys.argv[3]
 body = open(body_path, "rb").read()

@@ -107,6 +107,8 @@ async fn slow_clients_do_not_hold_the_worker() {
 }
 
 const BODY_LIMIT: Duration = Duration::from_millis(500);
+/// The counter of bodies cut off at their deadline.
+const TIMED_OUT: &str = "qrswitch_request_bodies_timed_out_total";
 
 /// Sends a request head announcing a 4,000-byte body, then the body a byte every 100 ms;
 /// returns the status line the switch answered with, how long after the head it came, and
@@ -146,12 +148,22 @@ async fn trickled_body(addr: std::net::SocketAddr, path: &str) -> (String, Durat
 /// held by trickling bodies, service resumes as soon as their deadline passes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trickled_body_is_cut_off_at_its_deadline_and_frees_its_slot() {
+    let _turn = body_deadline_turn().await;
     let db = TestDb::new(Backend::Sqlite).await;
     let mut config = db.config();
     config.server.max_in_flight_requests = 2;
     config.server.body_read_timeout_ms = BODY_LIMIT.as_millis() as u64;
     let switch = TestServer::start(config).await;
     let addr = switch.running.addr;
+    let metrics_text = || async {
+        reqwest::get(format!("{}/metrics", switch.base_url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let cut_off_before = counter_value(&metrics_text().await, TIMED_OUT);
     let qr = tokio::spawn(trickled_body(addr, "/qr/v1/qrCodes"));
     let admin = tokio::spawn(trickled_body(addr, "/admin/proxies"));
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -178,14 +190,10 @@ async fn a_trickled_body_is_cut_off_at_its_deadline_and_frees_its_slot() {
         );
     }
     assert_eq!(create().await.unwrap().status(), 201, "slots free again");
-    let metrics = reqwest::get(format!("{}/metrics", switch.base_url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics.contains("qrswitch_request_bodies_timed_out_total 2"),
+    let metrics = metrics_text().await;
+    assert_eq!(
+        counter_value(&metrics, TIMED_OUT),
+        cut_off_before + 2,
         "{metrics}"
     );
     switch.stop().await;

@@ -318,3 +318,25 @@ static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 pub async fn heavy_slot() -> tokio::sync::MutexGuard<'static, ()> {
     HEAVY.lock().await
 }
+
+/// Held by the tests that cut bodies off at their deadline: they count the cut-offs in the
+/// process-wide metrics, so one must not add to the other's count while it counts.
+static BODY_DEADLINES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub async fn body_deadline_turn() -> tokio::sync::MutexGuard<'static, ()> {
+    BODY_DEADLINES.lock().await
+}
+
+/// The value of a counter without labels in a Prometheus text page (0 when absent).
+pub fn counter_value(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
