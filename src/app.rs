@@ -176,9 +176,6 @@ impl Parsed {
             .as_ref()
             .map(SchemeKeys::load)
             .transpose()?;
-        if config.payshap.signing.is_some() && config.payshap.collection_account.is_empty() {
-            tracing::warn!("payshap.collection_account is not set: proxy answers carry no traditionalIdentifier");
-        }
         Ok(Self {
             partner_clients,
             credentials: Arc::new(credentials),

@@ -34,6 +34,13 @@ impl Config {
         {
             problems.push("payshap.qr_template_tag must be unique and within 26-51".to_owned());
         }
+        if self.payshap.signing.is_some() && self.payshap.collection_account.trim().is_empty() {
+            problems.push(
+                "payshap.collection_account must be set: a positive proxy answer carries it \
+                 as traditionalIdentifier"
+                    .to_owned(),
+            );
+        }
         self.check_backoffice(&mut problems);
         problems.extend(self.tracing.problems());
         let mut ids = HashSet::new();

@@ -76,7 +76,7 @@ impl PayShapService {
         match proxy_registry::find(self.store.views().pool(), &key.id()).await {
             Ok(Some(row)) if row.retired == 0 => {
                 let Some(status) = row.account_status() else {
-                    return negative("AB10", "error at the receiving party");
+                    return negative("FF10", "error at the receiving party");
                 };
                 match reason_for(status, row.resolution_allowed != 0) {
                     Some(code) => negative(code, describe(code)),
@@ -92,7 +92,7 @@ impl PayShapService {
             Ok(_) => negative("BE23", "proxy unknown or invalid"),
             Err(error) => {
                 tracing::error!(%error, "proxy registry unreadable");
-                negative("AB10", "error at the receiving party")
+                negative("FF10", "error at the receiving party")
             }
         }
     }
@@ -103,7 +103,7 @@ impl PayShapService {
             Ok(payment) => payment,
             Err(error) => {
                 tracing::error!(%error, "payment unreadable for a QR resolution");
-                return negative("AB10", "error at the receiving party");
+                return negative("FF10", "error at the receiving party");
             }
         };
         let Some(qr) = payment.qr() else {

@@ -50,7 +50,8 @@ pub async fn identifier_determination(
     let key = ProxyKey::parse(asked.schema, asked.context, asked.value);
     let lookup = match &key {
         Ok(key) => payshap.look_up(key).await,
-        Err(_) => negative("BE23", "proxy format invalid"),
+        // PX04: the proxy is not in a form its schema allows (ops guide, technical codes).
+        Err(_) => negative("PX04", "proxy format invalid"),
     };
     let proxy_id = key.as_ref().map_or_else(
         |_| format!("{}|{}|?", asked.schema, asked.context),
@@ -75,8 +76,8 @@ pub async fn identifier_determination(
     let lookup = match recorded {
         Ok(()) => lookup,
         Err(error) => {
-            tracing::error!(%error, "could not record a resolution; answering AB10");
-            negative("AB10", "error at the receiving party")
+            tracing::error!(%error, "could not record a resolution; answering FF10");
+            negative("FF10", "error at the receiving party")
         }
     };
     tracing::debug!(uetr = asked.uetr, proxy = %mask::token(asked.value), reason = ?lookup.reason_code(), "identifier determined");

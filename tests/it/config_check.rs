@@ -75,6 +75,37 @@ fn every_problem_is_named_at_once() {
         assert!(out.contains(problem), "{problem:?} in {out}");
     }
     assert!(out.trim_end().ends_with("10 problems"), "{out}");
+    assert!(
+        out.contains("warning: payshap.signing is not set"),
+        "PayShap without signing is said: {out}"
+    );
+}
+
+/// PayShap signing without the collection account would answer proxies without the
+/// `traditionalIdentifier` Electrum's schema requires: refused.
+#[test]
+fn signing_without_a_collection_account_is_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo.toml");
+    let text = std::fs::read_to_string(&demo)
+        .unwrap()
+        .replace(
+            "collection_account = \"62000000001\"",
+            "collection_account = \"\"",
+        )
+        .replace(
+            "\"keys/",
+            &format!("\"{}/examples/keys/", env!("CARGO_MANIFEST_DIR")),
+        );
+    let file = dir.path().join("no-account.toml");
+    std::fs::write(&file, text).unwrap();
+    let (code, out) = check(&file);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("payshap.collection_account must be set"),
+        "{out}"
+    );
+    assert!(!out.contains("warning: payshap.signing"), "{out}");
 }
 
 #[test]

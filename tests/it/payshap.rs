@@ -209,7 +209,7 @@ async fn every_reason_code_scenario(backend: Backend) {
             }
         }
     }
-    // Unknown, retired, and an unparseable number: BE23.
+    // Unknown and retired: BE23; a number not in the form MOBILE allows: PX04.
     let retired = ps
         .register("MOBILE", "shop", "0820000010", "active", true)
         .await;
@@ -220,9 +220,13 @@ async fn every_reason_code_scenario(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    for value in ["0829999999", "0820000010", "12"] {
+    for (value, code) in [
+        ("0829999999", "BE23"),
+        ("0820000010", "BE23"),
+        ("12", "PX04"),
+    ] {
         let (_, answer, _) = ps.resolve(mobile(value), None).await;
-        assert_eq!(information(&answer)["reasonCode"], "BE23", "{value}");
+        assert_eq!(information(&answer)["reasonCode"], code, "{value}");
     }
     // GENERIC account resolution by BICFI.
     ps.register("GENERIC", BANK_BIC, "62001234567", "active", true)
