@@ -20,7 +20,7 @@ use crate::backoffice::calendar::BusinessCalendar;
 use crate::commands::CommandBus;
 use crate::config::Config;
 use crate::partners::PartnerClients;
-use crate::payshap::keys::SchemeKeys;
+use crate::payshap::keys::KeyRing;
 use crate::routing::Router;
 use crate::security::credentials::Credentials;
 use crate::security::limiter::FailureLimiter;
@@ -59,7 +59,7 @@ pub struct App {
     /// Console logins (cookies) and their CSRF tokens.
     pub sessions: Arc<Sessions>,
     /// PayShap message signing keys, when `[payshap.signing]` is configured.
-    pub payshap_keys: Option<Arc<SchemeKeys>>,
+    pub payshap_keys: Option<Arc<KeyRing>>,
     /// The runtime that outlives any one HTTP worker: background work is spawned here.
     pub runtime: tokio::runtime::Handle,
 }
@@ -154,7 +154,7 @@ struct Parsed {
     calendar: Arc<BusinessCalendar>,
     auth_failures: Arc<FailureLimiter>,
     sessions: Arc<Sessions>,
-    payshap_keys: Option<Arc<SchemeKeys>>,
+    payshap_keys: Option<Arc<KeyRing>>,
 }
 
 impl Parsed {
@@ -174,7 +174,7 @@ impl Parsed {
             .payshap
             .signing
             .as_ref()
-            .map(SchemeKeys::load)
+            .map(KeyRing::load)
             .transpose()?;
         Ok(Self {
             partner_clients,

@@ -94,6 +94,10 @@ impl Config {
         if let (Some(signing), Some(folder)) = (config.payshap.signing.as_mut(), path.parent()) {
             signing.scheme_public_key = folder.join(&signing.scheme_public_key);
             signing.private_key = folder.join(&signing.private_key);
+            signing.scheme_public_keys_dir = signing
+                .scheme_public_keys_dir
+                .as_ref()
+                .map(|d| folder.join(d));
         }
         Ok(config)
     }

@@ -175,6 +175,9 @@ fn spawn_background(app: &Arc<App>, cancel: &CancellationToken) -> JoinSet<()> {
         app.config.database.max_connections,
         cancel.clone(),
     ));
+    if let Some(ring) = &app.payshap_keys {
+        background.spawn(reload_keys_on_hangup(Arc::clone(ring), cancel.clone()));
+    }
     let dispatcher = crate::saf::dispatcher::Dispatcher {
         config: Arc::clone(&app.config),
         store: app.store.clone(),
@@ -191,6 +194,29 @@ fn spawn_background(app: &Arc<App>, cancel: &CancellationToken) -> JoinSet<()> {
     ));
 
     background
+}
+
+/// Reloads the PayShap keys from their files on SIGHUP, so a rotation needs no restart; a
+/// key that does not load leaves the keys in force as they were.
+async fn reload_keys_on_hangup(
+    ring: Arc<crate::payshap::keys::KeyRing>,
+    cancel: CancellationToken,
+) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::warn!("no SIGHUP handler: PayShap keys reload only on restart");
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            Some(()) = hangups.recv() => {
+                if let Err(error) = ring.reload() {
+                    tracing::error!(%error, "PayShap keys not reloaded; the keys in force stay");
+                }
+            }
+        }
+    }
 }
 
 /// Refuses to serve beyond this machine without users, or in plain HTTP unless allowed.

@@ -33,8 +33,15 @@ pub struct PayShapConfig {
 pub struct SigningConfig {
     /// The scheme side's P-256 public key (PEM), exchanged at onboarding.
     pub scheme_public_key: std::path::PathBuf,
-    /// Our PKCS#8 P-256 private key (PEM): every response with a body is signed with it.
+    /// Further scheme public keys accepted beside `scheme_public_key`, one `KID.pub.pem`
+    /// each in this folder (a rotation's new or old key); a token's `kid` picks one.
+    #[serde(default)]
+    pub scheme_public_keys_dir: Option<std::path::PathBuf>,
+    /// Our PKCS#8 P-256 private key (PEM): every answer is signed with it.
     pub private_key: std::path::PathBuf,
+    /// The `kid` our tokens name our key by, so the scheme picks the right one of ours.
+    #[serde(default)]
+    pub key_id: Option<String>,
     /// `iss` of our tokens.
     #[serde(default = "SigningConfig::default_issuer")]
     pub issuer: String,

@@ -13,7 +13,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures::future::LocalBoxFuture;
 
-use super::keys::SchemeKeys;
+use super::keys::KeyRing;
 use super::signing;
 use super::wire::{FailureResponse, COMPLETION_PATH, RESOLUTION_PATH};
 use crate::security::{Party, Role};
@@ -79,11 +79,11 @@ impl FromRequest for SchemeMessage {
 }
 
 fn authenticate(request: &HttpRequest, body: &[u8]) -> Result<String, FailureResponse> {
-    let keys = request
-        .app_data::<web::Data<Option<Arc<SchemeKeys>>>>()
+    let ring = request
+        .app_data::<web::Data<Option<Arc<KeyRing>>>>()
         .ok_or_else(|| FailureResponse::unavailable("no signing settings", &"missing"))?;
     let basic = request.extensions().get::<Party>().cloned();
-    let Some(keys) = keys.as_ref().as_ref() else {
+    let Some(keys) = ring.as_ref().as_ref().map(|ring| ring.current()) else {
         let party = basic.ok_or_else(|| FailureResponse::unauthentic("credentials required"))?;
         party.require(&[Role::Scheme])?;
         return Ok(party.label("scheme").to_owned());
@@ -92,10 +92,7 @@ fn authenticate(request: &HttpRequest, body: &[u8]) -> Result<String, FailureRes
         .headers()
         .get(signing::HEADER)
         .and_then(|v| v.to_str().ok());
-    if let Err(refusal) = keys
-        .verifier
-        .verify(token, body, chrono::Utc::now().timestamp())
-    {
+    if let Err(refusal) = keys.verify(token, body, chrono::Utc::now().timestamp()) {
         metrics::counter!("qrswitch_payshap_signature_refused_total", "reason" => refusal.as_str())
             .increment(1);
         tracing::warn!(path = request.path(), %refusal, "PayShap message signature refused");
@@ -129,8 +126,8 @@ pub async fn sign_responses(
     let keys = is_signed_path(request.path())
         .then(|| {
             request
-                .app_data::<web::Data<Option<Arc<SchemeKeys>>>>()
-                .and_then(|keys| keys.as_ref().clone())
+                .app_data::<web::Data<Option<Arc<KeyRing>>>>()
+                .and_then(|ring| ring.as_ref().as_ref().map(|ring| ring.current()))
         })
         .flatten();
     let response = next.call(request).await?;

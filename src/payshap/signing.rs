@@ -125,10 +125,11 @@ fn digest_matches(claimed: &str, body: &[u8]) -> bool {
     decoded.is_some_and(|bytes| bytes.as_slice() == actual.as_slice())
 }
 
-/// A private key we sign with.
+/// A private key we sign with, and the `kid` our tokens name it by (if any).
 pub struct SigningKey {
     key: EncodingKey,
     issuer: String,
+    kid: Option<String>,
 }
 
 impl SigningKey {
@@ -138,7 +139,15 @@ impl SigningKey {
         Ok(Self {
             key: EncodingKey::from_ec_pem(pem)?,
             issuer: issuer.to_owned(),
+            kid: None,
         })
+    }
+
+    /// Names the key in every token's header (`kid`), so the other side picks the right
+    /// one of the keys it holds during a rotation.
+    pub fn with_kid(mut self, kid: Option<String>) -> Self {
+        self.kid = kid.filter(|k| !k.is_empty());
+        self
     }
 
     pub fn from_file(path: &Path, issuer: &str) -> Result<Self, KeyError> {
@@ -164,20 +173,19 @@ impl SigningKey {
             jti: Some(uuid::Uuid::new_v4().to_string()),
             content_digest: Some(content_digest(body)),
         };
-        Ok(jsonwebtoken::encode(
-            &Header::new(Algorithm::ES256),
-            &claims,
-            &self.key,
-        )?)
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = self.kid.clone();
+        Ok(jsonwebtoken::encode(&header, &claims, &self.key)?)
     }
 }
 
-/// A public key we check the other side's messages with, and how much clock difference
-/// and token age we tolerate.
+/// A public key we check the other side's messages with, the `kid` it goes by (if any),
+/// and how much clock difference and token age we tolerate.
 pub struct VerifyingKey {
     key: DecodingKey,
     clock_skew_s: u64,
     max_age_s: i64,
+    pub kid: Option<String>,
 }
 
 impl VerifyingKey {
@@ -191,6 +199,7 @@ impl VerifyingKey {
             key: DecodingKey::from_ec_pem(pem)?,
             clock_skew_s: clock_skew_ms.div_ceil(1000),
             max_age_s: i64::try_from(max_age_ms / 1000).unwrap_or(i64::MAX),
+            kid: None,
         })
     }
 
@@ -200,6 +209,11 @@ impl VerifyingKey {
             expected: "P-256 public",
             source,
         })
+    }
+
+    /// The `kid` a token names in its header, if it can be read.
+    pub fn kid_of(token: Option<&str>) -> Option<String> {
+        jsonwebtoken::decode_header(token?.trim()).ok()?.kid
     }
 
     /// Checks `token` against `body` at `now` (Unix seconds): ES256 signature, expiry and

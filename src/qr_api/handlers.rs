@@ -23,8 +23,7 @@ pub async fn create_qr_code(
     payments: web::Data<CommandBus<Payment>>,
     short_codes: web::Data<CommandBus<ShortCode>>,
     party: Party,
-    request_id: RequestId,
-    trace: CallerTrace,
+    (request_id, trace): (RequestId, CallerTrace),
     body: web::Json<Value>,
 ) -> Result<HttpResponse, QrApiError> {
     party.require(&[Role::Retailer])?;
@@ -40,10 +39,8 @@ pub async fn create_qr_code(
     if let Some(msisdn) = request.customer.as_ref().and_then(|c| c["msisdn"].as_str()) {
         tracing::debug!(%tran_id, customer = %mask::msisdn(msisdn), "QR requested for a customer");
     }
-    let scheme_name = request
-        .qr_properties
-        .scheme
-        .unwrap_or(config.qr.default_scheme);
+    let scheme_name = request.qr_properties.scheme;
+    let scheme_name = scheme_name.unwrap_or(config.qr.default_scheme);
     let issuing = issue::Issuing {
         config: &config,
         short_codes: &short_codes,

@@ -175,38 +175,7 @@ fn payload_for(
     (scheme, amount): (QrScheme, Option<Amount>),
 ) -> Result<String, QrApiError> {
     let qr = &config.qr;
-    let mut accounts = vec![MerchantAccount {
-        tag: qr.template_tag,
-        guid: qr.guid.clone(),
-        reference: tran_id.to_string(),
-        extra: Vec::new(),
-    }];
-    accounts.extend(
-        config
-            .partners
-            .iter()
-            .filter(|p| p.enabled)
-            .map(|p| MerchantAccount {
-                tag: p.template_tag,
-                guid: p.qr_guid.clone(),
-                reference: match (p.qr_reference, short_code) {
-                    (QrReference::ShortCode, Some(code)) => code.to_owned(),
-                    _ => tran_id.to_string(),
-                },
-                // Checked when the configuration was loaded.
-                extra: data_objects(&p.qr_fields, 2..=99).unwrap_or_default(),
-            }),
-    );
-    if config.payshap.qr_enabled {
-        // The payer's bank resolves this CUSTOM proxy (namespace `qr_namespace`) to the payment.
-        accounts.push(MerchantAccount {
-            tag: config.payshap.qr_template_tag,
-            guid: config.payshap.qr_guid.clone(),
-            reference: tran_id.to_string(),
-            extra: Vec::new(),
-        });
-    }
-    accounts.sort_by_key(|a| a.tag);
+    let accounts = templates(config, tran_id, short_code);
     let merchant = &request.originator.merchant;
     let name = &merchant.merchant_name;
     let country = Some(name.country.as_str())
@@ -239,6 +208,45 @@ fn payload_for(
         QrApiError::format("QR data cannot be built from this message")
             .with_detail(serde_json::json!({ "reason": error.to_string() }))
     })
+}
+
+/// One template per enabled partner plus ours (and PayShap's where QR payments by PayShap
+/// are on), in tag order, each carrying the tranId or the short code as its owner asks.
+fn templates(config: &Config, tran_id: &TranId, short_code: Option<&str>) -> Vec<MerchantAccount> {
+    let qr = &config.qr;
+    let mut accounts = vec![MerchantAccount {
+        tag: qr.template_tag,
+        guid: qr.guid.clone(),
+        reference: tran_id.to_string(),
+        extra: Vec::new(),
+    }];
+    accounts.extend(
+        config
+            .partners
+            .iter()
+            .filter(|p| p.enabled)
+            .map(|p| MerchantAccount {
+                tag: p.template_tag,
+                guid: p.qr_guid.clone(),
+                reference: match (p.qr_reference, short_code) {
+                    (QrReference::ShortCode, Some(code)) => code.to_owned(),
+                    _ => tran_id.to_string(),
+                },
+                // Checked when the configuration was loaded.
+                extra: data_objects(&p.qr_fields, 2..=99).unwrap_or_default(),
+            }),
+    );
+    if config.payshap.qr_enabled {
+        // The payer's bank resolves this CUSTOM proxy (namespace `qr_namespace`) to the payment.
+        accounts.push(MerchantAccount {
+            tag: config.payshap.qr_template_tag,
+            guid: config.payshap.qr_guid.clone(),
+            reference: tran_id.to_string(),
+            extra: Vec::new(),
+        });
+    }
+    accounts.sort_by_key(|a| a.tag);
+    accounts
 }
 
 /// The first candidate with printable characters, else `fallback`.

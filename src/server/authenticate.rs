@@ -16,7 +16,7 @@ use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
 use base64::Engine;
 
 use crate::http::ApiError;
-use crate::payshap::keys::SchemeKeys;
+use crate::payshap::keys::KeyRing;
 use crate::qr_api::wire::ErrorType;
 use crate::qr_api::QrApiError;
 use crate::security::credentials::Credentials;
@@ -48,7 +48,7 @@ pub async fn authenticate(
         request.app_data::<web::Data<Credentials>>().cloned(),
         request.app_data::<web::Data<FailureLimiter>>().cloned(),
         request
-            .app_data::<web::Data<Option<Arc<SchemeKeys>>>>()
+            .app_data::<web::Data<Option<Arc<KeyRing>>>>()
             .cloned(),
     ) else {
         return Err(actix_web::error::ErrorInternalServerError(
@@ -101,8 +101,9 @@ pub async fn authenticate(
 }
 
 /// A PayShap message sent with its signature and no HTTP Basic, where the keys allow it.
-fn signed_alone(request: &ServiceRequest, keys: &Option<Arc<SchemeKeys>>) -> bool {
-    keys.as_ref().is_some_and(|keys| !keys.require_basic)
+fn signed_alone(request: &ServiceRequest, keys: &Option<Arc<KeyRing>>) -> bool {
+    keys.as_ref()
+        .is_some_and(|keys| !keys.current().require_basic)
         && crate::payshap::inbound::is_signed_path(request.path())
         && !request.headers().contains_key(header::AUTHORIZATION)
 }

@@ -28,6 +28,7 @@ mod overload;
 mod packaging;
 mod partner_outage;
 mod payshap;
+mod payshap_keys;
 mod payshap_signed;
 mod payshap_wire;
 mod postgres_restart;

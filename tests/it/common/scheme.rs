@@ -26,6 +26,8 @@ pub fn with_demo_signing(config: &mut Config) {
         clock_skew_ms: 30_000,
         max_token_age_ms: 300_000,
         require_basic: false,
+        scheme_public_keys_dir: None,
+        key_id: None,
     });
 }
 
