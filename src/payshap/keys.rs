@@ -16,7 +16,6 @@ pub struct SchemeKeys {
     /// The scheme keys we accept; a token's `kid` picks one, else each is tried in turn.
     pub verifiers: Vec<VerifyingKey>,
     pub scheme_party: String,
-    pub require_basic: bool,
 }
 
 impl SchemeKeys {
@@ -35,7 +34,6 @@ impl SchemeKeys {
                 .with_kid(config.key_id.clone()),
             verifiers,
             scheme_party: config.scheme_party.clone(),
-            require_basic: config.require_basic,
         }))
     }
 
@@ -102,6 +100,11 @@ impl KeyRing {
             config: config.clone(),
             keys: RwLock::new(SchemeKeys::load(config)?),
         }))
+    }
+
+    /// Whether signed messages need HTTP Basic too (configuration, not a key: no reload).
+    pub fn require_basic(&self) -> bool {
+        self.config.require_basic
     }
 
     /// The keys in force now.

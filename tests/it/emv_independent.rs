@@ -24,9 +24,9 @@ fn validator_python() -> Option<String> {
     }
 }
 
-/// The independent validator's verdict on `payload` as JSON.
-fn check(python: &str, payload: &str) -> serde_json::Value {
-    let output = Command::new(python)
+/// `cemacqr check --profile emvco --json PAYLOAD` run by `python`.
+pub(crate) fn run_validator(python: &str, payload: &str) -> std::io::Result<std::process::Output> {
+    Command::new(python)
         .args([
             "-m",
             "cemacqr",
@@ -37,7 +37,11 @@ fn check(python: &str, payload: &str) -> serde_json::Value {
             payload,
         ])
         .output()
-        .expect("validator runs");
+}
+
+/// The independent validator's verdict on `payload` as JSON.
+fn check(python: &str, payload: &str) -> serde_json::Value {
+    let output = run_validator(python, payload).expect("validator runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|_| {
         panic!(

@@ -85,18 +85,7 @@ const CORPUS: &[Sample] = &[
 /// `payload` valid.
 fn independent_verdict(payload: &str) -> Option<bool> {
     let python = std::env::var("QRSWITCH_EMV_VALIDATOR").unwrap_or_else(|_| "python3".to_owned());
-    let output = Command::new(&python)
-        .args([
-            "-m",
-            "cemacqr",
-            "check",
-            "--profile",
-            "emvco",
-            "--json",
-            payload,
-        ])
-        .output()
-        .ok()?;
+    let output = crate::emv_independent::run_validator(&python, payload).ok()?;
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
     report["ok"].as_bool()
 }

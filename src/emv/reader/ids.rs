@@ -7,8 +7,10 @@ use crate::emv::rules::{QrScheme, GUID_MAX_CHARS};
 /// Broken where the currency is required: everywhere but the lenient scheme.
 const NEEDS_CURRENCY: &[QrScheme] = &[QrScheme::EmvcoMerchant, QrScheme::ElectrumMerchantMinimal];
 const MINIMAL: &[QrScheme] = &[QrScheme::ElectrumMerchantMinimal];
-/// Root IDs the minimal scheme holds: 00, 01, the templates, 53, 54 and 63.
-const MINIMAL_IDS: fn(u8) -> bool = |id| matches!(id, 0 | 1 | 26..=51 | 53 | 54 | 63);
+/// Whether the minimal scheme holds root ID `id`: 00, 01, the templates, 53, 54 and 63.
+fn in_minimal_scheme(id: u8) -> bool {
+    matches!(id, 0 | 1 | 26..=51 | 53 | 54 | 63)
+}
 
 /// The standard's name for a top-level ID.
 pub(super) fn name(id: u8) -> &'static str {
@@ -341,7 +343,7 @@ pub(super) fn check_minimal_shape(fields: &[Field], findings: &mut Findings) {
     for id in ids {
         if (26..=51).contains(&id) {
             templates += 1;
-        } else if !MINIMAL_IDS(id) {
+        } else if !in_minimal_scheme(id) {
             let message = format!("{id:02} ({}) is not part of the minimal scheme", name(id));
             findings.add(&format!("{id:02}"), Rule::Scheme, message, MINIMAL);
         }

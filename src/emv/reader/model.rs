@@ -99,12 +99,11 @@ pub(crate) fn split(text: &str, place: &str, findings: &mut Findings) -> Vec<(u8
     let mut at = 0;
     while at < chars.len() {
         let digits = |from: usize| -> Option<u8> {
-            let pair = chars.get(from..from + 2)?;
-            let text: String = pair.iter().collect();
-            text.bytes()
-                .all(|b| b.is_ascii_digit())
-                .then(|| text.parse().ok())
-                .flatten()
+            let [tens, ones] = chars.get(from..from + 2)? else {
+                return None;
+            };
+            let (tens, ones) = (tens.to_digit(10)?, ones.to_digit(10)?);
+            u8::try_from(tens * 10 + ones).ok()
         };
         let (Some(id), Some(len)) = (digits(at), digits(at + 2)) else {
             findings.add(

@@ -16,6 +16,16 @@ pub const INSTALL_HINT: &str =
     "no PostgreSQL server binaries (initdb, pg_ctl) found: install Debian's `postgresql` package \
      (or your system's PostgreSQL server package), or set QRSWITCH_TEST_POSTGRES_URL";
 
+/// Says, past the output capture, that `test` skipped for want of a server, and why; or
+/// fails it where `QRSWITCH_REQUIRE_INITDB` is set (CI sets it).
+pub fn skip(test: &str, why: &str) {
+    assert!(
+        std::env::var_os("QRSWITCH_REQUIRE_INITDB").is_none(),
+        "{test}: {why}"
+    );
+    crate::figures!("{test}: skipped: {why}");
+}
+
 /// The server binaries' folder, or why there is none usable.
 pub fn server_binaries() -> Result<PathBuf, String> {
     let bin = debian_bin_dir()
