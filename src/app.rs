@@ -20,6 +20,9 @@ use crate::backoffice::calendar::BusinessCalendar;
 use crate::commands::CommandBus;
 use crate::config::Config;
 use crate::partners::PartnerClients;
+use crate::payshap::electrum::client::ElectrumClient;
+use crate::payshap::electrum::decisions::DecisionSender;
+use crate::payshap::electrum::refunds::RefundSender;
 use crate::payshap::keys::KeyRing;
 use crate::routing::Router;
 use crate::security::credentials::Credentials;
@@ -60,6 +63,15 @@ pub struct App {
     pub sessions: Arc<Sessions>,
     /// PayShap message signing keys, when `[payshap.signing]` is configured.
     pub payshap_keys: Option<Arc<KeyRing>>,
+    /// Bounds on keeping PayShap completions whose signature failed.
+    pub unverified_gate: Arc<crate::payshap::gate::Gate>,
+    /// Partner-auth decisions on their way to Electrum, when `[payshap.electrum]` is set.
+    pub decisions: Option<Arc<DecisionSender>>,
+    pub approvals: Arc<CommandBus<aggregates::approval::Approval>>,
+    pub refunds: Arc<CommandBus<aggregates::refund::Refund>>,
+    pub recons: Arc<CommandBus<aggregates::electrum_recon::ElectrumRecon>>,
+    /// Refunds on their way to Electrum, when `[payshap.electrum]` is set.
+    pub refund_sender: Option<Arc<RefundSender>>,
     /// The runtime that outlives any one HTTP worker: background work is spawned here.
     pub runtime: tokio::runtime::Handle,
 }
@@ -75,19 +87,8 @@ impl App {
         let wakeup = Wakeup::default();
         let waiters = Arc::new(CommitWaiters::default());
         let fresh_deliveries = FreshDeliveries::default();
-        let projectors = all_projections(&fresh_deliveries)
-            .into_iter()
-            .map(|projection| Arc::new(Projector::new(store.views().clone(), projection)))
-            .collect();
-        let Parsed {
-            partner_clients,
-            credentials,
-            calendar,
-            auth_failures,
-            sessions,
-            payshap_keys,
-        } = Parsed::from_config(&config)?;
-        let cache = config.database.aggregate_cache_entries;
+        let parsed = Parsed::from_config(&config)?;
+        let config = Arc::new(config);
         // One bus per aggregate type, all on the same store, wake-ups and waiters.
         macro_rules! bus {
             () => {
@@ -96,43 +97,56 @@ impl App {
                     wakeup.clone(),
                     Arc::clone(&waiters),
                     (),
-                    cache,
+                    config.database.aggregate_cache_entries,
                 ))
             };
         }
         let payments = bus!();
-        let config = Arc::new(config);
-        let runtime = tokio::runtime::Handle::current();
-        let router = Arc::new(Router::new(
+        let payshap = bus!();
+        let refunds = bus!();
+        let (decisions, refund_sender) = electrum_senders(
+            &config,
+            parsed.payshap_keys.as_ref(),
+            &payshap,
+            &refunds,
+            &store,
+        )?;
+        let router = Router::new(
             Arc::clone(&payments),
             Arc::clone(&config),
-            Arc::clone(&partner_clients),
-            runtime.clone(),
-        ));
+            Arc::clone(&parsed.partner_clients),
+            tokio::runtime::Handle::current(),
+        );
         Ok(Arc::new(Self {
             payments,
             proxies: bus!(),
             resolutions: bus!(),
             short_codes: bus!(),
-            payshap: bus!(),
+            payshap,
             fee_schedules: bus!(),
             statements: bus!(),
             held_messages: bus!(),
-            config,
+            approvals: bus!(),
+            recons: bus!(),
+            projectors: Arc::new(projectors(&store, &fresh_deliveries)),
             store,
-            projectors: Arc::new(Projectors::new(projectors)),
             fresh_deliveries,
             wakeup,
             waiters,
             metrics: metrics_handle(),
-            partner_clients,
-            router,
-            credentials,
-            calendar,
-            auth_failures,
-            sessions,
-            payshap_keys,
-            runtime,
+            partner_clients: parsed.partner_clients,
+            router: Arc::new(router),
+            credentials: parsed.credentials,
+            calendar: parsed.calendar,
+            auth_failures: parsed.auth_failures,
+            sessions: parsed.sessions,
+            payshap_keys: parsed.payshap_keys,
+            unverified_gate: Arc::default(),
+            decisions,
+            refunds,
+            refund_sender,
+            runtime: tokio::runtime::Handle::current(),
+            config,
         }))
     }
 
@@ -144,6 +158,47 @@ impl App {
     pub async fn catch_up_all(&self) -> Result<(), ProjectionError> {
         self.projectors.catch_up_all().await
     }
+}
+
+/// Every read model's projector, on the store's views.
+fn projectors(store: &Store, fresh_deliveries: &FreshDeliveries) -> Projectors {
+    Projectors::new(
+        all_projections(fresh_deliveries)
+            .into_iter()
+            .map(|projection| Arc::new(Projector::new(store.views().clone(), projection)))
+            .collect(),
+    )
+}
+
+type Senders = (Option<Arc<DecisionSender>>, Option<Arc<RefundSender>>);
+
+/// What goes to Electrum through our one client of its API (when `[payshap.electrum]` and
+/// signing are configured): partner-auth decisions and refunds.
+fn electrum_senders(
+    config: &Arc<Config>,
+    keys: Option<&Arc<KeyRing>>,
+    transfers: &Arc<CommandBus<PayShapTransfer>>,
+    refunds: &Arc<CommandBus<aggregates::refund::Refund>>,
+    store: &Store,
+) -> anyhow::Result<Senders> {
+    let (Some(electrum), Some(keys)) = (&config.payshap.electrum, keys) else {
+        return Ok((None, None));
+    };
+    let client = Arc::new(ElectrumClient::new(electrum, Arc::clone(keys))?);
+    let decisions = DecisionSender::new(
+        Arc::clone(&client),
+        electrum.clone(),
+        Arc::clone(transfers),
+        store.clone(),
+    );
+    let refund_sender = RefundSender::new(
+        client,
+        Arc::clone(config),
+        Arc::clone(refunds),
+        Arc::clone(transfers),
+        store.clone(),
+    );
+    Ok((Some(Arc::new(decisions)), Some(Arc::new(refund_sender))))
 }
 
 /// The parts each owner parses from the configuration; any that does not parse stops the

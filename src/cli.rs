@@ -104,11 +104,26 @@ pub enum Command {
         #[arg(long)]
         day: chrono::NaiveDate,
     },
+    /// Reconcile with a counterparty's files (`electrum --day D`: upload our mark-off and
+    /// compare Electrum's files for that transaction date; running again changes nothing).
+    Recon {
+        #[command(subcommand)]
+        with: ReconWith,
+    },
     /// Rebuild read models from the events (all, or one by name).
     Rebuild {
         /// Only this projection, e.g. `payment_status`.
         #[arg(long)]
         projection: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReconWith {
+    Electrum {
+        /// The transaction date, e.g. `2026-12-06`.
+        #[arg(long)]
+        day: chrono::NaiveDate,
     },
 }
 

@@ -254,7 +254,10 @@ where
             if events.is_empty() {
                 return Ok(context.aggregate);
             }
-            let after = context.aggregate.clone();
+            // The state after the events (the sink applied them), taken rather than cloned:
+            // an event-sourced store (no snapshots, `new_event_store`) does not read the
+            // context's aggregate when it commits.
+            let after = std::mem::take(&mut context.aggregate);
             let sequence = context.current_sequence + events.len();
             match self.store.commit(events, context, metadata.to_map()).await {
                 Ok(committed) => {

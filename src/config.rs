@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 mod backoffice;
 mod database;
+mod electrum;
 mod payments;
 mod payshap;
 mod qr;
@@ -16,6 +17,7 @@ mod validate;
 
 pub use backoffice::{BackofficeConfig, FeeConfig};
 pub use database::{DatabaseConfig, ProjectionConfig, DEFAULT_DATABASE_URL};
+pub use electrum::{ElectrumConfig, ElectrumReconConfig, OAuthConfig, PartnerAuthConfig};
 pub use payments::{PartnerConfig, PaymentsConfig, QrConfig, SafConfig};
 pub use payshap::{PayShapConfig, SigningConfig};
 pub use qr::{data_objects, QrMerchantConfig, QrReference, QrTemplateConfig};
@@ -98,6 +100,17 @@ impl Config {
                 .scheme_public_keys_dir
                 .as_ref()
                 .map(|d| folder.join(d));
+        }
+        let oauth = config
+            .payshap
+            .electrum
+            .as_mut()
+            .and_then(|e| e.oauth.as_mut());
+        if let (Some(oauth), Some(folder)) = (oauth, path.parent()) {
+            oauth.client_secret_file = folder.join(&oauth.client_secret_file);
+        }
+        if let (Some(recon), Some(folder)) = (config.payshap.recon.as_mut(), path.parent()) {
+            recon.secret_access_key_file = folder.join(&recon.secret_access_key_file);
         }
         Ok(config)
     }

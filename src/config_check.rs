@@ -71,6 +71,13 @@ pub fn warnings(path: &Path) -> Vec<String> {
                 .to_owned(),
         );
     }
+    if config.payshap.collection_account.trim().is_empty() {
+        warnings.push(
+            "payshap.collection_account is empty: positive proxy answers carry no \
+             traditionalIdentifier (it is refused once signing or partner-auth is on)"
+                .to_owned(),
+        );
+    }
     warnings
 }
 

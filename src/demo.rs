@@ -75,6 +75,11 @@ pub async fn run(mut config: Config, config_path: &Path) -> anyhow::Result<()> {
             return Err(error.context("driving the demo payments"));
         }
     };
+    // The pages the demo points at read views, which follow the events by up to their
+    // gather interval: brought up to date first, so that every link shows what it names.
+    if let Err(error) = running.app.projectors.catch_up_all().await {
+        tracing::warn!(%error, "the console may show the demo's payments a moment late");
+    }
     print_where_to_look(&base, &sim, &store_url, config_path, &driven);
     running.wait().await?;
     sim.stop().await;

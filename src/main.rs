@@ -85,6 +85,9 @@ async fn run(command: Command, config: Config, config_path: Option<PathBuf>) -> 
             Ok(())
         }
         Command::Rebuild { projection } => rebuild_views(&config, projection.as_deref()).await,
+        Command::Recon {
+            with: qrswitch::cli::ReconWith::Electrum { day },
+        } => recon_electrum(config, day).await,
     }
 }
 
@@ -94,6 +97,17 @@ async fn serve(mut config: Config, no_migrate: bool) -> anyhow::Result<()> {
     }
     let app = app::App::build(config).await.context("starting qrswitch")?;
     server::start(app).await?.wait().await
+}
+
+/// `qrswitch recon electrum --day D`: one day's recon, its summary printed as JSON.
+async fn recon_electrum(config: Config, day: chrono::NaiveDate) -> anyhow::Result<()> {
+    let app = app::App::build(config).await.context("starting qrswitch")?;
+    let payshap = server::payshap_service(&app);
+    let recon = qrswitch::payshap::recon::run::Recon::from(&payshap);
+    let metadata = qrswitch::commands::CommandMetadata::by_user("recon", "cli");
+    let summary = recon.run(day, &metadata).await?;
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(())
 }
 
 fn hash_password() -> anyhow::Result<()> {

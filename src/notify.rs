@@ -3,8 +3,9 @@
 //! when another one did (`LISTEN`). Hints only: projections poll and waiters re-check on a
 //! timer, so a lost notification delays, never loses.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use projections::runner::Wakeup;
 use sqlx::postgres::{PgListener, PgPool};
@@ -36,8 +37,10 @@ pub async fn announce_commits(
     pool: PgPool,
     instance: String,
     mut receiver: tokio::sync::mpsc::UnboundedReceiver<String>,
+    peers: Peers,
     cancel: CancellationToken,
 ) {
+    let mut peers = PeerCheck::new(peers);
     loop {
         let first = tokio::select! {
             () = cancel.cancelled() => return,
@@ -53,6 +56,9 @@ pub async fn announce_commits(
                 Ok(id) => batch.push(id),
                 Err(_) => break,
             }
+        }
+        if !peers.others_listen(&pool).await {
+            continue; // no other instance to tell
         }
         batch.sort_unstable();
         batch.dedup();
@@ -81,10 +87,16 @@ pub async fn wake_on_notifications(
     instance: String,
     wakeup: Wakeup,
     waiters: Arc<CommitWaiters>,
+    peers: Peers,
     cancel: CancellationToken,
 ) {
+    let heard = Heard {
+        wakeup,
+        waiters,
+        peers,
+    };
     loop {
-        match listen(&pool, &instance, &wakeup, &waiters, &cancel).await {
+        match listen(&pool, &instance, &heard, &cancel).await {
             Ok(()) => return,
             Err(error) => {
                 tracing::warn!(%error, "event notifications lost; projectors poll until restored");
@@ -101,12 +113,19 @@ pub async fn wake_on_notifications(
 async fn listen(
     pool: &PgPool,
     instance: &str,
-    wakeup: &Wakeup,
-    waiters: &CommitWaiters,
+    heard: &Heard,
     cancel: &CancellationToken,
 ) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen(EVENTS_CHANNEL).await?;
+    // Tells instances already running that this one listens now, so that they start
+    // announcing at once instead of at their next look at who listens.
+    notify(pool, &format!("{instance}:")).await?;
+    let Heard {
+        wakeup,
+        waiters,
+        peers,
+    } = heard;
     loop {
         tokio::select! {
             () = cancel.cancelled() => return Ok(()),
@@ -116,11 +135,73 @@ async fn listen(
                 if from == instance {
                     continue; // this instance woke its own projectors and waiters already
                 }
+                peers.heard_one();
                 wakeup.wake_all();
                 for aggregate_id in ids.split(',').filter(|id| !id.is_empty()) {
                     waiters.committed_elsewhere(aggregate_id);
                 }
             }
         }
+    }
+}
+
+/// What the listener passes on: wake-ups for projectors and waiters, and that another
+/// instance exists.
+struct Heard {
+    wakeup: Wakeup,
+    waiters: Arc<CommitWaiters>,
+    peers: Peers,
+}
+
+/// How long the answer to "does another instance listen on this database?" is trusted.
+const PEERS_RECHECK: Duration = Duration::from_secs(1);
+
+/// Counts the connections listening on our channel (every instance keeps one). Their last
+/// statement is the `LISTEN` (sqlx's listener re-sends it, with a `;`, when it reconnects).
+const COUNT_LISTENERS: &str = "SELECT count(*) FROM pg_stat_activity
+  WHERE datname = current_database() AND query LIKE 'LISTEN \"qrswitch\\_events\"%'";
+
+/// Whether another instance was heard from since this instance last looked who listens:
+/// set by the listener, read by the announcer.
+#[derive(Debug, Clone, Default)]
+pub struct Peers {
+    heard: Arc<AtomicBool>,
+}
+
+impl Peers {
+    fn heard_one(&self) {
+        self.heard.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The announcer's view of its peers: a lone instance sends no notifications (under load
+/// one transaction every few milliseconds that nobody reads). It looks who listens at most
+/// once per [`PEERS_RECHECK`], and at once believes a notification from another instance
+/// (each sends one when it starts listening). When it cannot tell, it announces.
+struct PeerCheck {
+    peers: Peers,
+    present: bool,
+    checked: Option<Instant>,
+}
+
+impl PeerCheck {
+    fn new(peers: Peers) -> Self {
+        Self {
+            peers,
+            present: true,
+            checked: None,
+        }
+    }
+
+    async fn others_listen(&mut self, pool: &PgPool) -> bool {
+        if self.checked.is_none_or(|at| at.elapsed() >= PEERS_RECHECK) {
+            // Cleared before the count, so that an instance heard from meanwhile still counts.
+            self.peers.heard.store(false, Ordering::Relaxed);
+            let listeners: Result<i64, _> =
+                sqlx::query_scalar(COUNT_LISTENERS).fetch_one(pool).await;
+            self.present = listeners.map_or(true, |count| count > 1);
+            self.checked = Some(Instant::now());
+        }
+        self.present || self.peers.heard.load(Ordering::Relaxed)
     }
 }

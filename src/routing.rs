@@ -20,6 +20,12 @@ use crate::partners::{PartnerCall, PartnerClients};
 use crate::qr_wire::{ErrorDetail, ErrorType, Institution};
 use crate::telemetry::context::TraceParent;
 
+/// How long routing tries its commands again while the store cannot be reached (a database
+/// failover), and the pauses between tries.
+const STORE_RETRY_FOR: Duration = Duration::from_secs(15);
+const STORE_RETRY_FIRST: Duration = Duration::from_millis(50);
+const STORE_RETRY_MAX_PAUSE: Duration = Duration::from_millis(500);
+
 /// Party recorded on events the switch causes by itself.
 pub const SYSTEM_PARTY: &str = "qrswitch";
 
@@ -67,16 +73,11 @@ impl Router {
 
     async fn try_drive(&self, tran_id: &str) -> Result<(), AggregateError<PaymentError>> {
         let metadata = system_metadata();
-        // The claim is decided on the store's latest state: only one caller wins it.
-        let payment = match self
-            .payments
-            .execute(
-                tran_id,
-                PaymentCommand::StartAuthorisation { at: Utc::now() },
-                &metadata,
-            )
-            .await
-        {
+        // The claim is decided on the store's latest state: only one caller wins it. A
+        // claim whose outcome was lost with its connection is refused when tried again,
+        // and the payment then times out as after a crash: never a second call.
+        let claim = || PaymentCommand::StartAuthorisation { at: Utc::now() };
+        let payment = match self.execute_retrying(tran_id, claim, &metadata).await {
             Ok(payment) => payment,
             // Another caller claimed it first; it will send.
             Err(AggregateError::UserError(PaymentError::NotAwaitingAuthorisation)) => return Ok(()),
@@ -92,18 +93,13 @@ impl Router {
         };
         let outcome = self.ask_partner(tran_id, request, scan).await;
         let outcome_kind = outcome_kind(&outcome);
-        match self
-            .payments
-            .execute(
-                tran_id,
-                PaymentCommand::RecordAuthorisation {
-                    outcome,
-                    at: Utc::now(),
-                },
-                &metadata,
-            )
-            .await
-        {
+        // The partner has acted on its answer: recording it again is harmless (an answer
+        // recorded already, or a payment timed out meanwhile, is refused as final).
+        let record = || PaymentCommand::RecordAuthorisation {
+            outcome: outcome.clone(),
+            at: Utc::now(),
+        };
+        match self.execute_retrying(tran_id, record, &metadata).await {
             Ok(_) => Ok(()),
             Err(AggregateError::UserError(PaymentError::AlreadyFinal)) => {
                 // The POS already has its answer (timed out); a reversal is queued.
@@ -115,6 +111,32 @@ impl Router {
                 Ok(())
             }
             Err(other) => Err(other),
+        }
+    }
+
+    /// Executes `command()` on `tran_id`, again while the store cannot be reached (a
+    /// connection reset, or a node that just became read-only, in a database failover)
+    /// until [`STORE_RETRY_FOR`] has passed. Only for commands that are safe to repeat.
+    async fn execute_retrying(
+        &self,
+        tran_id: &str,
+        command: impl Fn() -> PaymentCommand,
+        metadata: &CommandMetadata,
+    ) -> Result<Payment, AggregateError<PaymentError>> {
+        let started = std::time::Instant::now();
+        let mut pause = STORE_RETRY_FIRST;
+        loop {
+            match self.payments.execute(tran_id, command(), metadata).await {
+                Err(
+                    error @ (AggregateError::DatabaseConnectionError(_)
+                    | AggregateError::UnexpectedError(_)),
+                ) if started.elapsed() < STORE_RETRY_FOR => {
+                    tracing::warn!(tran_id, %error, "store unreachable; tried again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(STORE_RETRY_MAX_PAUSE);
+                }
+                done => return done,
+            }
         }
     }
 

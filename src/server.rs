@@ -32,8 +32,15 @@ use crate::saf::control::SafControl;
 const OWN_PASS_PROJECTIONS: [&str; 1] = [projections::saf_outbox::NAME];
 
 /// Projections caught up in groups, one pass per group, each group on its own task: a burst
-/// of back-office work never delays the outbox (measured in docs/benchmarks.md).
-fn projection_groups(app: &App) -> Vec<projections::group::ProjectorGroup> {
+/// of back-office work never delays the outbox (measured in docs/benchmarks.md). The outbox
+/// gathers briefly (deliveries wait on it); the shared views gather longer, so that a
+/// payment's events mostly land in one pass and its rows are written once.
+fn projection_groups(app: &App) -> Vec<(projections::group::ProjectorGroup, runner::Cadence)> {
+    let config = &app.config.projections;
+    let cadence = |gather_ms| runner::Cadence {
+        poll_interval: Duration::from_millis(config.poll_interval_ms),
+        gather_interval: Duration::from_millis(gather_ms),
+    };
     let (own, others): (Vec<_>, Vec<_>) = app
         .projectors
         .all()
@@ -41,10 +48,13 @@ fn projection_groups(app: &App) -> Vec<projections::group::ProjectorGroup> {
         .cloned()
         .partition(|p| OWN_PASS_PROJECTIONS.contains(&p.name()));
     own.into_iter()
-        .map(|projector| vec![projector])
-        .chain([others])
-        .filter(|members| !members.is_empty())
-        .map(|members| projections::group::ProjectorGroup::new(app.store.views().clone(), members))
+        .map(|projector| (vec![projector], config.outbox_gather_interval_ms))
+        .chain([(others, config.gather_interval_ms)])
+        .filter(|(members, _)| !members.is_empty())
+        .map(|(members, gather_ms)| {
+            let group = projections::group::ProjectorGroup::new(app.store.views().clone(), members);
+            (group, cadence(gather_ms))
+        })
         .collect()
 }
 
@@ -137,22 +147,19 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
 /// The instance's background tasks: projectors, (on PostgreSQL) the commit announcer and
 /// listener, the sweeper, the vitals sampler and the SAF dispatcher; all stop on `cancel`.
 fn spawn_background(app: &Arc<App>, cancel: &CancellationToken) -> JoinSet<()> {
-    let cadence = runner::Cadence {
-        poll_interval: Duration::from_millis(app.config.projections.poll_interval_ms),
-        gather_interval: Duration::from_millis(app.config.projections.gather_interval_ms),
-    };
-    let mut background =
-        runner::spawn_all(projection_groups(app), &app.wakeup, cadence, cancel.clone());
+    let mut background = runner::spawn_all(projection_groups(app), &app.wakeup, cancel.clone());
     if let Some(pool) = app.store.postgres_pool() {
         let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
         app.waiters.announce_to(sender);
         // Tags this instance's notifications so that it does not wake its own waiters (and
         // their store reads) a second time for what it committed itself.
         let instance = uuid::Uuid::new_v4().simple().to_string();
+        let peers = crate::notify::Peers::default();
         background.spawn(crate::notify::announce_commits(
             pool.clone(),
             instance.clone(),
             receiver,
+            peers.clone(),
             cancel.clone(),
         ));
         background.spawn(crate::notify::wake_on_notifications(
@@ -160,6 +167,7 @@ fn spawn_background(app: &Arc<App>, cancel: &CancellationToken) -> JoinSet<()> {
             instance,
             app.wakeup.clone(),
             Arc::clone(&app.waiters),
+            peers,
             cancel.clone(),
         ));
     }
@@ -175,9 +183,7 @@ fn spawn_background(app: &Arc<App>, cancel: &CancellationToken) -> JoinSet<()> {
         app.config.database.max_connections,
         cancel.clone(),
     ));
-    if let Some(ring) = &app.payshap_keys {
-        background.spawn(reload_keys_on_hangup(Arc::clone(ring), cancel.clone()));
-    }
+    spawn_payshap(app, cancel, &mut background);
     let dispatcher = crate::saf::dispatcher::Dispatcher {
         config: Arc::clone(&app.config),
         store: app.store.clone(),
@@ -196,9 +202,41 @@ fn spawn_background(app: &Arc<App>, cancel: &CancellationToken) -> JoinSet<()> {
     background
 }
 
+/// PayShap's background work: key reloads on SIGHUP, and what goes to Electrum (partner-auth
+/// decisions, refunds) where it is configured.
+fn spawn_payshap(app: &Arc<App>, cancel: &CancellationToken, background: &mut JoinSet<()>) {
+    if let Some(ring) = &app.payshap_keys {
+        background.spawn(reload_keys_on_hangup(
+            Arc::clone(app),
+            Arc::clone(ring),
+            cancel.clone(),
+        ));
+    }
+    if let Some(decisions) = &app.decisions {
+        background.spawn(crate::payshap::electrum::decisions::run(
+            Arc::clone(decisions),
+            cancel.clone(),
+        ));
+    }
+    if app.config.payshap.recon.is_some() {
+        background.spawn(crate::payshap::recon::schedule::run(
+            payshap_service(app),
+            cancel.clone(),
+        ));
+    }
+    if let Some(refunds) = &app.refund_sender {
+        background.spawn(crate::payshap::electrum::refunds::run(
+            Arc::clone(refunds),
+            cancel.clone(),
+        ));
+    }
+}
+
 /// Reloads the PayShap keys from their files on SIGHUP, so a rotation needs no restart; a
-/// key that does not load leaves the keys in force as they were.
+/// key that does not load leaves the keys in force as they were. Held completions that a
+/// new key verifies are applied then.
 async fn reload_keys_on_hangup(
+    app: Arc<App>,
     ring: Arc<crate::payshap::keys::KeyRing>,
     cancel: CancellationToken,
 ) {
@@ -213,6 +251,13 @@ async fn reload_keys_on_hangup(
             Some(()) = hangups.recv() => {
                 if let Err(error) = ring.reload() {
                     tracing::error!(%error, "PayShap keys not reloaded; the keys in force stay");
+                    continue;
+                }
+                let payshap = payshap_service(&app);
+                if let Err(error) =
+                    crate::payshap::ops::reverify_now(&payshap, &ring, &app.projectors).await
+                {
+                    tracing::error!(%error, "held unverified completions not tried again");
                 }
             }
         }
@@ -278,6 +323,26 @@ fn routes(cfg: &mut web::ServiceConfig, app: &App) {
         );
 }
 
+/// The parts of `app` PayShap inbound works on.
+pub fn payshap_service(app: &App) -> PayShapService {
+    PayShapService {
+        config: Arc::clone(&app.config),
+        store: app.store.clone(),
+        payments: Arc::clone(&app.payments),
+        transfers: Arc::clone(&app.payshap),
+        resolutions: Arc::clone(&app.resolutions),
+        held_messages: Arc::clone(&app.held_messages),
+        unverified_gate: Arc::clone(&app.unverified_gate),
+        decisions: app.decisions.clone(),
+        approvals: Arc::clone(&app.approvals),
+        refunds: Arc::clone(&app.refunds),
+        refund_sender: app.refund_sender.clone(),
+        recons: Arc::clone(&app.recons),
+        fee_schedules: Arc::clone(&app.fee_schedules),
+        projectors: Arc::clone(&app.projectors),
+    }
+}
+
 /// Registers every shared part of `app` for the handlers' extractors.
 fn share_parts(cfg: &mut web::ServiceConfig, app: &App) {
     cfg.app_data(web::Data::from(Arc::clone(&app.config)))
@@ -300,14 +365,7 @@ fn share_parts(cfg: &mut web::ServiceConfig, app: &App) {
         .app_data(web::Data::from(Arc::clone(&app.sessions)))
         .app_data(web::Data::from(Arc::clone(&app.calendar)))
         .app_data(web::Data::new(app.payshap_keys.clone()))
-        .app_data(web::Data::new(PayShapService {
-            config: Arc::clone(&app.config),
-            store: app.store.clone(),
-            payments: Arc::clone(&app.payments),
-            transfers: Arc::clone(&app.payshap),
-            resolutions: Arc::clone(&app.resolutions),
-            held_messages: Arc::clone(&app.held_messages),
-        }))
+        .app_data(web::Data::new(payshap_service(app)))
         .app_data(web::Data::new(BackOfficeService {
             config: Arc::clone(&app.config),
             store: app.store.clone(),

@@ -242,6 +242,17 @@ impl Store {
             .fetch_one(pool)
             .await
             .map_err(|error| format!("events table unreadable: {error}"))?;
+        // Behind a proxy that follows a replicated cluster's leader, a connection may land
+        // on a standby for a moment during a failover: not ready until writes can land.
+        if self.backend() == Backend::Postgres {
+            let standby: bool = sqlx::query_scalar("SELECT pg_is_in_recovery()")
+                .fetch_one(pool)
+                .await
+                .map_err(|error| format!("database unreachable: {error}"))?;
+            if standby {
+                return Err("the database is a read-only standby: no writable primary".to_owned());
+            }
+        }
         Ok(StoreStatus {
             backend: self.backend().name(),
             head_position: head_position.unwrap_or(0),

@@ -104,10 +104,17 @@ async fn behind(
                 .bind(at.position),
         ),
     };
-    let behind: i64 = count.bind(LAG_COUNT_CAP).fetch_one(&mut *conn).await?;
+    // Planned for each sample's own checkpoint (not kept prepared): a generic plan, which
+    // PostgreSQL settles on after five runs, cannot see that the range is short and scans
+    // the whole table (measured: 18 ms a sample on 150,000 events).
+    let behind: i64 = count
+        .bind(LAG_COUNT_CAP)
+        .persistent(false)
+        .fetch_one(&mut *conn)
+        .await?;
     if behind == 0 {
         return Ok((0, None));
     }
-    let first: Option<Option<String>> = first.fetch_optional(&mut *conn).await?;
+    let first: Option<Option<String>> = first.persistent(false).fetch_optional(&mut *conn).await?;
     Ok((behind, first.flatten()))
 }

@@ -25,6 +25,10 @@ pub use terms::{FeeTerms, BASIS_POINTS_PER_WHOLE};
 pub struct FeeSchedule {
     terms: Option<FeeTerms>,
     version: u32,
+    /// The terms the configuration last put in force. An approved change stays in force
+    /// across restarts until the configured terms themselves change.
+    #[serde(default)]
+    configured: Option<FeeTerms>,
 }
 
 impl FeeSchedule {
@@ -54,10 +58,17 @@ impl Aggregate for FeeSchedule {
             partner_id,
             terms,
             at,
+            approved_by,
         } = command;
         terms.check()?;
-        if self.terms == Some(terms) {
-            return Ok(()); // unchanged: every instance sets the configured terms at start
+        let unchanged = match approved_by {
+            // Every instance sets the configured terms at start: only a changed
+            // configuration changes anything.
+            None => self.configured.or(self.terms) == Some(terms),
+            Some(_) => self.terms == Some(terms),
+        };
+        if unchanged {
+            return Ok(());
         }
         sink.write(
             FeeScheduleEvent::TermsSet {
@@ -65,6 +76,7 @@ impl Aggregate for FeeSchedule {
                 terms,
                 version: self.version + 1,
                 effective_at: at,
+                approved_by,
             },
             self,
         )
@@ -74,7 +86,15 @@ impl Aggregate for FeeSchedule {
 
     fn apply(&mut self, event: Self::Event) {
         match event {
-            FeeScheduleEvent::TermsSet { terms, version, .. } => {
+            FeeScheduleEvent::TermsSet {
+                terms,
+                version,
+                approved_by,
+                ..
+            } => {
+                if approved_by.is_none() {
+                    self.configured = Some(terms);
+                }
                 self.terms = Some(terms);
                 self.version = version;
             }

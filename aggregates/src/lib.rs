@@ -17,12 +17,16 @@
 //! Aggregates decide (`handle`) and remember (`apply`); storage, HTTP and time come from the
 //! outside. Commands carry the time they were received so that `handle` stays deterministic.
 
+pub mod approval;
+pub mod case;
+pub mod electrum_recon;
 pub mod fee_schedule;
 pub mod held_message;
 pub mod partner_statement;
 pub mod payment;
 pub mod payshap_transfer;
 pub mod proxy;
+pub mod refund;
 pub mod resolution;
 pub mod role;
 pub mod short_code;

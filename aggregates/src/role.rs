@@ -20,6 +20,8 @@ pub enum Role {
     Ops,
     /// Audit: reads every event, report and queue; changes nothing.
     Auditor,
+    /// Four eyes: approves or rejects what another user asked to do with money.
+    Approver,
 }
 
 impl Role {

@@ -397,8 +397,13 @@ proptest! {
                 tran_id: None,
                 debtor_name: None,
                 received_at: start(),
+                debtor_account: None,
+                debtor_agent: None,
+                debtor_proxy: None,
+                original_created_at: None,
             };
-            let events = run(&mut state, PayShapCommand::RecordCompletion { completion }, &runtime)
+            let command = PayShapCommand::RecordCompletion { completion, authorisation_required: false };
+            let events = run(&mut state, command, &runtime)
                 .unwrap();
             if outcome.is_final() && !events.is_empty() {
                 first_final.get_or_insert(outcome);

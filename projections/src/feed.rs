@@ -82,9 +82,11 @@ impl StoredEvent {
     }
 }
 
-const POSTGRES_READ: &str = "
-SELECT position, commit_tx, aggregate_type, aggregate_id, sequence, event_type, event_version,
-       payload::text AS payload, metadata::text AS metadata
+/// The readable part of the feed on PostgreSQL after `($1, $2)`, at most `$3` events, not
+/// held back by the view-writing transactions in `$4`: what both reads share.
+macro_rules! postgres_feed_after {
+    () => {
+        "
   FROM events
  WHERE (commit_tx, position) > ($1, $2)
    AND commit_tx < COALESCE(
@@ -92,7 +94,29 @@ SELECT position, commit_tx, aggregate_type, aggregate_id, sequence, event_type, 
            WHERE x::text::bigint <> ALL (string_to_array($4, ',')::bigint[])),
          pg_snapshot_xmax(pg_current_snapshot())::text::bigint)
  ORDER BY commit_tx, position
- LIMIT $3";
+ LIMIT $3"
+    };
+}
+
+const POSTGRES_READ: &str = concat!(
+    "
+SELECT position, commit_tx, aggregate_type, aggregate_id, sequence, event_type, event_version,
+       payload::text AS payload, metadata::text AS metadata",
+    postgres_feed_after!()
+);
+
+/// As [`POSTGRES_READ`], with payload and metadata only for the event types in `$5`
+/// (comma-separated) and empty for the others: every event still passes (the checkpoint
+/// moves over all of them), most without the bodies that make up most of a row.
+const POSTGRES_READ_BODIES_OF: &str = concat!(
+    "
+SELECT position, commit_tx, aggregate_type, aggregate_id, sequence, event_type, event_version,
+       CASE WHEN event_type = ANY (string_to_array($5, ',')) THEN payload::text ELSE '' END
+         AS payload,
+       CASE WHEN event_type = ANY (string_to_array($5, ',')) THEN metadata::text ELSE '' END
+         AS metadata",
+    postgres_feed_after!()
+);
 
 const SQLITE_READ: &str = "
 SELECT position, 0 AS commit_tx, aggregate_type, aggregate_id, sequence, event_type,
@@ -122,6 +146,30 @@ pub async fn read_for_pass(
 ) -> Result<Vec<StoredEvent>, ProjectionError> {
     let writers = db.view_writers().list();
     read_after_passes(conn, db.backend(), after, limit, &writers).await
+}
+
+/// As [`read_for_pass`], with the payload and metadata of only the event types in
+/// `bodies_of` (comma-separated); the others' are empty. On SQLite every event comes whole
+/// (no bytes cross a network there).
+pub async fn read_for_pass_bodies_of(
+    conn: &mut AnyConnection,
+    db: &crate::db::ViewDb,
+    after: FeedPosition,
+    limit: i64,
+    bodies_of: &str,
+) -> Result<Vec<StoredEvent>, ProjectionError> {
+    if db.backend() != Backend::Postgres {
+        return read_for_pass(conn, db, after, limit).await;
+    }
+    let rows = sqlx::query(POSTGRES_READ_BODIES_OF)
+        .bind(after.commit_tx)
+        .bind(after.position)
+        .bind(limit)
+        .bind(db.view_writers().list())
+        .bind(bodies_of)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(decode_row).collect()
 }
 
 /// As [`read_after`], not held back by the transactions in `view_writers` (comma-separated

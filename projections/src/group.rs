@@ -16,7 +16,7 @@ use sqlx::AnyConnection;
 use crate::db::{Backend, ViewDb};
 use crate::feed::{self, FeedPosition, StoredEvent};
 use crate::projection::ProjectionError;
-use crate::projector::{save_checkpoint, Projector, ADVISORY_LOCK_NAMESPACE, BATCH_SIZE_EVENTS};
+use crate::projector::{batch_size_events, save_checkpoint, Projector, ADVISORY_LOCK_NAMESPACE};
 
 pub struct ProjectorGroup {
     db: ViewDb,
@@ -24,12 +24,16 @@ pub struct ProjectorGroup {
     /// `SELECT` taking every member's advisory lock (PostgreSQL), built once: the names are
     /// the projections' own identifiers.
     lock_all: String,
+    /// The event types whose bodies the members read, when every member names them
+    /// (comma-separated); the feed then leaves the others' bodies out.
+    bodies_of: Option<String>,
 }
 
 /// What one pass did.
 enum Pass {
-    /// Events applied, per member (same order as `projectors`).
-    Applied(Vec<u64>),
+    /// Events applied, per member (same order as `projectors`); whether the pass was full
+    /// (more events may be readable already).
+    Applied(Vec<u64>, bool),
     CaughtUp,
     /// Another instance holds one of the locks; it is doing the work.
     HeldElsewhere,
@@ -48,22 +52,33 @@ impl ProjectorGroup {
              FROM (VALUES {}) AS v(n)",
             names.join(", ")
         );
+        let bodies_of = projectors
+            .iter()
+            .map(|p| p.projection().event_types())
+            .collect::<Option<Vec<_>>>()
+            .map(|types| types.concat().join(","));
         Self {
             db,
             projectors,
             lock_all,
+            bodies_of,
         }
     }
 
-    /// Applies every readable event after each member's checkpoint; returns how many
-    /// event applications that took in all.
+    /// Applies every event readable when it begins, after each member's checkpoint; returns
+    /// how many event applications that took in all.
     pub async fn catch_up(&self) -> Result<u64, ProjectionError> {
         let mut applied = vec![0_u64; self.projectors.len()];
         loop {
             match self.pass().await {
-                Ok(Pass::Applied(counts)) => {
+                Ok(Pass::Applied(counts, full)) => {
                     for (total, count) in applied.iter_mut().zip(counts) {
                         *total += count;
+                    }
+                    // What committed during this pass waits for the next gather interval,
+                    // so that under load passes come once per interval, not back to back.
+                    if !full {
+                        break;
                     }
                 }
                 Ok(Pass::CaughtUp | Pass::HeldElsewhere) => break,
@@ -110,7 +125,13 @@ impl ProjectorGroup {
         }
         let checkpoints = self.checkpoints(&mut tx).await?;
         let from = checkpoints.iter().min().copied().unwrap_or_default();
-        let events = feed::read_for_pass(&mut tx, &self.db, from, BATCH_SIZE_EVENTS).await?;
+        let limit = batch_size_events(self.db.backend());
+        let events = match &self.bodies_of {
+            Some(types) => {
+                feed::read_for_pass_bodies_of(&mut tx, &self.db, from, limit, types).await?
+            }
+            None => feed::read_for_pass(&mut tx, &self.db, from, limit).await?,
+        };
         let Some(last) = events.last().map(|e| e.feed_position) else {
             tx.rollback().await?;
             return Ok(Pass::CaughtUp);
@@ -132,7 +153,7 @@ impl ProjectorGroup {
         for projector in &self.projectors {
             projector.projection().committed();
         }
-        Ok(Pass::Applied(counts))
+        Ok(Pass::Applied(counts, events.len() as i64 >= limit))
     }
 
     /// Each member's checkpoint, in member order, read in one query.

@@ -14,6 +14,9 @@
 //! - [`payment_status`]: where each payment stands.
 //! - [`saf_outbox`]: what the switch still owes each partner (store-and-forward).
 //! - [`proxy_registry`] and [`payshap_transfers`]: PayShap proxies and inbound credits.
+//! - [`approvals`]: four eyes on money-moving actions; [`refunds`]: held money going back.
+//! - [`payshap_authorisations`]: partner-auth requests, our decisions and their delivery
+//!   (rows of the `payshap_transfers` projection).
 //! - [`rows`]: a batch's view rows read and written by key, a few statements per batch.
 //! - [`recon`]: the back office's rows: payments, advice deliveries, fee terms and the
 //!   partners' settlement files.
@@ -22,6 +25,7 @@
 //! The event commit and the view update are separate transactions on purpose: a view can be
 //! behind, but never wrong, and catch-up from the checkpoint closes any gap (docs/adr/0002).
 
+pub mod approvals;
 pub mod chain;
 pub mod db;
 pub mod error;
@@ -31,6 +35,7 @@ pub mod group;
 pub mod history;
 pub mod ledger;
 pub mod payment_status;
+pub mod payshap_authorisations;
 pub mod payshap_transfers;
 pub mod position;
 pub mod projection;
@@ -38,6 +43,7 @@ pub mod projector;
 pub mod proxy_registry;
 pub mod rebuild;
 pub mod recon;
+pub mod refunds;
 pub mod rows;
 pub mod runner;
 pub mod saf_outbox;

@@ -1,7 +1,7 @@
 //! Inbound PayShap credit transfers, for the daily mark-off extract and the back office, and
 //! the inbound messages held because they could not be applied.
 
-use aggregates::held_message::{HeldMessage, HeldMessageEvent};
+use aggregates::held_message::HeldMessage;
 use aggregates::payshap_transfer::{CompletionOutcome, PayShapEvent, PayShapTransfer};
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
@@ -11,6 +11,9 @@ use sqlx::{AnyConnection, AnyPool, FromRow};
 use crate::feed::StoredEvent;
 use crate::projection::{Projection, ProjectionError};
 use crate::time::to_view_text;
+
+mod held;
+pub use held::*;
 
 pub const NAME: &str = "payshap_transfers";
 
@@ -35,23 +38,16 @@ pub struct TransferRow {
     /// Set when it needs the back office: an outcome conflict or an unapplied credit.
     pub exception: Option<String>,
     pub last_sequence: i64,
-}
-
-/// An authentic inbound message that could not be applied, as it came.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
-#[serde(rename_all = "camelCase")]
-pub struct HeldMessageRow {
-    pub message_hash: String,
-    pub endpoint: String,
-    pub party: String,
-    pub uetr: Option<String>,
-    pub message_id: Option<String>,
-    pub reason: String,
-    pub body: String,
-    /// The headers kept, as a JSON object.
-    pub headers: String,
-    pub received_at: String,
-    pub last_sequence: i64,
+    /// Money we hold but could not apply: OPEN until worked to closure (APPLIED,
+    /// ATTRIBUTED, RETURNING, RETURNED, CLOSED).
+    pub case_status: Option<String>,
+    /// The last step taken, JSON.
+    pub case_note: Option<String>,
+    pub case_updated_at: Option<String>,
+    /// `originalMessageIdentifiers.creationDateTime` of its first completion.
+    pub original_created_at: Option<String>,
+    /// The first completion's message id (`recon-…` when credited from Electrum's extract).
+    pub first_message_id: Option<String>,
 }
 
 pub struct PayShapTransfersProjection;
@@ -63,7 +59,11 @@ impl Projection for PayShapTransfersProjection {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["payshap_transfers", "held_messages"]
+        &[
+            "payshap_transfers",
+            "held_messages",
+            "payshap_authorisations",
+        ]
     }
 
     async fn apply(
@@ -74,6 +74,12 @@ impl Projection for PayShapTransfersProjection {
         if event.aggregate_type == HeldMessage::TYPE {
             return apply_held(conn, event).await;
         }
+        if event.aggregate_type == aggregates::approval::Approval::TYPE {
+            return crate::approvals::apply(conn, event).await;
+        }
+        if event.aggregate_type == aggregates::refund::Refund::TYPE {
+            return crate::refunds::apply(conn, event).await;
+        }
         if event.aggregate_type != PayShapTransfer::TYPE {
             return Ok(());
         }
@@ -81,39 +87,14 @@ impl Projection for PayShapTransfersProjection {
         let sequence = event.sequence;
         match event.decode::<PayShapEvent>()? {
             PayShapEvent::CompletionReceived { completion } => {
-                let final_outcome = completion
-                    .outcome
-                    .is_final()
-                    .then_some(completion.outcome.as_str());
-                sqlx::query(
-                    "INSERT INTO payshap_transfers (uetr, end_to_end_id, outcome, credited,
-                         amount_minor, currency, proxy_id, proxy_known, tran_id, debtor_name,
-                         messages, first_received_at, last_sequence)
-                     VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9, 1, $10, $11)
-                     ON CONFLICT (uetr) DO UPDATE SET
-                         outcome = CASE WHEN payshap_transfers.outcome = 'PENDING'
-                                        THEN excluded.outcome ELSE payshap_transfers.outcome END,
-                         messages = payshap_transfers.messages + 1,
-                         last_sequence = excluded.last_sequence
-                     WHERE payshap_transfers.last_sequence < excluded.last_sequence",
-                )
-                .bind(uetr)
-                .bind(completion.end_to_end_id)
-                .bind(final_outcome.unwrap_or(CompletionOutcome::Pending.as_str()))
-                .bind(completion.amount.minor_units())
-                .bind(completion.amount.currency().to_string())
-                .bind(completion.proxy_id)
-                .bind(i64::from(completion.proxy_known))
-                .bind(completion.tran_id)
-                .bind(completion.debtor_name)
-                .bind(to_view_text(completion.received_at))
-                .bind(sequence)
-                .execute(&mut *conn)
-                .await?;
+                insert_completion(conn, uetr, completion, sequence).await?;
             }
             PayShapEvent::Credited { credited_at, .. } => {
+                // A credit to a proxy nobody knows is money we hold: an open case.
                 sqlx::query(
-                    "UPDATE payshap_transfers SET credited = 1, credited_at = $2, last_sequence = $3
+                    "UPDATE payshap_transfers SET credited = 1, credited_at = $2, last_sequence = $3,
+                         case_status = CASE WHEN proxy_known = 0 AND tran_id IS NULL
+                                            THEN 'OPEN' ELSE case_status END
                       WHERE uetr = $1 AND last_sequence < $3",
                 )
                 .bind(uetr)
@@ -133,52 +114,92 @@ impl Projection for PayShapTransfersProjection {
             PayShapEvent::CreditUnapplied { reason, .. } => {
                 set_exception(conn, uetr, &format!("refund required: {reason}"), sequence).await?;
             }
+            PayShapEvent::CompletionRefused { reason, .. } => {
+                set_exception(conn, uetr, &format!("not credited: {reason}"), sequence).await?;
+            }
+            PayShapEvent::ReconDifferenceFound {
+                day, difference, ..
+            } => {
+                let note = format!("recon with Electrum, {day}: {difference}");
+                set_exception(conn, uetr, &note, sequence).await?;
+            }
+            PayShapEvent::CaseStepTaken { step, taken_at, .. } => {
+                set_case(conn, uetr, &step, taken_at, sequence).await?;
+            }
+            // Partner-auth has a table of its own.
+            partner_auth @ (PayShapEvent::AuthorisationRequested { .. }
+            | PayShapEvent::AuthorisationDecided { .. }
+            | PayShapEvent::DecisionDelivered { .. }
+            | PayShapEvent::DecisionUndelivered { .. }) => {
+                crate::payshap_authorisations::apply(conn, uetr, sequence, partner_auth).await?;
+            }
         }
         Ok(())
     }
 }
 
-async fn apply_held(conn: &mut AnyConnection, event: &StoredEvent) -> Result<(), ProjectionError> {
-    let HeldMessageEvent::MessageHeld { message } = event.decode::<HeldMessageEvent>()?;
-    let headers = serde_json::to_string(&message.headers).map_err(|e| ProjectionError::Decode {
-        position: event.feed_position,
-        reason: format!("held message headers: {e}"),
-    })?;
+async fn insert_completion(
+    conn: &mut AnyConnection,
+    uetr: &str,
+    completion: aggregates::payshap_transfer::Completion,
+    sequence: i64,
+) -> Result<(), ProjectionError> {
+    let final_outcome = completion
+        .outcome
+        .is_final()
+        .then_some(completion.outcome.as_str());
     sqlx::query(
-        "INSERT INTO held_messages (message_hash, endpoint, party, uetr, message_id, reason,
-             body, headers, received_at, last_sequence)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (message_hash) DO NOTHING",
+        "INSERT INTO payshap_transfers (uetr, end_to_end_id, outcome, credited,
+             amount_minor, currency, proxy_id, proxy_known, tran_id, debtor_name,
+             messages, first_received_at, last_sequence, original_created_at,
+             first_message_id)
+         VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12, $13)
+         ON CONFLICT (uetr) DO UPDATE SET
+             outcome = CASE WHEN payshap_transfers.outcome = 'PENDING'
+                            THEN excluded.outcome ELSE payshap_transfers.outcome END,
+             messages = payshap_transfers.messages + 1,
+             last_sequence = excluded.last_sequence
+         WHERE payshap_transfers.last_sequence < excluded.last_sequence",
     )
-    .bind(&event.aggregate_id)
-    .bind(message.endpoint)
-    .bind(message.party)
-    .bind(message.uetr)
-    .bind(message.message_id)
-    .bind(message.reason)
-    .bind(message.body)
-    .bind(headers)
-    .bind(to_view_text(message.received_at))
-    .bind(event.sequence)
+    .bind(uetr)
+    .bind(completion.end_to_end_id)
+    .bind(final_outcome.unwrap_or(CompletionOutcome::Pending.as_str()))
+    .bind(completion.amount.minor_units())
+    .bind(completion.amount.currency().to_string())
+    .bind(completion.proxy_id)
+    .bind(i64::from(completion.proxy_known))
+    .bind(completion.tran_id)
+    .bind(completion.debtor_name)
+    .bind(to_view_text(completion.received_at))
+    .bind(sequence)
+    .bind(completion.original_created_at)
+    .bind(completion.message_id)
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-/// Messages held in `[from, to)` (view time text), oldest first.
-pub async fn held_between(
+async fn set_case(
     conn: &mut AnyConnection,
-    from: &str,
-    to: &str,
-) -> Result<Vec<HeldMessageRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT * FROM held_messages WHERE received_at >= $1 AND received_at < $2
-          ORDER BY received_at, message_hash",
+    uetr: &str,
+    step: &aggregates::case::CaseStep,
+    at: chrono::DateTime<chrono::Utc>,
+    sequence: i64,
+) -> Result<(), ProjectionError> {
+    let note = serde_json::to_string(step).unwrap_or_default();
+    sqlx::query(
+        "UPDATE payshap_transfers SET case_status = $2, case_note = $3, case_updated_at = $4,
+             last_sequence = $5
+          WHERE uetr = $1 AND last_sequence < $5",
     )
-    .bind(from)
-    .bind(to)
-    .fetch_all(&mut *conn)
-    .await
+    .bind(uetr)
+    .bind(step.leads_to().as_str())
+    .bind(note)
+    .bind(to_view_text(at))
+    .bind(sequence)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 async fn set_exception(
@@ -188,7 +209,8 @@ async fn set_exception(
     sequence: i64,
 ) -> Result<(), ProjectionError> {
     sqlx::query(
-        "UPDATE payshap_transfers SET exception = $2, last_sequence = $3
+        "UPDATE payshap_transfers SET exception = $2, last_sequence = $3,
+             case_status = COALESCE(case_status, 'OPEN')
           WHERE uetr = $1 AND last_sequence < $3",
     )
     .bind(uetr)
@@ -237,5 +259,16 @@ pub async fn received_between(
     .bind(from)
     .bind(to)
     .fetch_all(&mut *conn)
+    .await
+}
+
+/// Held credits whose case is open (or returning), oldest first, at most `limit`.
+pub async fn open_cases(pool: &AnyPool, limit: i64) -> Result<Vec<TransferRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT * FROM payshap_transfers WHERE case_status IN ('OPEN', 'RETURNING')
+          ORDER BY first_received_at LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
     .await
 }

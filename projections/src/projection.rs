@@ -19,6 +19,13 @@ pub trait Projection: Send + Sync + 'static {
     /// Tables emptied before a rebuild.
     fn tables(&self) -> &'static [&'static str];
 
+    /// The only event types whose payload and metadata this view reads, if it reads few:
+    /// a pass of its own then fetches the others' positions and types but not their
+    /// bodies. `None` (the default): every event whole.
+    fn event_types(&self) -> Option<&'static [&'static str]> {
+        None
+    }
+
     async fn apply(
         &self,
         conn: &mut AnyConnection,

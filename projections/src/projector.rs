@@ -17,9 +17,17 @@ use crate::feed::{self, FeedPosition, StoredEvent};
 use crate::projection::{Projection, ProjectionError};
 use crate::time::to_view_text;
 
-/// Events applied per transaction. Small enough that SQLite's write lock is held for
-/// milliseconds, large enough that the checkpoint write is amortised.
-pub const BATCH_SIZE_EVENTS: i64 = 500;
+/// Events applied per transaction. On SQLite small enough that its write lock (which every
+/// event append waits for) is held for milliseconds, large enough that the checkpoint write
+/// is amortised. PostgreSQL writes views beside the appends, so a pass may take what a
+/// busy gather interval holds (hundreds of payments at ten events each): a payment's
+/// events then mostly fold into one row write, and a pass needs no second round.
+pub fn batch_size_events(backend: Backend) -> i64 {
+    match backend {
+        Backend::Sqlite => 500,
+        Backend::Postgres => 2_000,
+    }
+}
 
 /// First key of the PostgreSQL advisory locks held by projectors; the second key is a hash
 /// of the projection name. Keeps our locks apart from any other user of the database.
@@ -186,7 +194,13 @@ impl Projector {
             _enlisted = Some(self.db.view_writers().enlist(xid));
         }
         let after = load_checkpoint(&mut tx, self.name()).await?;
-        let mut events = feed::read_for_pass(&mut tx, &self.db, after, BATCH_SIZE_EVENTS).await?;
+        let mut events = feed::read_for_pass(
+            &mut tx,
+            &self.db,
+            after,
+            batch_size_events(self.db.backend()),
+        )
+        .await?;
         if let Some(until) = until {
             events.retain(|e| e.feed_position <= until);
         }

@@ -100,6 +100,7 @@ async fn apply_fee_schedule(
         terms,
         version,
         effective_at,
+        ..
     } = event.decode::<FeeScheduleEvent>()?;
     sqlx::query(
         "INSERT INTO recon_fee_terms (partner_id, basis_points, fixed_minor, minimum_minor,

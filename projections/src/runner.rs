@@ -58,13 +58,12 @@ pub struct Cadence {
 /// Spawns one task per group of projections, each keeping its members caught up in one
 /// pass for all of them. They stop when `cancel` fires.
 pub fn spawn_all(
-    groups: Vec<ProjectorGroup>,
+    groups: Vec<(ProjectorGroup, Cadence)>,
     wakeup: &Wakeup,
-    cadence: Cadence,
     cancel: CancellationToken,
 ) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
-    for group in groups {
+    for (group, cadence) in groups {
         let notify = wakeup.subscribe();
         let cancel = cancel.clone();
         tasks.spawn(async move { run(group, notify, cadence, cancel).await });

@@ -78,6 +78,10 @@ impl Projection for SafOutboxProjection {
         NAME
     }
 
+    fn event_types(&self) -> Option<&'static [&'static str]> {
+        Some(&OUTBOX_EVENTS)
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         &["saf_outbox"]
     }

@@ -37,6 +37,14 @@ pub enum ExceptionKind {
     /// An authentic PayShap message the switch could not read, held as it came.
     #[serde(rename = "PAYSHAP_MESSAGE_HELD")]
     PayShapMessageHeld,
+    /// A completion whose signature failed, kept: applied once a key verifies it or,
+    /// through four eyes, a user vouches for it; or closed.
+    #[serde(rename = "PAYSHAP_UNVERIFIED")]
+    PayShapUnverified,
+    /// An approved completion we must not credit (after our partner-auth refusal, or
+    /// without our approval where we authorise).
+    #[serde(rename = "PAYSHAP_NOT_CREDITED")]
+    PayShapNotCredited,
     MissingAtPartner,
     MissingAtSwitch,
     AmountMismatch,
@@ -54,6 +62,8 @@ impl ExceptionKind {
             ExceptionKind::PayShapUnapplied => "PAYSHAP_UNAPPLIED",
             ExceptionKind::PayShapOutcomeConflict => "PAYSHAP_OUTCOME_CONFLICT",
             ExceptionKind::PayShapMessageHeld => "PAYSHAP_MESSAGE_HELD",
+            ExceptionKind::PayShapUnverified => "PAYSHAP_UNVERIFIED",
+            ExceptionKind::PayShapNotCredited => "PAYSHAP_NOT_CREDITED",
             ExceptionKind::MissingAtPartner => "MISSING_AT_PARTNER",
             ExceptionKind::MissingAtSwitch => "MISSING_AT_SWITCH",
             ExceptionKind::AmountMismatch => "AMOUNT_MISMATCH",
@@ -226,6 +236,9 @@ fn payshap_exceptions(data: &DayData, found: &mut Vec<Exception>) {
             Some(note) if note.starts_with("outcome conflict") => {
                 add(ExceptionKind::PayShapOutcomeConflict, note.to_owned())
             }
+            Some(note) if note.starts_with("not credited") => {
+                add(ExceptionKind::PayShapNotCredited, note.to_owned())
+            }
             Some(note) => add(ExceptionKind::PayShapUnapplied, note.to_owned()),
             None => {}
         }
@@ -236,11 +249,18 @@ fn payshap_exceptions(data: &DayData, found: &mut Vec<Exception>) {
         .map(|t| t.uetr.as_str())
         .collect();
     for held in &data.payshap_held {
-        if held.uetr.as_deref().is_some_and(|u| known.contains(u)) {
+        let unverified = held.unverified == 1;
+        let accounted = held.uetr.as_deref().is_some_and(|u| known.contains(u));
+        let done = held.applied_at.is_some() || held.closed_at.is_some();
+        if done || (accounted && !unverified) {
             continue;
         }
         found.push(Exception {
-            kind: ExceptionKind::PayShapMessageHeld,
+            kind: if unverified {
+                ExceptionKind::PayShapUnverified
+            } else {
+                ExceptionKind::PayShapMessageHeld
+            },
             reference: held
                 .uetr
                 .clone()

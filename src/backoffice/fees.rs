@@ -27,6 +27,7 @@ pub async fn put_configured_terms_in_force(
             partner_id,
             terms: fee.terms(),
             at: Utc::now(),
+            approved_by: None,
         };
         fee_schedules
             .execute(&fee.partner_id, command, &metadata)

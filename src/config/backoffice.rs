@@ -19,6 +19,9 @@ pub struct BackofficeConfig {
     pub statement_max_bytes: usize,
     /// Fee terms per partner. A partner without terms is charged nothing.
     pub fees: Vec<FeeConfig>,
+    /// A four-eyes request not decided within this long expires (ask again). A day lets
+    /// an approver on another shift see it.
+    pub approval_expires_after_ms: u64,
 }
 
 impl Default for BackofficeConfig {
@@ -29,6 +32,7 @@ impl Default for BackofficeConfig {
             advice_due_within_ms: 3_600_000,
             statement_max_bytes: 16 * 1024 * 1024,
             fees: Vec::new(),
+            approval_expires_after_ms: 86_400_000,
         }
     }
 }

@@ -53,17 +53,22 @@ impl Default for DatabaseConfig {
 pub struct ProjectionConfig {
     /// Longest a projector sleeps without a wake-up. Bounds the lag if a notification is lost.
     pub poll_interval_ms: u64,
-    /// After a wake-up, how long a projector lets further commits gather before its batch.
-    /// Under load this turns one transaction per commit into one per interval; views lag by
-    /// at most this much (no POS answer is read from a view).
+    /// After a wake-up, how long the read models' shared pass lets further commits gather
+    /// before its batch. Under load this turns one transaction per commit into one per
+    /// interval, and the several events of one payment fold into one row write instead of
+    /// one per pass; views lag by at most this much (no POS answer is read from a view).
     pub gather_interval_ms: u64,
+    /// The same for the outbox's own pass. Kept short: an advice is delivered only once the
+    /// outbox shows it, so this is added to every delivery's latency.
+    pub outbox_gather_interval_ms: u64,
 }
 
 impl Default for ProjectionConfig {
     fn default() -> Self {
         Self {
             poll_interval_ms: 1_000,
-            gather_interval_ms: 25,
+            gather_interval_ms: 100,
+            outbox_gather_interval_ms: 25,
         }
     }
 }

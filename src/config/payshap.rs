@@ -24,6 +24,12 @@ pub struct PayShapConfig {
     /// Message signing (`x-jwt-signature`, ES256) of the inbound PayShap endpoints; without
     /// it they take HTTP Basic as every other surface.
     pub signing: Option<SigningConfig>,
+    /// Credits we authorise ourselves during clearing (partner-auth); none by default.
+    pub partner_auth: super::electrum::PartnerAuthConfig,
+    /// Our client of Electrum's API; required by partner-auth (decisions are sent with it).
+    pub electrum: Option<super::electrum::ElectrumConfig>,
+    /// Reconciliation with Electrum's files; none by default.
+    pub recon: Option<super::electrum::ElectrumReconConfig>,
 }
 
 /// Keys and tolerances for PayShap message signing. Relative key paths are taken from the
@@ -87,6 +93,9 @@ impl Default for PayShapConfig {
             legal_name: "qrswitch merchant services".to_owned(),
             collection_account: String::new(),
             signing: None,
+            partner_auth: super::electrum::PartnerAuthConfig::default(),
+            electrum: None,
+            recon: None,
         }
     }
 }

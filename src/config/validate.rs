@@ -34,7 +34,12 @@ impl Config {
         {
             problems.push("payshap.qr_template_tag must be unique and within 26-51".to_owned());
         }
-        if self.payshap.signing.is_some() && self.payshap.collection_account.trim().is_empty() {
+        self.check_partner_auth(&mut problems);
+        if let Some(Err(problem)) = self.payshap.recon.as_ref().map(|r| r.daily_at()) {
+            problems.push(problem);
+        }
+        let in_use = self.payshap.signing.is_some() || self.payshap.partner_auth.is_enabled();
+        if in_use && self.payshap.collection_account.trim().is_empty() {
             problems.push(
                 "payshap.collection_account must be set: a positive proxy answer carries it \
                  as traditionalIdentifier"
@@ -51,6 +56,42 @@ impl Config {
             check_partner(partner, &mut tags_in_use, &mut problems);
         }
         problems
+    }
+
+    /// Partner-auth needs our client of Electrum's API, and it signs with our PayShap key.
+    fn check_partner_auth(&self, problems: &mut Vec<String>) {
+        let payshap = &self.payshap;
+        if payshap.partner_auth.is_enabled() && payshap.electrum.is_none() {
+            problems.push(
+                "payshap.partner_auth needs [payshap.electrum]: decisions are sent to Electrum"
+                    .to_owned(),
+            );
+        }
+        let Some(electrum) = &payshap.electrum else {
+            return;
+        };
+        if payshap.signing.is_none() {
+            problems.push(
+                "payshap.electrum needs [payshap.signing]: every request to Electrum is signed"
+                    .to_owned(),
+            );
+        }
+        if !(electrum.base_url.starts_with("http://") || electrum.base_url.starts_with("https://"))
+        {
+            problems.push("payshap.electrum.base_url must be http(s)://".to_owned());
+        }
+        if electrum.timeout_ms == 0 || electrum.decision_deadline_ms == 0 {
+            problems.push(
+                "payshap.electrum.timeout_ms and decision_deadline_ms must be positive".to_owned(),
+            );
+        }
+        if payshap
+            .partner_auth
+            .max_amount_cents
+            .is_some_and(|cents| cents <= 0)
+        {
+            problems.push("payshap.partner_auth.max_amount_cents must be positive".to_owned());
+        }
     }
 
     /// The QR's own template tag and GUID; returns the tags in use so far.

@@ -18,9 +18,11 @@ use crate::backoffice::matching::matching;
 use crate::backoffice::report::{day_report, DayReport};
 use crate::backoffice::service::BackOfficeService;
 use crate::backoffice::settlement::settlement;
+use crate::payshap::service::PayShapService;
 
 pub async fn page(
     backoffice: web::Data<BackOfficeService>,
+    payshap: web::Data<PayShapService>,
     viewer: Viewer,
     params: Params,
 ) -> Result<HttpResponse, ConsoleError> {
@@ -31,6 +33,7 @@ pub async fn page(
     let matching = matching(&data);
     let due = advice_due_within(&backoffice.config.backoffice);
     let exceptions = exceptions(&data, &matching, due);
+    let held = super::held::section(&payshap).await?;
     let body = html! {
         h1 { "Business day " span #day { (day) } }
         p.muted { "From " (data.from.to_rfc3339()) " to " (data.to.to_rfc3339())
@@ -52,6 +55,7 @@ pub async fn page(
         }
         h2 { "Partner files" }
         (tables::partner_files(&matching))
+        (held)
         h2 { "Exceptions (" span #exception-count { (exceptions.len()) } ")" }
         (tables::exceptions(&exceptions))
         h2 { "Extracts" }

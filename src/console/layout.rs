@@ -116,6 +116,7 @@ pub fn role_name(role: Role) -> &'static str {
         Role::Backoffice => "finance",
         Role::Ops => "ops",
         Role::Auditor => "auditor",
+        Role::Approver => "approver",
     }
 }
 

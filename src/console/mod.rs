@@ -23,6 +23,7 @@ pub mod day_tables;
 pub mod error;
 pub mod files;
 pub mod forms;
+pub mod held;
 pub mod html;
 pub mod layout;
 pub mod login;

@@ -16,7 +16,10 @@ use utoipa::{Modify, OpenApi};
 use crate::audit::api as audit;
 use crate::backoffice::{api as finance, markoff};
 use crate::http::health;
-use crate::payshap::{admin as proxies, completion, resolve};
+use crate::payshap::{
+    admin as proxies, authorise, cases_api, completion, ops as payshap_ops, recon_api, refunds,
+    resolve,
+};
 
 /// Where the `/qr/v1` surface is specified: Electrum's QR Payment Service Interface.
 pub const QR_CONTRACT_URL: &str =
@@ -42,6 +45,10 @@ const DIGEST_BESIDE_REPORTS: &str = "/backoffice/api/days/{day}/digest";
     paths(
         health::health, health::ready, health::metrics,
         resolve::identifier_determination, completion::credit_transfer_completion,
+        authorise::credit_transfer_authorisation, refunds::outbound_result,
+        cases_api::cases, cases_api::close, cases_api::ask, cases_api::approvals,
+        cases_api::approve, cases_api::reject, cases_api::refunds, cases_api::retry_refund,
+        recon_api::run, recon_api::differences,
         proxies::register, proxies::show, proxies::change, proxies::retire,
         finance::fee_terms, finance::report, finance::settlement_extract,
         finance::exceptions_extract, finance::matching_extract, finance::markoff_extract,
@@ -49,6 +56,7 @@ const DIGEST_BESIDE_REPORTS: &str = "/backoffice/api/days/{day}/digest";
         audit::payment_events, audit::stream_events, audit::feed, audit::day_digest,
         audit::day_events,
         crate::ops::list, crate::ops::act,
+        payshap_ops::reload_keys, payshap_ops::authorisations, cases_api::close_held,
         crate::tools_api::inspect,
     ),
     components(schemas(crate::http::error::ErrorBody, crate::payshap::wire::FailureBody)),

@@ -6,6 +6,9 @@
 //! Nothing authentic is lost: a completion that cannot be read, or whose money cannot be
 //! applied (unknown proxy, a QR payment it cannot pay), is held as it came before the
 //! answer, and shows up in the back office with the raw message.
+//!
+//! Under partner-auth only a credit we approved is credited: an approved completion after
+//! our refusal, or without our approval, is recorded and refused for the back office.
 
 use actix_web::{web, HttpResponse};
 use aggregates::payshap_transfer::{Completion, PayShapCommand};
@@ -14,7 +17,7 @@ use chrono::Utc;
 use tracing_actix_web::RequestId;
 
 use super::held;
-use super::inbound::SchemeMessage;
+use super::message::SchemeMessage;
 use super::report::{self, CompletionReport};
 use super::service::PayShapService;
 use super::wire::FailureResponse;
@@ -30,11 +33,21 @@ pub async fn credit_transfer_completion(
     message: SchemeMessage,
     request_id: RequestId,
 ) -> Result<HttpResponse, FailureResponse> {
-    let request_id = request_id.to_string();
+    record(&payshap, &message, &request_id.to_string()).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Records an authentic completion and credits it once: from the handler, or for a held
+/// unverified one that a key added later verifies.
+pub async fn record(
+    payshap: &PayShapService,
+    message: &SchemeMessage,
+    request_id: &str,
+) -> Result<(), FailureResponse> {
     let completion = match report::read(&message.body) {
         Ok(completion) => completion,
         Err(failure) => {
-            held::hold(&payshap, &message, &request_id, &failure.to_string()).await?;
+            held::hold(payshap, message, request_id, &failure.to_string()).await?;
             return Err(failure);
         }
     };
@@ -47,33 +60,28 @@ pub async fn credit_transfer_completion(
     let uetr = completion.uetr.clone();
     crate::telemetry::record_uetr(&uetr);
     let tran_id = payshap.qr_tran_id(completion.creditor.as_ref());
-    let proxy_known = payshap
-        .is_known(completion.creditor.as_ref(), tran_id.as_deref())
+    let creditor = payshap
+        .creditor(completion.creditor.as_ref(), tran_id.as_deref())
         .await?;
     let metadata = CommandMetadata {
         party: message.party.clone(),
-        request_id: request_id.clone(),
+        request_id: request_id.to_owned(),
         message_id: Some(completion.message_id.clone()),
         received_at: Utc::now(),
         traceparent: message.traceparent(),
     };
     let amount = completion.amount;
     let command = PayShapCommand::RecordCompletion {
-        completion: to_completion(completion, proxy_known, tran_id.clone()),
+        completion: to_completion(completion, creditor.known, tran_id.clone()),
+        authorisation_required: creditor.partner_auth,
     };
     let transfer = payshap
         .transfers
         .execute(&uetr, command, &metadata)
         .await
         .map_err(|e| FailureResponse::unavailable("recording a PayShap completion", &e))?;
-    if !proxy_known {
-        held::hold(
-            &payshap,
-            &message,
-            &request_id,
-            "credit for an unknown proxy",
-        )
-        .await?;
+    if !creditor.known {
+        held::hold(payshap, message, request_id, "credit for an unknown proxy").await?;
     }
     if let (true, Some(tran_id)) = (transfer.is_credited(), tran_id) {
         // Also on redelivery: if applying failed last time, it is tried again (idempotent).
@@ -81,10 +89,10 @@ pub async fn credit_transfer_completion(
             .apply_to_payment(&uetr, &tran_id, amount, &metadata)
             .await?
         {
-            held::hold(&payshap, &message, &request_id, &refusal).await?;
+            held::hold(payshap, message, request_id, &refusal).await?;
         }
     }
-    Ok(HttpResponse::Accepted().finish())
+    Ok(())
 }
 
 fn to_completion(
@@ -104,5 +112,9 @@ fn to_completion(
         tran_id,
         debtor_name: report.debtor_name,
         received_at: Utc::now(),
+        debtor_account: report.debtor_account,
+        debtor_agent: report.debtor_agent,
+        debtor_proxy: report.debtor_proxy,
+        original_created_at: report.original_created_at,
     }
 }

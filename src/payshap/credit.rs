@@ -12,6 +12,14 @@ use super::service::PayShapService;
 use super::wire::FailureResponse;
 use crate::commands::CommandMetadata;
 
+/// What the switch knows of a credit's creditor.
+pub struct CreditorFacts {
+    /// A live proxy of ours (or a QR payment).
+    pub known: bool,
+    /// Credits to it are ours to authorise (partner-auth).
+    pub partner_auth: bool,
+}
+
 impl PayShapService {
     /// The tranId a credit to one of our QR proxies names.
     pub fn qr_tran_id(&self, creditor: Option<&ProxyKey>) -> Option<String> {
@@ -25,24 +33,36 @@ impl PayShapService {
         }
     }
 
-    pub async fn is_known(
+    /// Whether a credit's proxy is ours, and whether we authorise credits to it
+    /// (partner-auth: by its namespace, or a QR payment's merchant).
+    pub async fn creditor(
         &self,
         creditor: Option<&ProxyKey>,
         tran_id: Option<&str>,
-    ) -> Result<bool, FailureResponse> {
-        Ok(match (creditor, tran_id) {
-            (_, Some(tran_id)) => self
-                .payments
-                .load(tran_id)
-                .await
-                .map_err(|e| FailureResponse::unavailable("loading a QR payment", &e))?
-                .qr()
-                .is_some(),
-            (Some(key), None) => proxy_registry::find(self.store.views().pool(), &key.id())
-                .await
-                .map_err(|e| FailureResponse::unavailable("reading the proxy registry", &e))?
-                .is_some_and(|row| row.retired == 0),
-            (None, None) => false,
+    ) -> Result<CreditorFacts, FailureResponse> {
+        let partner_auth = &self.config.payshap.partner_auth;
+        let namespace = creditor.map(ProxyKey::context);
+        let (known, merchant) = match (creditor, tran_id) {
+            (_, Some(tran_id)) => {
+                let payment = self
+                    .payments
+                    .load(tran_id)
+                    .await
+                    .map_err(|e| FailureResponse::unavailable("loading a QR payment", &e))?;
+                let merchant = payment.qr().map(|qr| qr.client_id.to_string());
+                (merchant.is_some(), merchant)
+            }
+            (Some(key), None) => {
+                let row = proxy_registry::find(self.store.views().pool(), &key.id())
+                    .await
+                    .map_err(|e| FailureResponse::unavailable("reading the proxy registry", &e))?;
+                (row.is_some_and(|row| row.retired == 0), None)
+            }
+            (None, None) => (false, None),
+        };
+        Ok(CreditorFacts {
+            known,
+            partner_auth: partner_auth.covers(namespace, merchant.as_deref()),
         })
     }
 

@@ -8,7 +8,7 @@ use base64::Engine;
 use chrono::Utc;
 use cqrs_es::AggregateError;
 
-use super::inbound::SchemeMessage;
+use super::message::SchemeMessage;
 use super::report;
 use super::service::PayShapService;
 use super::wire::FailureResponse;
@@ -21,10 +21,32 @@ pub async fn hold(
     request_id: &str,
     reason: &str,
 ) -> Result<(), FailureResponse> {
+    hold_as(payshap, message, request_id, reason, false).await
+}
+
+/// The held message's id: the body's SHA-256; an unverified copy of the same bytes is
+/// another message (it may be kept unverified first and held for a reason of its own later).
+pub fn id_of(body: &[u8], unverified: bool) -> String {
+    let hash = crate::digest::sha256_hex(body);
+    if unverified {
+        format!("unverified-{hash}")
+    } else {
+        hash
+    }
+}
+
+/// Stores `message`, marked unverified when its signature did not verify.
+pub async fn hold_as(
+    payshap: &PayShapService,
+    message: &SchemeMessage,
+    request_id: &str,
+    reason: &str,
+    unverified: bool,
+) -> Result<(), FailureResponse> {
     if message.body.is_empty() {
         return Ok(()); // nothing came, nothing to keep
     }
-    let id = crate::digest::sha256_hex(&message.body);
+    let id = id_of(&message.body, unverified);
     let body = match std::str::from_utf8(&message.body) {
         Ok(text) => text.to_owned(),
         Err(_) => format!(
@@ -51,6 +73,7 @@ pub async fn hold(
             message_id,
             reason: reason.to_owned(),
             received_at,
+            unverified,
         },
     };
     match payshap
@@ -71,5 +94,13 @@ pub async fn hold(
             "holding an inbound message",
             &other,
         )),
+    }
+}
+
+/// The bytes of a kept body: the text itself, or the bytes after `base64:`.
+pub fn body_bytes(kept: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    match kept.strip_prefix("base64:") {
+        Some(encoded) => base64::engine::general_purpose::STANDARD.decode(encoded),
+        None => Ok(kept.as_bytes().to_vec()),
     }
 }

@@ -14,8 +14,11 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures::future::LocalBoxFuture;
 
 use super::keys::KeyRing;
+use super::message::SchemeMessage;
 use super::signing;
-use super::wire::{FailureResponse, COMPLETION_PATH, RESOLUTION_PATH};
+use super::wire::{
+    FailureResponse, AUTHORISATION_PATH, COMPLETION_PATH, OUTBOUND_RESULT_PATH, RESOLUTION_PATH,
+};
 use crate::security::{Party, Role};
 
 /// Headers kept with a held message: enough to re-check its signature and find its trace.
@@ -23,28 +26,13 @@ const KEPT_HEADERS: [&str; 4] = [signing::HEADER, "traceparent", "tracestate", "
 
 /// The paths whose messages are signed.
 pub fn is_signed_path(path: &str) -> bool {
-    path == RESOLUTION_PATH || path == COMPLETION_PATH
-}
-
-/// An inbound PayShap request whose sender is proven: by signature when signing is
-/// configured, else by HTTP Basic with the scheme role.
-pub struct SchemeMessage {
-    pub body: web::Bytes,
-    /// Who sent it, as recorded on events.
-    pub party: String,
-    pub endpoint: String,
-    pub headers: BTreeMap<String, String>,
-    /// The W3C trace id from `traceparent`, logged with the UETR.
-    pub trace_id: Option<String>,
-}
-
-impl SchemeMessage {
-    /// The sender's W3C `traceparent`, if well formed.
-    pub fn traceparent(&self) -> Option<crate::telemetry::context::TraceParent> {
-        self.headers
-            .get(crate::telemetry::context::HEADER)
-            .and_then(|t| crate::telemetry::context::TraceParent::parse(t))
-    }
+    [
+        RESOLUTION_PATH,
+        COMPLETION_PATH,
+        AUTHORISATION_PATH,
+        OUTBOUND_RESULT_PATH,
+    ]
+    .contains(&path)
 }
 
 impl FromRequest for SchemeMessage {
@@ -58,7 +46,6 @@ impl FromRequest for SchemeMessage {
             let body = body
                 .await
                 .map_err(|e| FailureResponse::syntax(format!("body unreadable: {e}")))?;
-            let party = authenticate(&request, &body)?;
             let headers = KEPT_HEADERS
                 .iter()
                 .filter_map(|name| {
@@ -66,15 +53,45 @@ impl FromRequest for SchemeMessage {
                     Some(((*name).to_owned(), value.to_owned()))
                 })
                 .collect::<BTreeMap<_, _>>();
-            let trace_id = headers.get("traceparent").and_then(|t| trace_id(t));
-            Ok(Self {
-                body,
-                party,
-                endpoint: request.path().to_owned(),
-                headers,
-                trace_id,
-            })
+            let (party, refused) = match authenticate(&request, &body) {
+                Ok(party) => (party, None),
+                Err(refused) => ("unverified".to_owned(), Some(refused)),
+            };
+            let message = Self::kept(body, party, request.path(), headers);
+            match refused {
+                None => Ok(message),
+                Some(refused) => Err(keep_if_unverified(&request, &message, refused).await),
+            }
         })
+    }
+}
+
+/// A completion refused for its signature is kept (bounded) before the 401 goes out; the
+/// answer is 503 instead when it cannot be kept, so that Electrum sends it again.
+async fn keep_if_unverified(
+    request: &HttpRequest,
+    message: &SchemeMessage,
+    refused: FailureResponse,
+) -> FailureResponse {
+    let signing = request
+        .app_data::<web::Data<Option<Arc<KeyRing>>>>()
+        .is_some_and(|ring| ring.is_some());
+    let payshap = request.app_data::<web::Data<super::service::PayShapService>>();
+    let (true, true, Some(payshap)) = (
+        refused.status == actix_web::http::StatusCode::UNAUTHORIZED && signing,
+        message.endpoint == COMPLETION_PATH,
+        payshap,
+    ) else {
+        return refused;
+    };
+    let request_id = request
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    match super::unverified::keep(payshap, message, &request_id, &refused.detail).await {
+        Ok(()) => refused,
+        Err(unavailable) => unavailable,
     }
 }
 
@@ -105,14 +122,6 @@ fn authenticate(request: &HttpRequest, body: &[u8]) -> Result<String, FailureRes
         }
         None => Ok(keys.scheme_party.clone()),
     }
-}
-
-/// `traceparent` is `version-traceid-parentid-flags`; the trace id is 32 hex digits.
-fn trace_id(traceparent: &str) -> Option<String> {
-    let mut parts = traceparent.trim().split('-');
-    let (_version, trace) = (parts.next()?, parts.next()?);
-    (trace.len() == 32 && trace.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| trace.to_ascii_lowercase())
 }
 
 /// Signs every answer on a PayShap path when signing is configured, whichever layer made it
@@ -149,19 +158,4 @@ pub async fn sign_responses(
         .insert(HeaderName::from_static(signing::HEADER), value);
     let response = head.set_body(bytes).map_into_boxed_body();
     Ok(ServiceResponse::new(request, response))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::trace_id;
-
-    #[test]
-    fn the_trace_id_is_read_from_traceparent() {
-        assert_eq!(
-            trace_id("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01").as_deref(),
-            Some("4bf92f3577b34da6a3ce929d0e0e4736")
-        );
-        assert_eq!(trace_id("garbage"), None);
-        assert_eq!(trace_id("00-abc-def-01"), None);
-    }
 }

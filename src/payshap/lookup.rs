@@ -21,6 +21,8 @@ pub enum Lookup {
         creation_date: String,
         /// Strings we add to the answer's `supplementaryData` (a QR's tranId and amount).
         supplementary: Vec<(&'static str, String)>,
+        /// What a QR payment asks for, when it names an amount.
+        amount_due: Option<aggregates::values::Amount>,
     },
     Negative {
         reason_code: &'static str,
@@ -86,6 +88,7 @@ impl PayShapService {
                         // The registry keeps the day the account was opened; midnight UTC.
                         creation_date: format!("{}T00:00:00Z", row.account_created_on),
                         supplementary: Vec::new(),
+                        amount_due: None,
                     },
                 }
             }
@@ -129,6 +132,7 @@ impl PayShapService {
                 .issued_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             supplementary,
+            amount_due: amount,
         }
     }
 

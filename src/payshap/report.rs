@@ -117,6 +117,13 @@ pub struct CompletionReport {
     /// Where the money went: the proxy paid, else the account at its bank.
     pub creditor: Option<ProxyKey>,
     pub debtor_name: Option<String>,
+    /// The payer's account number and bank (BICFI), where a refund goes.
+    pub debtor_account: Option<String>,
+    pub debtor_agent: Option<String>,
+    /// The payer's proxy (`SCHEMA|namespace|value`), where the account is named by one.
+    pub debtor_proxy: Option<String>,
+    /// `originalMessageIdentifiers.creationDateTime`, the transaction date.
+    pub original_created_at: Option<String>,
 }
 
 /// The UETR and message id, if they can be read even from a message that fails the checks.
@@ -134,8 +141,8 @@ pub fn identifiers_of(body: &[u8]) -> (Option<String>, Option<String>) {
     )
 }
 
-/// Parses and checks a completion.
-pub fn read(body: &[u8]) -> Result<CompletionReport, FailureResponse> {
+/// Parses any `PaymentStatusReport`: the report and its message id, checked.
+fn parse_report(body: &[u8]) -> Result<(PaymentStatusReport, String), FailureResponse> {
     let report: PaymentStatusReport = wire::parse(body)?;
     let schema = required(report.schema.as_ref(), "schema")?;
     if schema != "PaymentStatusReport" {
@@ -150,10 +157,19 @@ pub fn read(body: &[u8]) -> Result<CompletionReport, FailureResponse> {
             .and_then(|m| m.message_identification.as_ref()),
         "messageIdentifiers.messageIdentification",
     )?;
-    report
+    let message_id = message_id.to_owned();
+    Ok((report, message_id))
+}
+
+/// Parses and checks a completion.
+pub fn read(body: &[u8]) -> Result<CompletionReport, FailureResponse> {
+    let (report, message_id) = parse_report(body)?;
+    let original_created_at = report
         .original_message_identifiers
         .as_ref()
-        .ok_or_else(|| FailureResponse::missing("originalMessageIdentifiers"))?;
+        .ok_or_else(|| FailureResponse::missing("originalMessageIdentifiers"))?
+        .creation_date_time
+        .clone();
     let identifiers = report
         .transaction_identifiers
         .as_ref()
@@ -180,11 +196,26 @@ pub fn read(body: &[u8]) -> Result<CompletionReport, FailureResponse> {
         outcome,
         reasons: status.reason_info.iter().flatten().map(reason).collect(),
         amount: amount(original)?,
-        creditor: creditor_key(original),
+        creditor: creditor_key(
+            original.creditor_account.as_ref(),
+            original.creditor_agent.as_ref(),
+        ),
         debtor_name: original
             .debtor
             .as_ref()
             .and_then(|d| d.known_as_name.clone().or_else(|| d.legal_name.clone())),
+        debtor_account: original
+            .debtor_account
+            .as_ref()
+            .and_then(|a| a.identification.as_ref())
+            .and_then(|i| i.value.clone()),
+        debtor_agent: original.debtor_agent.as_ref().and_then(|a| a.bicfi.clone()),
+        debtor_proxy: original
+            .debtor_account
+            .as_ref()
+            .and_then(|a| a.proxy.as_ref())
+            .and_then(proxy_id),
+        original_created_at,
     })
 }
 
@@ -202,24 +233,22 @@ fn outcome(text: &str) -> Result<CompletionOutcome, FailureResponse> {
     })
 }
 
-/// The settled amount; the instructed one when the bank did not report a settlement.
 fn amount(original: &OriginalTransactionData) -> Result<Amount, FailureResponse> {
-    let amounts = original
-        .amounts
-        .as_ref()
-        .ok_or_else(|| FailureResponse::missing("originalTransactionData.amounts"))?;
+    settled_amount(original.amounts.as_ref(), "originalTransactionData.amounts")
+}
+
+/// The settled amount; the instructed one when the bank did not report a settlement.
+/// `at` names where the amounts are, for the failure.
+pub fn settled_amount(amounts: Option<&Amounts>, at: &str) -> Result<Amount, FailureResponse> {
+    let amounts = amounts.ok_or_else(|| FailureResponse::missing(at))?;
     match (&amounts.bank_settlement_amount, &amounts.instructed_amount) {
-        (Some(settled), _) => wire::zar_minor_units(
-            settled,
-            "originalTransactionData.amounts.bankSettlementAmount",
-        ),
-        (None, Some(instructed)) => wire::zar_minor_units(
-            instructed,
-            "originalTransactionData.amounts.instructedAmount",
-        ),
-        (None, None) => Err(FailureResponse::missing(
-            "originalTransactionData.amounts.bankSettlementAmount",
-        )),
+        (Some(settled), _) => wire::zar_minor_units(settled, &format!("{at}.bankSettlementAmount")),
+        (None, Some(instructed)) => {
+            wire::zar_minor_units(instructed, &format!("{at}.instructedAmount"))
+        }
+        (None, None) => Err(FailureResponse::missing(&format!(
+            "{at}.bankSettlementAmount"
+        ))),
     }
 }
 
@@ -238,15 +267,59 @@ fn reason(info: &ReasonInfo) -> String {
 }
 
 /// The proxy paid, or else the GENERIC account with its bank.
-fn creditor_key(original: &OriginalTransactionData) -> Option<ProxyKey> {
-    let account = original.creditor_account.as_ref()?;
-    if let Some(proxy) = &account.proxy {
-        if let (Some(schema), Some(value)) = (proxy.schema.as_deref(), proxy.value.as_deref()) {
-            let namespace = proxy.namespace.as_deref().unwrap_or("");
-            return ProxyKey::parse(schema, namespace, value).ok();
-        }
+/// The key a proxy identifier names (`None`: no schema or value, or malformed).
+fn proxy_key(proxy: &Identifier) -> Option<ProxyKey> {
+    let (schema, value) = (proxy.schema.as_deref()?, proxy.value.as_deref()?);
+    let namespace = proxy.namespace.as_deref().unwrap_or("");
+    ProxyKey::parse(schema, namespace, value).ok()
+}
+
+/// A MOBILE or CUSTOM proxy's id, if it is well formed.
+fn proxy_id(proxy: &Identifier) -> Option<String> {
+    proxy_key(proxy)
+        .filter(|key| key.schema() != "GENERIC")
+        .map(|key| key.id())
+}
+
+pub fn creditor_key(account: Option<&PaymentAccount>, agent: Option<&Agent>) -> Option<ProxyKey> {
+    let account = account?;
+    if let Some(proxy) = account
+        .proxy
+        .as_ref()
+        .filter(|p| p.schema.is_some() && p.value.is_some())
+    {
+        return proxy_key(proxy);
     }
-    let bicfi = original.creditor_agent.as_ref()?.bicfi.as_deref()?;
+    let bicfi = agent?.bicfi.as_deref()?;
     let value = account.identification.as_ref()?.value.as_deref()?;
     ProxyKey::parse("GENERIC", bicfi, value).ok()
+}
+
+/// What any status report says of a transfer: enough to record an outbound transfer's
+/// result (Electrum's report need not repeat the transfer's data).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusOf {
+    pub message_id: String,
+    pub uetr: String,
+    pub outcome: CompletionOutcome,
+    pub reasons: Vec<String>,
+}
+
+pub fn read_status(body: &[u8]) -> Result<StatusOf, FailureResponse> {
+    let (report, message_id) = parse_report(body)?;
+    let identifiers = report
+        .transaction_identifiers
+        .as_ref()
+        .ok_or_else(|| FailureResponse::missing("transactionIdentifiers"))?;
+    let uetr = wire::uetr(identifiers.uetr.as_ref(), "transactionIdentifiers.uetr")?;
+    let status = report
+        .status
+        .as_ref()
+        .ok_or_else(|| FailureResponse::missing("status"))?;
+    Ok(StatusOf {
+        message_id: message_id.to_owned(),
+        uetr: uetr.to_owned(),
+        outcome: outcome(required(status.outcome.as_ref(), "status.outcome")?)?,
+        reasons: status.reason_info.iter().flatten().map(reason).collect(),
+    })
 }

@@ -15,8 +15,8 @@ use super::answer::{
     AccountInformation, AccountOwner, DeterminationReport, IdentifierDeterminationResponse,
     Negative, Positive, ProxyIdentifier, ReportInformation, TraditionalIdentifier,
 };
-use super::inbound::SchemeMessage;
 use super::lookup::{negative, Lookup, Resolved};
+use super::message::SchemeMessage;
 use super::service::PayShapService;
 use super::wire::{
     self, description, required, FailureResponse, IdentifierDeterminationRequest,
@@ -186,6 +186,7 @@ fn response(
             legal_name,
             creation_date,
             supplementary: ours,
+            ..
         } => {
             for (key, value) in ours {
                 supplementary.insert(key.to_owned(), Value::String(value));

@@ -229,7 +229,9 @@ impl VerifyingKey {
         let mut validation = Validation::new(Algorithm::ES256);
         validation.leeway = self.clock_skew_s;
         validation.required_spec_claims.clear();
-        validation.validate_exp = true;
+        // Expiry is checked below against `now`, not the clock: a message kept unverified
+        // is checked later as of when it came.
+        validation.validate_exp = false;
         validation.validate_aud = false;
         let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &validation)
             .map_err(|e| match e.kind() {
@@ -241,6 +243,9 @@ impl VerifyingKey {
             .claims;
         // Without an issue time a token would be replayable for ever.
         let skew = i64::try_from(self.clock_skew_s).unwrap_or(i64::MAX);
+        if claims.exp.is_some_and(|exp| now > exp.saturating_add(skew)) {
+            return Err(Refusal::Expired);
+        }
         let iat = claims.iat.ok_or(Refusal::IssuedAt)?;
         if iat > now.saturating_add(skew) || now.saturating_sub(iat) > self.max_age_s + skew {
             return Err(Refusal::IssuedAt);

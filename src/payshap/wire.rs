@@ -13,6 +13,19 @@ use serde_json::Value;
 pub const RESOLUTION_PATH: &str = "/identifiers/inbound/identifier-determination-sync";
 /// Must-deliver credit transfer completion (answer 202 once recorded).
 pub const COMPLETION_PATH: &str = "/transactions/inbound/credit-transfer-completion";
+/// Partner-auth: Electrum asks us to authorise a credit during clearing.
+pub const AUTHORISATION_PATH: &str = "/transactions/inbound/credit-transfer-authorisation";
+/// Electrum's endpoint a refund (outbound credit transfer) goes to.
+pub const OUTBOUND_TRANSFER_PATH: &str = "/transactions/outbound/credit-transfer";
+/// Electrum's synchronous outbound identifier determination (a refund to a payer named by
+/// proxy only). The pages also show `/identifiers/outbound/identifier-determination` in
+/// one sample; this is the path their reference names.
+pub const OUTBOUND_RESOLUTION_PATH: &str = "/identifiers/identifier-determination";
+/// Our endpoint Electrum reports an outbound credit transfer's result to (must-deliver).
+pub const OUTBOUND_RESULT_PATH: &str = "/transactions/outbound/credit-transfer-response";
+/// Electrum's endpoint our partner-auth decision goes to.
+pub const AUTHORISATION_RESPONSE_PATH: &str =
+    "/transactions/inbound/credit-transfer-authorisation-response";
 
 /// Longest negative `reasonDescription`: the scheme truncates beyond 35 characters.
 pub const DESCRIPTION_MAX_CHARS: usize = 35;

@@ -35,10 +35,15 @@ pub async fn admit(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     // Probes must answer under load; a PayShap completion is must-deliver money that is
-    // stored before it is answered, so it is never shed (a resolution may be, signed).
+    // stored before it is answered, so it is never shed, nor is a partner-auth request (a
+    // shed one is a declined payment); a resolution may be, signed.
     if matches!(
         request.path(),
-        "/health" | "/ready" | crate::payshap::COMPLETION_PATH
+        "/health"
+            | "/ready"
+            | crate::payshap::COMPLETION_PATH
+            | crate::payshap::AUTHORISATION_PATH
+            | crate::payshap::OUTBOUND_RESULT_PATH
     ) {
         return next
             .call(request)

@@ -21,7 +21,7 @@ use futures::{Stream, StreamExt};
 
 use crate::config::Config;
 use crate::http::ApiError;
-use crate::payshap::wire::{FailureResponse, COMPLETION_PATH, RESOLUTION_PATH};
+use crate::payshap::wire::FailureResponse;
 use crate::qr_api::wire::ErrorType;
 use crate::qr_api::QrApiError;
 
@@ -91,7 +91,7 @@ pub async fn body_deadline(
     let path = request.path();
     let mut answer = if path.starts_with("/qr/v1") {
         QrApiError::new(status, ErrorType::FormatError, message).error_response()
-    } else if path.ends_with(RESOLUTION_PATH) || path.ends_with(COMPLETION_PATH) {
+    } else if crate::payshap::inbound::is_signed_path(path) {
         FailureResponse::timed_out(message).error_response()
     } else {
         ApiError::timed_out(message).error_response()

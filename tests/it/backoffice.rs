@@ -688,6 +688,7 @@ async fn a_day_of_mixed_traffic(backend: Backend) {
                 partner_id: party(A),
                 terms: fee(A, 500, 0, 0, None).terms(),
                 at: Utc::now(),
+                approved_by: None,
             },
             &metadata("demo-finance"),
         )

@@ -119,24 +119,34 @@ async fn an_answer_cut_off_after_approval_ends_in_a_reversal_not_a_second_author
     let fx = Fixture::start(Fault::CutMidResponse).await;
     let (tran_id, status, answer, _) = fx.pay().await;
     assert_eq!(status, 504, "{answer}");
+    // The timeout reversal is queued at once and its request passes the cut too (only its
+    // answer is lost), so the partner may already hold reversals here; never a second
+    // authorisation.
+    let seen = fx.received(&tran_id).await;
     assert_eq!(
-        fx.received(&tran_id).await,
-        ["payment"],
-        "the partner saw the authorisation once"
+        seen.iter().filter(|op| *op == "payment").count(),
+        1,
+        "the partner saw the authorisation once: {seen:?}"
     );
     fx.proxy.set(Fault::PassThrough);
     let mut received = Vec::new();
     for _ in 0..100 {
         received = fx.received(&tran_id).await;
-        if received.len() >= 2 {
+        if received.iter().any(|op| op == "reversal") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The reversal may itself have met the cut before the network came back, and is then
+    // resent: the partner may see it more than once, the authorisation only once.
     assert_eq!(
-        received,
-        ["payment", "reversal"],
-        "one authorisation, then its reversal"
+        received.first().map(String::as_str),
+        Some("payment"),
+        "{received:?}"
+    );
+    assert!(
+        received[1..].iter().all(|op| op == "reversal") && received.len() >= 2,
+        "one authorisation, then only its reversal: {received:?}"
     );
     fx.stop().await;
 }

@@ -21,14 +21,14 @@ use serde_json::{json, Value};
 const BODY_LIMIT: Duration = Duration::from_millis(500);
 
 /// One answer as it came over the wire.
-struct Wire {
-    status: u16,
-    signature: Option<String>,
-    body: Vec<u8>,
+pub struct Wire {
+    pub status: u16,
+    pub signature: Option<String>,
+    pub body: Vec<u8>,
 }
 
 impl Wire {
-    async fn from(response: reqwest::Response) -> Self {
+    pub async fn from(response: reqwest::Response) -> Self {
         let status = response.status().as_u16();
         let signature = response
             .headers()
@@ -61,7 +61,7 @@ impl Wire {
 
     /// The signature verifies with our key (and with PyJWT, where installed), and an error
     /// has Electrum's shape.
-    fn assert_signed(&self, what: &str) {
+    pub fn assert_signed(&self, what: &str) {
         let token = self.signature.as_deref();
         assert!(token.is_some(), "{what}: {} has no signature", self.status);
         let now = chrono::Utc::now().timestamp();

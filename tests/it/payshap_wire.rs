@@ -376,7 +376,9 @@ on_both_backends!(
 );
 
 /// A tampered body, a wrong key, an expired token, an HS256 token and a missing header:
-/// each 401 with `{message, detail}` (signed), counted, and nothing stored.
+/// each 401 with `{message, detail}` (signed), counted, and nothing applied: the refused
+/// completions are kept as unverified held messages, once per distinct body, and nothing
+/// else is stored.
 async fn unauthentic_messages_are_refused(backend: Backend) {
     let scheme = Scheme::start(backend).await;
     let body = completion_report(&uetr(), "m-1", "APPROVED", "10.00", mobile("0821234567"));
@@ -425,9 +427,18 @@ async fn unauthentic_messages_are_refused(backend: Backend) {
         }
     }
     assert_eq!(
-        scheme.count("SELECT COUNT(*) FROM events").await,
+        scheme
+            .count("SELECT COUNT(*) FROM events WHERE aggregate_type <> 'HeldMessage'")
+            .await,
         0,
-        "nothing stored"
+        "nothing applied"
+    );
+    assert_eq!(
+        scheme
+            .count("SELECT COUNT(*) FROM events WHERE aggregate_id LIKE 'unverified-%'")
+            .await,
+        2,
+        "the two completions kept unverified"
     );
     let metrics = reqwest::get(format!("{}/metrics", scheme.server.base_url))
         .await

@@ -30,16 +30,7 @@ async fn postgres_restarted_mid_load_loses_nothing_and_resumes_by_itself() {
         return;
     };
     let sim = start_sim(Mode::Approve, PARTNER, None).await;
-    let mut config = with_partners(
-        test_config(&cluster.url()),
-        vec![partner_config(PARTNER, 27, &sim, Duration::from_secs(2))],
-        PAY_TIMEOUT,
-    );
-    config.server.workers = 2;
-    config.database.acquire_timeout_ms = ACQUIRE_LIMIT.as_millis() as u64;
-    config.saf.poll_interval_ms = 100;
-    config.saf.backoff_base_ms = 100;
-    config.saf.backoff_cap_ms = 1_000;
+    let config = database_fault_config(&cluster.url(), &sim, PAY_TIMEOUT, ACQUIRE_LIMIT);
     let switch = TestServer::start(config).await;
     let pos = Pos::new(&switch.base_url);
     let lanes = Lanes::start(&pos, &[PARTNER], 3, Duration::from_millis(100));

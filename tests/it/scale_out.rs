@@ -104,13 +104,13 @@ async fn one_payment(switch: &QrClient, cents: i64) -> String {
         tokio::spawn(async move { switch.post("/payments", &pay).await })
     };
     let (status, answer) = switch
-        .post("/scans", &scan_notification(&tran_id, PARTNER))
+        .post_resending("/scans", &scan_notification(&tran_id, PARTNER))
         .await;
     assert_eq!(status, 202, "{answer}");
     let (status, answer) = paid.await.unwrap();
     assert_eq!(status, 201, "{answer}");
     let (status, answer) = switch
-        .post("/payments/confirmations", &confirmation_for(&pay))
+        .post_resending("/payments/confirmations", &confirmation_for(&pay))
         .await;
     assert_eq!(status, 202, "{answer}");
     tran_id

@@ -10,5 +10,7 @@ pub enum FeeScheduleCommand {
         partner_id: PartyId,
         terms: FeeTerms,
         at: DateTime<Utc>,
+        /// The approval that changes them; `None`: the configuration puts them in force.
+        approved_by: Option<String>,
     },
 }

@@ -13,6 +13,9 @@ pub enum FeeScheduleEvent {
         terms: FeeTerms,
         version: u32,
         effective_at: DateTime<Utc>,
+        /// The four-eyes approval that set them; absent when the configuration did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        approved_by: Option<String>,
     },
 }
 

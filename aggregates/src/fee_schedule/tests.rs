@@ -24,6 +24,7 @@ fn set(terms: FeeTerms, seconds: i64) -> FeeScheduleCommand {
         partner_id: PartyId::parse("wallet").unwrap(),
         terms,
         at: at(seconds),
+        approved_by: None,
     }
 }
 
@@ -33,6 +34,7 @@ fn terms_set(terms: FeeTerms, version: u32, seconds: i64) -> FeeScheduleEvent {
         terms,
         version,
         effective_at: at(seconds),
+        approved_by: None,
     }
 }
 
@@ -120,4 +122,27 @@ fn the_largest_amount_does_not_overflow() {
     let all = terms(10_000, i64::MAX / 2, 0, None);
     let amount = crate::values::AMOUNT_MAX_MINOR_UNITS;
     assert_eq!(all.fee_for(amount), amount);
+}
+
+#[test]
+fn an_approved_change_stays_until_the_configuration_itself_changes() {
+    let configured = terms(150, 100, 0, None);
+    let approved = terms(120, 100, 0, None);
+    let mut history = vec![terms_set(configured, 1, 0)];
+    history.push(FeeScheduleEvent::TermsSet {
+        partner_id: PartyId::parse("wallet").unwrap(),
+        terms: approved,
+        version: 2,
+        effective_at: at(10),
+        approved_by: Some("approval-1".into()),
+    });
+    ScheduleTest::with(())
+        .given(history.clone())
+        .when(set(configured, 20))
+        .then_expect_events(vec![]);
+    let reconfigured = terms(175, 100, 0, None);
+    ScheduleTest::with(())
+        .given(history)
+        .when(set(reconfigured, 30))
+        .then_expect_events(vec![terms_set(reconfigured, 3, 30)]);
 }

@@ -20,10 +20,25 @@ pub struct Received {
     /// Why it could not be applied.
     pub reason: String,
     pub received_at: DateTime<Utc>,
+    /// Kept although its signature did not verify (answered 401): never applied until a
+    /// key verifies it or an operator vouches for it.
+    #[serde(default)]
+    pub unverified: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum HeldMessageCommand {
     /// Keep a message that could not be applied.
     Hold { message: Received },
+    /// It has been applied after all: `how` says why it may be (the key that verified it,
+    /// or the recon line an operator attached it to, and who).
+    Apply { how: String, at: DateTime<Utc> },
+    /// Closed with one of [`crate::case::CLOSE_REASONS`] and a note, by `by`: nothing of it
+    /// is applied, ever.
+    Close {
+        reason_code: String,
+        note: String,
+        by: String,
+        at: DateTime<Utc>,
+    },
 }

@@ -1,19 +1,44 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::authorisation::{AuthorisationRequest, Decision, DecisionDelivery};
+use crate::case::CaseStep;
 use crate::values::Amount;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum PayShapCommand {
     RecordCompletion {
         completion: Completion,
+        /// Whether this credit's proxy is one we authorise (partner-auth): then only a
+        /// credit we approved is credited.
+        authorisation_required: bool,
+    },
+    /// Partner-auth: Electrum's request and our decision, recorded before it is sent.
+    Authorise {
+        request: AuthorisationRequest,
+        decision: Decision,
+    },
+    /// How delivering the decision ended.
+    RecordDecisionDelivery {
+        delivery: DecisionDelivery,
+        at: DateTime<Utc>,
+    },
+    /// Recon with Electrum's files found this transfer different from Electrum's word
+    /// (missing there, another amount or status, unmatched): it becomes a case.
+    FlagFromRecon {
+        day: String,
+        difference: String,
+        at: DateTime<Utc>,
+    },
+    /// A step in working the held credit to closure, by `by`.
+    WorkCase {
+        step: CaseStep,
+        by: String,
+        at: DateTime<Utc>,
     },
     /// The credit could not pay the QR payment it names (closed, another amount, held by
     /// another partner): the money must go back to the payer.
-    MarkUnapplied {
-        reason: String,
-        at: DateTime<Utc>,
-    },
+    MarkUnapplied { reason: String, at: DateTime<Utc> },
 }
 
 /// `status.outcome` of a `PaymentStatusReport`.
@@ -60,4 +85,16 @@ pub struct Completion {
     pub tran_id: Option<String>,
     pub debtor_name: Option<String>,
     pub received_at: DateTime<Utc>,
+    /// The payer's account and bank, where a refund would go.
+    #[serde(default)]
+    pub debtor_account: Option<String>,
+    #[serde(default)]
+    pub debtor_agent: Option<String>,
+    /// The payer's proxy ([`crate::values::ProxyKey::id`]) when the completion names one:
+    /// resolved to the account when a refund needs it and the account is not given.
+    #[serde(default)]
+    pub debtor_proxy: Option<String>,
+    /// `originalMessageIdentifiers.creationDateTime`: the transaction date recon groups by.
+    #[serde(default)]
+    pub original_created_at: Option<String>,
 }

@@ -2,7 +2,9 @@ use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
+use super::authorisation::{AuthorisationRequest, Decision};
 use super::command::{Completion, CompletionOutcome};
+use crate::case::CaseStep;
 use crate::values::Amount;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,6 +30,44 @@ pub enum PayShapEvent {
         later: CompletionOutcome,
         noticed_at: DateTime<Utc>,
     },
+    /// Partner-auth: Electrum asked us to authorise this credit.
+    AuthorisationRequested { request: AuthorisationRequest },
+    /// Our decision, before it is sent; an approval binds us.
+    AuthorisationDecided { uetr: String, decision: Decision },
+    /// Electrum acknowledged our decision.
+    DecisionDelivered {
+        uetr: String,
+        attempts: u32,
+        delivered_at: DateTime<Utc>,
+    },
+    /// Our decision did not reach Electrum in time (or was refused): Electrum declines.
+    DecisionUndelivered {
+        uetr: String,
+        reason: String,
+        attempts: u32,
+        noticed_at: DateTime<Utc>,
+    },
+    /// An approved completion we must not credit: after our refusal, or without our
+    /// approval where we authorise. For the back office, never a credit.
+    CompletionRefused {
+        uetr: String,
+        reason: String,
+        noticed_at: DateTime<Utc>,
+    },
+    /// Recon found it different from Electrum's files: a case to work.
+    ReconDifferenceFound {
+        uetr: String,
+        day: String,
+        difference: String,
+        found_at: DateTime<Utc>,
+    },
+    /// A step in working the held credit to closure, and who took it.
+    CaseStepTaken {
+        uetr: String,
+        step: CaseStep,
+        by: String,
+        taken_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for PayShapEvent {
@@ -37,6 +77,13 @@ impl DomainEvent for PayShapEvent {
             PayShapEvent::Credited { .. } => "Credited",
             PayShapEvent::OutcomeConflict { .. } => "OutcomeConflict",
             PayShapEvent::CreditUnapplied { .. } => "CreditUnapplied",
+            PayShapEvent::AuthorisationRequested { .. } => "AuthorisationRequested",
+            PayShapEvent::AuthorisationDecided { .. } => "AuthorisationDecided",
+            PayShapEvent::DecisionDelivered { .. } => "DecisionDelivered",
+            PayShapEvent::DecisionUndelivered { .. } => "DecisionUndelivered",
+            PayShapEvent::CompletionRefused { .. } => "CompletionRefused",
+            PayShapEvent::CaseStepTaken { .. } => "CaseStepTaken",
+            PayShapEvent::ReconDifferenceFound { .. } => "ReconDifferenceFound",
         }
         .to_owned()
     }

@@ -183,6 +183,13 @@ impl ProxyKey {
     pub fn id(&self) -> String {
         format!("{}|{}|{}", self.schema(), self.context(), self.value())
     }
+
+    /// The key an [`Self::id`] names, if it is well formed.
+    pub fn from_id(id: &str) -> Option<Self> {
+        let mut parts = id.splitn(3, '|');
+        let (schema, context, value) = (parts.next()?, parts.next()?, parts.next()?);
+        Self::parse(schema, context, value).ok()
+    }
 }
 
 fn namespace(raw: &str) -> Result<String, InvalidValue> {
@@ -240,5 +247,13 @@ mod proxy_value_tests {
         );
         assert!(ProxyKey::parse("EMAIL", "x", "y").is_err());
         assert!(ProxyKey::parse("CUSTOM", "ns", &"x".repeat(2049)).is_err());
+    }
+
+    #[test]
+    fn an_id_names_its_key_again() {
+        let key = ProxyKey::parse("MOBILE", "bankapp", "083 111 2222").unwrap();
+        assert_eq!(ProxyKey::from_id(&key.id()), Some(key));
+        assert_eq!(ProxyKey::from_id("MOBILE|bankapp"), None);
+        assert_eq!(ProxyKey::from_id("EMAIL|x|y"), None);
     }
 }

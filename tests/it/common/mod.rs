@@ -11,6 +11,7 @@ pub mod postgres_server;
 pub mod private_postgres;
 pub mod process;
 pub mod qr;
+pub mod s3;
 pub mod scheme;
 #[macro_use]
 pub mod test_postgres;

@@ -55,14 +55,41 @@ impl QrClient {
     /// Posts without checking the request (for deliberately malformed messages); the error
     /// answer is still checked.
     pub async fn post_unchecked(&self, path: &str, body: &Value) -> (u16, Value) {
-        let mut request = self
+        let response = self
+            .request(path, body)
+            .send()
+            .await
+            .expect("switch reachable");
+        Self::read(response).await
+    }
+
+    /// Posts a message that is safe to send again (a scan notification, an advice), and
+    /// sends it again, as a partner or POS does, when the connection closed before any
+    /// answer came (an instance stopping behind a proxy); at most `RESENDS` times.
+    pub async fn post_resending(&self, path: &str, body: &Value) -> (u16, Value) {
+        const RESENDS: usize = 2;
+        for _ in 0..RESENDS {
+            match self.request(path, body).send().await {
+                Ok(response) => return Self::read(response).await,
+                Err(error) => eprintln!("{path}: no answer ({error}); sent again"),
+            }
+        }
+        self.post(path, body).await
+    }
+
+    /// A POST of `body` to `path`, as this client's user where it has one.
+    fn request(&self, path: &str, body: &Value) -> reqwest::RequestBuilder {
+        let request = self
             .http
             .post(format!("{}{path}", self.base_url))
             .json(body);
-        if let Some((user, password)) = &self.user {
-            request = request.basic_auth(user, Some(password));
+        match &self.user {
+            Some((user, password)) => request.basic_auth(user, Some(password)),
+            None => request,
         }
-        let response = request.send().await.expect("switch reachable");
+    }
+
+    async fn read(response: reqwest::Response) -> (u16, Value) {
         let status = response.status().as_u16();
         let text = response.text().await.unwrap_or_default();
         let answer = if text.is_empty() {
@@ -287,4 +314,26 @@ pub async fn approving_partner(db: &TestDb) -> (Config, SimRunning) {
     );
     config.saf.poll_interval_ms = 50;
     (config, sim)
+}
+
+/// The switch of a database fault test, on `database_url`: one approving partner (`sim`,
+/// 2 s to answer), the POS waiting `pay_timeout`, two workers, a database connection given
+/// up after `acquire`, and a SAF queue that tries again quickly (100 ms doubling to 1 s).
+pub fn database_fault_config(
+    database_url: &str,
+    sim: &SimRunning,
+    pay_timeout: Duration,
+    acquire: Duration,
+) -> Config {
+    let mut config = with_partners(
+        super::test_config(database_url),
+        vec![partner_config(PARTNER, 27, sim, Duration::from_secs(2))],
+        pay_timeout,
+    );
+    config.server.workers = 2;
+    config.database.acquire_timeout_ms = acquire.as_millis() as u64;
+    config.saf.poll_interval_ms = 100;
+    config.saf.backoff_base_ms = 100;
+    config.saf.backoff_cap_ms = 1_000;
+    config
 }
