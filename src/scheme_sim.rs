@@ -34,6 +34,9 @@ pub struct Answer {
     /// has neither body nor signature, else whether it verified.
     pub signature: Option<Result<(), Refusal>>,
     pub attempts: u32,
+    /// From sending the request to the answer's last byte: what the scheme's clock sees,
+    /// without our own signing and checking.
+    pub round_trip: Duration,
 }
 
 /// How the simulator reaches and proves itself to the switch.
@@ -105,6 +108,7 @@ impl SchemeClient {
         if let Some((user, password)) = &self.basic {
             request = request.basic_auth(user, Some(password));
         }
+        let sent = std::time::Instant::now();
         let response = request.send().await?;
         let status = response.status().as_u16();
         let header = response
@@ -113,6 +117,7 @@ impl SchemeClient {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let raw = response.bytes().await?.to_vec();
+        let round_trip = sent.elapsed();
         // An empty answer is checked too when it carries a signature (the switch signs its
         // 202s); without one, there is nothing to check.
         let signature = match (&self.switch_key, raw.is_empty() && header.is_none()) {
@@ -128,6 +133,7 @@ impl SchemeClient {
             raw,
             signature,
             attempts: 1,
+            round_trip,
         })
     }
 

@@ -11,7 +11,11 @@ pub struct Samples(Mutex<Vec<f64>>);
 
 impl Samples {
     pub fn add(&self, since: Instant) {
-        let ms = since.elapsed().as_secs_f64() * 1000.0;
+        self.add_duration(since.elapsed());
+    }
+
+    pub fn add_duration(&self, took: std::time::Duration) {
+        let ms = took.as_secs_f64() * 1000.0;
         self.0.lock().unwrap_or_else(|p| p.into_inner()).push(ms);
     }
 
