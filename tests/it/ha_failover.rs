@@ -22,9 +22,11 @@ const WRITABLE_WITHIN: Duration = Duration::from_secs(30);
 /// How long an old primary may take to stream again as a standby.
 const REJOIN_WITHIN: Duration = Duration::from_secs(60);
 const LANES: usize = 16;
-/// How long a POS waits for `pay`: longer than a failover's pause in writes, well under
-/// the 60 s default.
-const PAY_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a POS waits for `pay`: well past a failover's pause in writes, under the lanes'
+/// 30 s hang limit and the contract's 60 s. At 15 s a planned switchover on a loaded
+/// machine (writes paused for about 10 s, then the partner's answer recorded) once ran a
+/// pay past it: a 504 and a timeout reversal that a POS on the contract's timeout never sees.
+const PAY_TIMEOUT: Duration = Duration::from_secs(25);
 const ACQUIRE_LIMIT: Duration = Duration::from_millis(1_500);
 
 fn installed() -> bool {
