@@ -120,12 +120,5 @@ pub async fn list(
     status: Option<&str>,
     limit: i64,
 ) -> Result<Vec<ApprovalRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT * FROM approvals WHERE ($1 IS NULL OR status = $1)
-          ORDER BY requested_at DESC LIMIT $2",
-    )
-    .bind(status)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+    crate::rows::newest_requested(pool, "approvals", status, limit).await
 }

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, FromRow};
+use sqlx::{AnyConnection, AnyPool, FromRow};
 
 /// Bound values per statement at most: under SQLite's limit of 32,766 and PostgreSQL's of
 /// 65,535.
@@ -116,6 +116,28 @@ pub fn changed<R, K: AsRef<str>>(
 pub fn distinct<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     let mut seen = std::collections::HashSet::new();
     keys.into_iter().filter(|k| seen.insert(*k)).collect()
+}
+
+/// The rows of `table` (a view whose rows wait on people: approvals, refunds) of one
+/// `status`, or all, newest `requested_at` first, at most `limit`.
+pub async fn newest_requested<R>(
+    pool: &AnyPool,
+    table: &'static str,
+    status: Option<&str>,
+    limit: i64,
+) -> Result<Vec<R>, sqlx::Error>
+where
+    R: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+{
+    let sql = format!(
+        "SELECT * FROM {table} WHERE ($1 IS NULL OR status = $1)
+          ORDER BY requested_at DESC LIMIT $2"
+    );
+    sqlx::query_as(&sql)
+        .bind(status)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
 }
 
 #[cfg(test)]
