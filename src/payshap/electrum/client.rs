@@ -24,6 +24,31 @@ pub enum CallOutcome {
     Unknown(String),
 }
 
+/// How a must-deliver message ended: Electrum acknowledged it, refused it for good, or the
+/// sender stopped trying while the outcome was still unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Acknowledged {
+        attempts: u32,
+    },
+    Refused {
+        status: u16,
+        detail: String,
+        attempts: u32,
+    },
+    GaveUp {
+        why: String,
+        attempts: u32,
+    },
+}
+
+/// The pause between tries of a must-deliver message: from `first`, doubling up to `max`.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub first: Duration,
+    pub max: Duration,
+}
+
 pub struct ElectrumClient {
     http: reqwest::Client,
     base_url: String,
@@ -50,6 +75,43 @@ impl ElectrumClient {
     /// POSTs `body` to `path` once.
     pub async fn post(&self, path: &str, body: &[u8], traceparent: Option<&str>) -> CallOutcome {
         self.exchange(path, body, traceparent).await.0
+    }
+
+    /// POSTs the same `body` to `path` again while the outcome is unknown, pausing per
+    /// `backoff`, until Electrum acknowledges or refuses it, or `give_up(attempts, next
+    /// pause)` ends it (a deadline, a number of tries). Electrum knows a repeat by its
+    /// identifiers, so resending is safe.
+    pub async fn deliver(
+        &self,
+        path: &str,
+        body: &[u8],
+        backoff: Backoff,
+        (what, uetr): (&str, &str),
+        mut give_up: impl FnMut(u32, Duration) -> bool,
+    ) -> Delivery {
+        let mut pause = backoff.first;
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.post(path, body, None).await {
+                CallOutcome::Acknowledged { .. } => return Delivery::Acknowledged { attempts },
+                CallOutcome::Refused { status, detail } => {
+                    return Delivery::Refused {
+                        status,
+                        detail,
+                        attempts,
+                    }
+                }
+                CallOutcome::Unknown(why) if give_up(attempts, pause) => {
+                    return Delivery::GaveUp { why, attempts }
+                }
+                CallOutcome::Unknown(why) => {
+                    tracing::info!(uetr, attempts, %why, "{what} sent again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(backoff.max);
+                }
+            }
+        }
     }
 
     /// POSTs `body` to `path` once: how it ended, and the answer's body (verified; empty

@@ -14,7 +14,7 @@ use chrono::Utc;
 use projections::payshap_authorisations;
 use tokio_util::sync::CancellationToken;
 
-use super::client::{CallOutcome, ElectrumClient};
+use super::client::{Backoff, Delivery, ElectrumClient};
 use super::in_flight::InFlight;
 use super::status_report;
 use crate::commands::CommandBus;
@@ -79,33 +79,38 @@ impl DecisionSender {
             + chrono::Duration::milliseconds(
                 i64::try_from(self.config.decision_deadline_ms).unwrap_or(i64::MAX),
             );
-        let mut pause = Duration::from_millis(self.config.first_backoff_ms);
-        let mut attempts = 0;
-        let delivery = loop {
-            attempts += 1;
-            match self
-                .client
-                .post(AUTHORISATION_RESPONSE_PATH, &body, None)
-                .await
-            {
-                CallOutcome::Acknowledged { .. } => {
-                    break DecisionDelivery::Acknowledged { attempts };
-                }
-                CallOutcome::Refused { status, detail } => {
-                    let reason = format!("refused by Electrum ({status}): {detail}");
-                    break DecisionDelivery::Undelivered { reason, attempts };
-                }
-                CallOutcome::Unknown(why) => {
-                    let next = Utc::now() + chrono::Duration::from_std(pause)?;
-                    if next >= deadline {
-                        let reason = format!("not acknowledged before the deadline: {why}");
-                        break DecisionDelivery::Undelivered { reason, attempts };
-                    }
-                    tracing::info!(uetr, attempts, %why, "partner-auth decision sent again");
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_millis(self.config.max_backoff_ms));
-                }
-            }
+        let backoff = Backoff {
+            first: Duration::from_millis(self.config.first_backoff_ms),
+            max: Duration::from_millis(self.config.max_backoff_ms),
+        };
+        let past_deadline = |_, pause| {
+            chrono::Duration::from_std(pause).map_or(true, |pause| Utc::now() + pause >= deadline)
+        };
+        let what = ("partner-auth decision", uetr);
+        let delivery = match self
+            .client
+            .deliver(
+                AUTHORISATION_RESPONSE_PATH,
+                &body,
+                backoff,
+                what,
+                past_deadline,
+            )
+            .await
+        {
+            Delivery::Acknowledged { attempts } => DecisionDelivery::Acknowledged { attempts },
+            Delivery::Refused {
+                status,
+                detail,
+                attempts,
+            } => DecisionDelivery::Undelivered {
+                reason: format!("refused by Electrum ({status}): {detail}"),
+                attempts,
+            },
+            Delivery::GaveUp { why, attempts } => DecisionDelivery::Undelivered {
+                reason: format!("not acknowledged before the deadline: {why}"),
+                attempts,
+            },
         };
         let delivered = matches!(delivery, DecisionDelivery::Acknowledged { .. });
         metrics::counter!("qrswitch_payshap_decisions_total",

@@ -12,7 +12,7 @@ use aggregates::refund::{Refund, RefundCommand, RefundStatus, SendOutcome};
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
-use super::client::{CallOutcome, ElectrumClient};
+use super::client::{Backoff, Delivery, ElectrumClient};
 use super::in_flight::InFlight;
 use super::outbound;
 use crate::commands::CommandBus;
@@ -70,30 +70,34 @@ impl RefundSender {
         let (first, max, tries) = electrum.map_or((100, 1_000, 8), |e| {
             (e.first_backoff_ms, e.max_backoff_ms, e.refund_max_attempts)
         });
-        let mut pause = Duration::from_millis(first);
-        let mut attempts = 0;
-        let outcome = loop {
-            attempts += 1;
-            match self.client.post(OUTBOUND_TRANSFER_PATH, &body, None).await {
-                CallOutcome::Acknowledged { .. } => break SendOutcome::Accepted { attempts },
-                CallOutcome::Refused { status, detail } => {
-                    break SendOutcome::Refused {
-                        reason: format!("{status}: {detail}"),
-                        attempts,
-                    }
-                }
-                CallOutcome::Unknown(why) if attempts >= tries => {
-                    break SendOutcome::Parked {
-                        reason: why,
-                        attempts,
-                    }
-                }
-                CallOutcome::Unknown(why) => {
-                    tracing::info!(uetr, attempts, %why, "refund sent again");
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_millis(max));
-                }
-            }
+        let backoff = Backoff {
+            first: Duration::from_millis(first),
+            max: Duration::from_millis(max),
+        };
+        let outcome = match self
+            .client
+            .deliver(
+                OUTBOUND_TRANSFER_PATH,
+                &body,
+                backoff,
+                ("refund", uetr),
+                |attempts, _| attempts >= tries,
+            )
+            .await
+        {
+            Delivery::Acknowledged { attempts } => SendOutcome::Accepted { attempts },
+            Delivery::Refused {
+                status,
+                detail,
+                attempts,
+            } => SendOutcome::Refused {
+                reason: format!("{status}: {detail}"),
+                attempts,
+            },
+            Delivery::GaveUp { why, attempts } => SendOutcome::Parked {
+                reason: why,
+                attempts,
+            },
         };
         metrics::counter!("qrswitch_refunds_sent_total", "outcome" => match outcome {
             SendOutcome::Accepted { .. } => "accepted",
