@@ -24,6 +24,7 @@ use crate::payshap::electrum::client::ElectrumClient;
 use crate::payshap::electrum::decisions::DecisionSender;
 use crate::payshap::electrum::refunds::RefundSender;
 use crate::payshap::keys::KeyRing;
+use crate::payshap::priority::PriorityRuntime;
 use crate::routing::Router;
 use crate::security::credentials::Credentials;
 use crate::security::limiter::FailureLimiter;
@@ -40,6 +41,10 @@ pub struct App {
     pub payments: Arc<CommandBus<Payment>>,
     pub proxies: Arc<CommandBus<Proxy>>,
     pub resolutions: Arc<CommandBus<Resolution>>,
+    /// The store resolutions read the registry and record through ([`resolution_store`]).
+    pub resolution_store: Store,
+    /// The runtime that store's connections and writer live on; none on SQLite.
+    pub resolution_runtime: Option<PriorityRuntime>,
     /// Short codes a customer keys in, each held by one live payment.
     pub short_codes: Arc<CommandBus<aggregates::short_code::ShortCode>>,
     pub payshap: Arc<CommandBus<PayShapTransfer>>,
@@ -80,20 +85,22 @@ impl App {
     /// Connects to the store and, if configured, migrates it. The calendar, the users and
     /// the signing keys are parsed from the configuration here, by their owners.
     pub async fn build(config: Config) -> anyhow::Result<Arc<Self>> {
-        let store = Store::connect(&config.database).await?;
-        if config.database.migrate_on_start {
-            store.migrate().await?;
-        }
+        let store = migrated_store(&config).await?;
+        let (resolution_store, resolution_runtime) = resolution_store(&config, &store).await?;
         let wakeup = Wakeup::default();
         let waiters = Arc::new(CommitWaiters::default());
         let fresh_deliveries = FreshDeliveries::default();
         let parsed = Parsed::from_config(&config)?;
         let config = Arc::new(config);
-        // One bus per aggregate type, all on the same store, wake-ups and waiters.
+        // One bus per aggregate type, all on the same store (resolutions on theirs), wake-ups
+        // and waiters.
         macro_rules! bus {
             () => {
+                bus!(&store)
+            };
+            ($store:expr) => {
                 Arc::new(CommandBus::new(
-                    &store,
+                    $store,
                     wakeup.clone(),
                     Arc::clone(&waiters),
                     (),
@@ -111,16 +118,13 @@ impl App {
             &refunds,
             &store,
         )?;
-        let router = Router::new(
-            Arc::clone(&payments),
-            Arc::clone(&config),
-            Arc::clone(&parsed.partner_clients),
-            tokio::runtime::Handle::current(),
-        );
+        let router = router(&config, &payments, &parsed);
         Ok(Arc::new(Self {
             payments,
             proxies: bus!(),
-            resolutions: bus!(),
+            resolutions: bus!(&resolution_store),
+            resolution_store,
+            resolution_runtime,
             short_codes: bus!(),
             payshap,
             fee_schedules: bus!(),
@@ -158,6 +162,56 @@ impl App {
     pub async fn catch_up_all(&self) -> Result<(), ProjectionError> {
         self.projectors.catch_up_all().await
     }
+}
+
+/// The store, migrated where `database.migrate_on_start` says so.
+async fn migrated_store(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect(&config.database).await?;
+    if config.database.migrate_on_start {
+        store.migrate().await?;
+    }
+    Ok(store)
+}
+
+/// Sends the authorisation of a matched payment to its partner, from the shared runtime.
+fn router(config: &Arc<Config>, payments: &Arc<CommandBus<Payment>>, parsed: &Parsed) -> Router {
+    Router::new(
+        Arc::clone(payments),
+        Arc::clone(config),
+        Arc::clone(&parsed.partner_clients),
+        tokio::runtime::Handle::current(),
+    )
+}
+
+/// The store a resolution reads the proxy registry and records its answer through. On
+/// PostgreSQL: pools and an append writer of its own (`payshap.resolution_connections`
+/// each), connected on the resolutions' own runtime (`payshap::priority`), so that a
+/// payer's resolution waits neither for a connection, nor for a commit slot, nor for a
+/// turn on the shared runtime behind QR traffic. On SQLite the one store, whose writes take
+/// turns anyway.
+async fn resolution_store(
+    config: &Config,
+    store: &Store,
+) -> anyhow::Result<(Store, Option<PriorityRuntime>)> {
+    let connections = config.payshap.resolution_connections;
+    if store.postgres_pool().is_none() || connections == 0 {
+        return Ok((store.clone(), None));
+    }
+    let database = crate::config::DatabaseConfig {
+        url: crate::store::named_url(&config.database.url, "qrswitch-resolutions"),
+        max_connections: connections,
+        append_writers: 1,
+        migrate_on_start: false,
+        ..config.database.clone()
+    };
+    let runtime = PriorityRuntime::start()?;
+    let Some(handle) = runtime.handle() else {
+        anyhow::bail!("the resolutions' runtime did not start");
+    };
+    let resolution_store = handle
+        .spawn(async move { Store::connect(&database).await })
+        .await??;
+    Ok((resolution_store, Some(runtime)))
 }
 
 /// Every read model's projector, on the store's views.

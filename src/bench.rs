@@ -231,8 +231,10 @@ async fn load(
             }
         });
     }
+    // Electrum's calls go to the scheme's own listener, as a deployment points them there.
+    let scheme = format!("http://{}", switch.scheme_addr);
     let stream = (options.resolve_rate > 0)
-        .then(|| resolution_stream(keys, &base, options.resolve_rate, deadline, m))
+        .then(|| resolution_stream(keys, &scheme, options.resolve_rate, deadline, m))
         .transpose()?;
     while lanes.join_next().await.is_some() {}
     if let Some(stream) = stream {

@@ -4,27 +4,24 @@
 //! notifications. [`authenticate`] is the HTTP Basic middleware in front of every surface
 //! (it answers in each surface's error shape).
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::ServerHandle;
-use actix_web::{web, HttpServer};
 use projections::runner;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tracing_actix_web::TracingLogger;
 
 mod admission;
 mod authenticate;
 mod body_deadline;
+mod listeners;
 mod observe;
 
 use crate::app::App;
-use crate::backoffice::service::BackOfficeService;
-use crate::http::{health, ApiError};
+use crate::payshap::priority::PriorityRuntime;
 use crate::payshap::service::PayShapService;
-use crate::saf::control::SafControl;
+use listeners::{Listening, Surface};
 
 /// Projections that get a pass of their own: the outbox, which the store-and-forward queue
 /// waits on (a payment is complete only once its advice is delivered). The other views,
@@ -58,13 +55,15 @@ fn projection_groups(app: &App) -> Vec<(projections::group::ProjectorGroup, runn
         .collect()
 }
 
-/// A started instance: HTTP server plus projectors (and, on PostgreSQL, the listener that
-/// wakes them when another instance commits).
+/// A started instance: HTTP listeners plus projectors (and, on PostgreSQL, the listener
+/// that wakes them when another instance commits).
 pub struct Running {
     pub addr: SocketAddr,
+    /// The scheme's own listener, where `[payshap] listen` is set.
+    pub scheme_addr: Option<SocketAddr>,
     pub app: Arc<App>,
-    handle: ServerHandle,
-    server: JoinHandle<std::io::Result<()>>,
+    main: Listening,
+    scheme: Option<Listening>,
     background: JoinSet<()>,
     cancel: CancellationToken,
 }
@@ -72,26 +71,38 @@ pub struct Running {
 impl Running {
     /// Stops accepting, lets in-flight requests finish, then stops the background tasks.
     pub async fn stop(self) -> anyhow::Result<()> {
-        self.handle.stop(true).await;
+        self.main.handle.stop(true).await;
         self.wait().await
     }
 
-    /// Waits until the server stops (SIGTERM/SIGINT or [`Running::stop`]).
+    /// Waits until the server stops (SIGTERM/SIGINT or [`Running::stop`]); the scheme's
+    /// listener stops with it.
     pub async fn wait(mut self) -> anyhow::Result<()> {
-        let served = self.server.await;
+        let served = self.main.task.await;
+        let scheme_served = match self.scheme {
+            Some(scheme) => {
+                scheme.handle.stop(true).await;
+                scheme.task.await
+            }
+            None => Ok(Ok(())),
+        };
         self.cancel.cancel();
         while self.background.join_next().await.is_some() {}
         self.app.store.close().await;
+        self.app.resolution_store.close().await;
         served??;
+        scheme_served??;
         Ok(())
     }
 }
 
-/// Binds the configured address (port 0 picks a free one) and starts serving.
+/// Binds the configured address (port 0 picks a free one), and the scheme's own where
+/// `[payshap] listen` names one, and starts serving.
 pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
-    let server_config = app.config.server.clone();
     refuse_unsafe_exposure(&app)?;
-    let tls = server_config
+    let tls = app
+        .config
+        .server
         .tls
         .as_ref()
         .map(crate::security::tls::server_config)
@@ -104,41 +115,25 @@ pub async fn start(app: Arc<App>) -> anyhow::Result<Running> {
         &app.fee_schedules,
     )
     .await?;
-    let listener = TcpListener::bind(server_config.listen)?;
-    let addr = listener.local_addr()?;
+    let main = listeners::serve(&app, app.config.server.listen, Surface::All, tls.as_ref())?;
+    let scheme = app
+        .config
+        .payshap
+        .listen
+        .map(|listen| listeners::serve(&app, listen, Surface::Scheme, tls.as_ref()))
+        .transpose()?;
     let cancel = CancellationToken::new();
-
     let background = spawn_background(&app, &cancel);
-    let shared = Arc::clone(&app);
-    let admission = web::Data::new(admission::Admission::new(
-        app.config.server.max_in_flight_requests,
-    ));
-    let server = HttpServer::new(move || {
-        actix_web::App::new().configure(|cfg| {
-            cfg.app_data(admission.clone());
-            routes(cfg, &shared);
-        })
-    });
-    let server = match tls {
-        Some(tls) => server.listen_rustls_0_23(listener, tls)?,
-        None => server.listen(listener)?,
-    };
-    let server = server
-        .workers(server_config.workers.max(1))
-        .max_connections(server_config.max_connections_per_worker)
-        .client_request_timeout(Duration::from_millis(
-            server_config.client_request_timeout_ms,
-        ))
-        .shutdown_timeout(server_config.shutdown_timeout_ms.div_ceil(1_000))
-        .run();
-    let handle = server.handle();
-    let server = tokio::spawn(server);
-    tracing::info!(%addr, backend = app.store.backend().name(), "qrswitch listening");
+    if let Some(scheme) = &scheme {
+        tracing::info!(addr = %scheme.addr, "PayShap scheme listener");
+    }
+    tracing::info!(addr = %main.addr, backend = app.store.backend().name(), "qrswitch listening");
     Ok(Running {
-        addr,
+        addr: main.addr,
+        scheme_addr: scheme.as_ref().map(|s| s.addr),
         app,
-        handle,
-        server,
+        main,
+        scheme,
         background,
         cancel,
     })
@@ -264,63 +259,28 @@ async fn reload_keys_on_hangup(
     }
 }
 
-/// Refuses to serve beyond this machine without users, or in plain HTTP unless allowed.
+/// Refuses to serve beyond this machine without users, or in plain HTTP unless allowed; the
+/// scheme's listener is held to the same rule as the main one.
 fn refuse_unsafe_exposure(app: &App) -> anyhow::Result<()> {
     let server = &app.config.server;
-    if server.listen.ip().is_loopback() {
-        return Ok(());
-    }
-    if app.credentials.is_empty() {
-        anyhow::bail!(
-            "refusing to listen on {} without configured users ([[users]] in the config)",
-            server.listen
-        );
-    }
-    if server.tls.is_none() && !server.allow_plain_http {
-        anyhow::bail!(
-            "refusing plain HTTP on non-loopback {}: configure [server.tls] or set \
-             server.allow_plain_http = true (e.g. behind a TLS-terminating proxy)",
-            server.listen
-        );
+    let addresses = [Some(server.listen), app.config.payshap.listen];
+    for listen in addresses.into_iter().flatten() {
+        if listen.ip().is_loopback() {
+            continue;
+        }
+        if app.credentials.is_empty() {
+            anyhow::bail!(
+                "refusing to listen on {listen} without configured users ([[users]] in the config)"
+            );
+        }
+        if server.tls.is_none() && !server.allow_plain_http {
+            anyhow::bail!(
+                "refusing plain HTTP on non-loopback {listen}: configure [server.tls] or set \
+                 server.allow_plain_http = true (e.g. behind a TLS-terminating proxy)"
+            );
+        }
     }
     Ok(())
-}
-
-/// Every route of every surface, behind authentication and request tracing. Each shared
-/// part is registered on its own, so a handler names the parts it uses.
-fn routes(cfg: &mut web::ServiceConfig, app: &App) {
-    let body_limit_bytes = app.config.server.body_limit_bytes;
-    let statement_max_bytes = app.config.backoffice.statement_max_bytes;
-    share_parts(cfg, app);
-    cfg.app_data(web::PayloadConfig::new(body_limit_bytes))
-        .app_data(
-            web::JsonConfig::default()
-                .limit(body_limit_bytes)
-                .error_handler(|error, _request| ApiError::bad_request(error.to_string()).into()),
-        )
-        .service(
-            web::scope("")
-                .wrap(actix_web::middleware::from_fn(authenticate::authenticate))
-                .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
-                .wrap(actix_web::middleware::from_fn(body_deadline::body_deadline))
-                .wrap(actix_web::middleware::from_fn(admission::admit))
-                .wrap(actix_web::middleware::from_fn(observe::observe))
-                .wrap(actix_web::middleware::from_fn(
-                    crate::payshap::inbound::sign_responses,
-                ))
-                .route("/health", web::get().to(health::health))
-                .route("/ready", web::get().to(health::ready))
-                .route("/metrics", web::get().to(health::metrics))
-                .configure(|cfg| crate::qr_api::configure(cfg, body_limit_bytes))
-                .configure(crate::ops::configure)
-                .configure(crate::tools_api::configure)
-                .configure(crate::openapi::configure)
-                .configure(crate::payshap::configure)
-                .configure(crate::audit::configure)
-                .configure(|cfg| crate::backoffice::configure(cfg, statement_max_bytes))
-                .configure(|cfg| crate::console::configure(cfg, statement_max_bytes))
-                .default_service(web::to(|| async { ApiError::not_found() })),
-        );
 }
 
 /// The parts of `app` PayShap inbound works on.
@@ -331,6 +291,11 @@ pub fn payshap_service(app: &App) -> PayShapService {
         payments: Arc::clone(&app.payments),
         transfers: Arc::clone(&app.payshap),
         resolutions: Arc::clone(&app.resolutions),
+        resolution_store: app.resolution_store.clone(),
+        resolution_runtime: app
+            .resolution_runtime
+            .as_ref()
+            .and_then(PriorityRuntime::handle),
         held_messages: Arc::clone(&app.held_messages),
         unverified_gate: Arc::clone(&app.unverified_gate),
         decisions: app.decisions.clone(),
@@ -341,41 +306,4 @@ pub fn payshap_service(app: &App) -> PayShapService {
         fee_schedules: Arc::clone(&app.fee_schedules),
         projectors: Arc::clone(&app.projectors),
     }
-}
-
-/// Registers every shared part of `app` for the handlers' extractors.
-fn share_parts(cfg: &mut web::ServiceConfig, app: &App) {
-    cfg.app_data(web::Data::from(Arc::clone(&app.config)))
-        .app_data(web::Data::new(app.store.clone()))
-        .app_data(web::Data::from(Arc::clone(&app.payments)))
-        .app_data(web::Data::from(Arc::clone(&app.proxies)))
-        .app_data(web::Data::from(Arc::clone(&app.resolutions)))
-        .app_data(web::Data::from(Arc::clone(&app.payshap)))
-        .app_data(web::Data::from(Arc::clone(&app.fee_schedules)))
-        .app_data(web::Data::from(Arc::clone(&app.statements)))
-        .app_data(web::Data::from(Arc::clone(&app.held_messages)))
-        .app_data(web::Data::from(Arc::clone(&app.short_codes)))
-        .app_data(web::Data::from(Arc::clone(&app.projectors)))
-        .app_data(web::Data::new(app.wakeup.clone()))
-        .app_data(web::Data::from(Arc::clone(&app.waiters)))
-        .app_data(web::Data::new(app.metrics.clone()))
-        .app_data(web::Data::from(Arc::clone(&app.router)))
-        .app_data(web::Data::from(Arc::clone(&app.credentials)))
-        .app_data(web::Data::from(Arc::clone(&app.auth_failures)))
-        .app_data(web::Data::from(Arc::clone(&app.sessions)))
-        .app_data(web::Data::from(Arc::clone(&app.calendar)))
-        .app_data(web::Data::new(app.payshap_keys.clone()))
-        .app_data(web::Data::new(payshap_service(app)))
-        .app_data(web::Data::new(BackOfficeService {
-            config: Arc::clone(&app.config),
-            store: app.store.clone(),
-            calendar: Arc::clone(&app.calendar),
-            projectors: Arc::clone(&app.projectors),
-            statements: Arc::clone(&app.statements),
-        }))
-        .app_data(web::Data::new(SafControl {
-            store: app.store.clone(),
-            payments: Arc::clone(&app.payments),
-            wakeup: app.wakeup.clone(),
-        }));
 }

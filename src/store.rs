@@ -5,6 +5,10 @@
 //! same `events` table shape; our migrations add the global feed columns. Views are written
 //! through a third pool on sqlx's `Any` driver (see `projections::db`).
 
+mod urls;
+
+pub use urls::named_url;
+
 use std::str::FromStr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -89,7 +93,7 @@ async fn still_usable(
 impl Store {
     pub async fn connect(config: &DatabaseConfig) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
-        let url = config.url.trim();
+        let url = &urls::effective_url(config.url.trim());
         let acquire_timeout = Duration::from_millis(config.acquire_timeout_ms);
         let (pools, backend) = if url.starts_with("postgres://") || url.starts_with("postgresql://")
         {

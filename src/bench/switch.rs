@@ -19,6 +19,8 @@ const STARTUP_LIMIT: Duration = Duration::from_secs(60);
 pub(super) struct Switch {
     pub child: Child,
     pub addr: SocketAddr,
+    /// The scheme's own listener (`[payshap] listen`), where resolutions go.
+    pub scheme_addr: SocketAddr,
     _dir: tempfile::TempDir,
 }
 
@@ -45,7 +47,8 @@ impl Switch {
                  [payments]\npay_timeout_ms = 30000\n\n\
                  [saf]\nbackoff_base_ms = 100\n\
                  max_in_flight_per_partner = 32\n\n\
-                 [payshap]\nqr_enabled = false\ncollection_account = \"62000000001\"\n\n\
+                 [payshap]\nqr_enabled = false\ncollection_account = \"62000000001\"\n\
+                 listen = \"127.0.0.1:0\"\n\n\
                  [payshap.signing]\nscheme_public_key = \"{}\"\nprivate_key = \"{}\"\n\n\
                  [[partners]]\nid = \"bench-partner\"\nname = \"Bench Partner\"\n\
                  qr_guid = \"za.co.bench\"\ntemplate_tag = 27\nbase_url = \"{}/qr/v1\"\n\
@@ -68,34 +71,17 @@ impl Switch {
             .context("starting the switch")?;
         let stderr = child.stderr.take().context("switch stderr")?;
         let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut reported = false;
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if !reported {
-                    if let Ok(entry) = serde_json::from_str::<Value>(&line) {
-                        if entry["fields"]["message"] == "qrswitch listening" {
-                            let _ = sender.send(
-                                entry["fields"]["addr"]
-                                    .as_str()
-                                    .unwrap_or_default()
-                                    .to_owned(),
-                            );
-                            reported = true;
-                            continue;
-                        }
-                    }
-                }
-                // Warnings and errors of the switch stay visible.
-                eprintln!("switch: {line}");
-            }
-        });
-        let addr = receiver
-            .recv_timeout(STARTUP_LIMIT)
-            .context("the switch did not report its address")?
-            .parse()?;
+        std::thread::spawn(move || report_addresses(stderr, sender));
+        let address = |what| {
+            receiver
+                .recv_timeout(STARTUP_LIMIT)
+                .with_context(|| format!("the switch did not report its {what} address"))
+        };
+        let (scheme_addr, addr) = (address("scheme")?.parse()?, address("main")?.parse()?);
         Ok(Self {
             child,
             addr,
+            scheme_addr,
             _dir: dir,
         })
     }
@@ -110,5 +96,25 @@ impl Switch {
         let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
         let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
         Some(kib / 1024.0)
+    }
+}
+
+/// Sends the scheme listener's address, then the main one's, as the switch reports them (in
+/// that order); every other line of the switch's log stays visible.
+fn report_addresses(stderr: std::process::ChildStderr, sender: std::sync::mpsc::Sender<String>) {
+    const REPORTS: [&str; 2] = ["PayShap scheme listener", "qrswitch listening"];
+    let mut reported = 0;
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        if let Some(report) = REPORTS.get(reported) {
+            if let Ok(entry) = serde_json::from_str::<Value>(&line) {
+                if entry["fields"]["message"] == *report {
+                    let addr = entry["fields"]["addr"].as_str().unwrap_or_default();
+                    let _ = sender.send(addr.to_owned());
+                    reported += 1;
+                    continue;
+                }
+            }
+        }
+        eprintln!("switch: {line}");
     }
 }

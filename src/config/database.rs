@@ -8,7 +8,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://qrswitch.db";
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
-    /// `postgres://…` or `sqlite://…`. `DATABASE_URL` wins over this.
+    /// `postgres://…` or `sqlite://…`. `DATABASE_URL` wins over this. A PostgreSQL URL
+    /// naming a loopback host and no `sslmode` connects without TLS (`store::urls`).
     pub url: String,
     /// Connections per pool. PostgreSQL's default limit is 100 and several instances share it.
     pub max_connections: u32,

@@ -30,6 +30,13 @@ pub struct PayShapConfig {
     pub electrum: Option<super::electrum::ElectrumConfig>,
     /// Reconciliation with Electrum's files; none by default.
     pub recon: Option<super::electrum::ElectrumReconConfig>,
+    /// The scheme's own listener: Electrum's calls on a port, an HTTP worker and database
+    /// connections of their own, so that a payer's proxy resolution does not queue behind
+    /// QR traffic (Electrum allows 1 s end to end). The same routes stay on `server.listen`.
+    pub listen: Option<std::net::SocketAddr>,
+    /// Database connections that resolutions use on their own (their registry read and
+    /// their record), apart from the pool every other request shares. PostgreSQL only.
+    pub resolution_connections: u32,
 }
 
 /// Keys and tolerances for PayShap message signing. Relative key paths are taken from the
@@ -96,6 +103,8 @@ impl Default for PayShapConfig {
             partner_auth: super::electrum::PartnerAuthConfig::default(),
             electrum: None,
             recon: None,
+            listen: None,
+            resolution_connections: 2,
         }
     }
 }

@@ -9,6 +9,7 @@ use chrono::Utc;
 use cqrs_es::AggregateError;
 use projections::proxy_registry;
 
+use super::priority;
 use super::service::PayShapService;
 use crate::commands::CommandMetadata;
 
@@ -61,21 +62,53 @@ fn describe(reason_code: &str) -> &'static str {
 }
 
 /// The identifiers of one resolution, as recorded.
-pub struct Resolved<'a> {
-    pub uetr: &'a str,
-    pub message_id: &'a str,
-    pub verification_id: &'a str,
-    pub proxy_id: &'a str,
+pub struct Resolved {
+    pub uetr: String,
+    pub message_id: String,
+    pub verification_id: String,
+    pub proxy_id: String,
 }
 
 impl PayShapService {
+    /// Looks `key` up (`None`: not in a form its schema allows) and records the answer,
+    /// on the resolutions' own runtime where there is one. An answer that could not be
+    /// recorded is not given: FF10 instead.
+    pub async fn determine(
+        &self,
+        key: Option<ProxyKey>,
+        resolved: Resolved,
+        metadata: CommandMetadata,
+    ) -> Lookup {
+        let service = self.clone();
+        let work = async move {
+            let lookup = match &key {
+                Some(key) => service.look_up(key).await,
+                // PX04: the proxy is not in a form its schema allows (ops guide, codes).
+                None => negative("PX04", "proxy format invalid"),
+            };
+            let recorded = service
+                .record_resolution(resolved, lookup.reason_code(), &metadata)
+                .await;
+            match recorded {
+                Ok(()) => lookup,
+                Err(error) => {
+                    tracing::error!(%error, "could not record a resolution; answering FF10");
+                    negative("FF10", "error at the receiving party")
+                }
+            }
+        };
+        priority::run(self.resolution_runtime.as_ref(), work)
+            .await
+            .unwrap_or_else(|| negative("FF10", "error at the receiving party"))
+    }
+
     pub async fn look_up(&self, key: &ProxyKey) -> Lookup {
         if let ProxyKey::Custom { namespace, value } = key {
             if namespace == &self.config.payshap.qr_namespace {
                 return self.look_up_qr(value).await;
             }
         }
-        match proxy_registry::find(self.store.views().pool(), &key.id()).await {
+        match proxy_registry::find(self.resolution_store.views().pool(), &key.id()).await {
             Ok(Some(row)) if row.retired == 0 => {
                 let Some(status) = row.account_status() else {
                     return negative("FF10", "error at the receiving party");
@@ -140,21 +173,21 @@ impl PayShapService {
     /// request again was recorded the first time.
     pub async fn record_resolution(
         &self,
-        asked: Resolved<'_>,
+        asked: Resolved,
         reason_code: Option<&str>,
         metadata: &CommandMetadata,
     ) -> Result<(), AggregateError<ResolutionError>> {
         let command = ResolutionCommand::Record {
-            uetr: asked.uetr.to_owned(),
-            message_id: asked.message_id.to_owned(),
-            verification_id: asked.verification_id.to_owned(),
-            proxy_id: asked.proxy_id.to_owned(),
+            uetr: asked.uetr.clone(),
+            message_id: asked.message_id,
+            verification_id: asked.verification_id,
+            proxy_id: asked.proxy_id,
             reason_code: reason_code.map(str::to_owned),
             at: Utc::now(),
         };
         match self
             .resolutions
-            .execute_new(asked.uetr, command, metadata)
+            .execute_new(&asked.uetr, command, metadata)
             .await
         {
             Ok(_) | Err(AggregateError::UserError(ResolutionError::AlreadyRecorded)) => Ok(()),

@@ -51,6 +51,7 @@ pub mod lookup;
 pub mod manual;
 pub mod message;
 pub mod ops;
+pub mod priority;
 pub mod recon;
 pub mod recon_api;
 pub mod recon_credit;
@@ -68,7 +69,23 @@ use actix_web::web;
 
 pub use wire::{AUTHORISATION_PATH, COMPLETION_PATH, OUTBOUND_RESULT_PATH, RESOLUTION_PATH};
 
+/// Every PayShap route: the scheme's calls, then the proxy registry, cases, recon and ops.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    configure_scheme(cfg);
+    cfg.service(
+        web::scope("/admin/proxies")
+            .route("", web::post().to(admin::register))
+            .route("/{proxy_id}", web::get().to(admin::show))
+            .route("/{proxy_id}", web::patch().to(admin::change))
+            .route("/{proxy_id}", web::delete().to(admin::retire)),
+    );
+    cases_api::configure(cfg);
+    recon_api::configure(cfg);
+    ops::configure(cfg);
+}
+
+/// The routes Electrum calls: all that the scheme's own listener serves.
+pub fn configure_scheme(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource(RESOLUTION_PATH).route(web::post().to(resolve::identifier_determination)),
     )
@@ -80,15 +97,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource(AUTHORISATION_PATH)
             .route(web::post().to(authorise::credit_transfer_authorisation)),
     )
-    .service(web::resource(OUTBOUND_RESULT_PATH).route(web::post().to(refunds::outbound_result)))
-    .service(
-        web::scope("/admin/proxies")
-            .route("", web::post().to(admin::register))
-            .route("/{proxy_id}", web::get().to(admin::show))
-            .route("/{proxy_id}", web::patch().to(admin::change))
-            .route("/{proxy_id}", web::delete().to(admin::retire)),
-    );
-    cases_api::configure(cfg);
-    recon_api::configure(cfg);
-    ops::configure(cfg);
+    .service(web::resource(OUTBOUND_RESULT_PATH).route(web::post().to(refunds::outbound_result)));
 }

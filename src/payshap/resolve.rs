@@ -15,7 +15,7 @@ use super::answer::{
     AccountInformation, AccountOwner, DeterminationReport, IdentifierDeterminationResponse,
     Negative, Positive, ProxyIdentifier, ReportInformation, TraditionalIdentifier,
 };
-use super::lookup::{negative, Lookup, Resolved};
+use super::lookup::{Lookup, Resolved};
 use super::message::SchemeMessage;
 use super::service::PayShapService;
 use super::wire::{
@@ -47,21 +47,16 @@ pub async fn identifier_determination(
         trace_id = message.trace_id.as_deref().unwrap_or(""),
         "identifier determination"
     );
-    let key = ProxyKey::parse(asked.schema, asked.context, asked.value);
-    let lookup = match &key {
-        Ok(key) => payshap.look_up(key).await,
-        // PX04: the proxy is not in a form its schema allows (ops guide, technical codes).
-        Err(_) => negative("PX04", "proxy format invalid"),
-    };
+    let key = ProxyKey::parse(asked.schema, asked.context, asked.value).ok();
     let proxy_id = key.as_ref().map_or_else(
-        |_| format!("{}|{}|?", asked.schema, asked.context),
+        || format!("{}|{}|?", asked.schema, asked.context),
         ProxyKey::id,
     );
     let resolved = Resolved {
-        uetr: asked.uetr,
-        message_id: asked.message_id,
-        verification_id: asked.verification,
-        proxy_id: &proxy_id,
+        uetr: asked.uetr.to_owned(),
+        message_id: asked.message_id.to_owned(),
+        verification_id: asked.verification.to_owned(),
+        proxy_id,
     };
     let metadata = CommandMetadata {
         party: message.party.clone(),
@@ -70,16 +65,7 @@ pub async fn identifier_determination(
         received_at: Utc::now(),
         traceparent: message.traceparent(),
     };
-    let recorded = payshap
-        .record_resolution(resolved, lookup.reason_code(), &metadata)
-        .await;
-    let lookup = match recorded {
-        Ok(()) => lookup,
-        Err(error) => {
-            tracing::error!(%error, "could not record a resolution; answering FF10");
-            negative("FF10", "error at the receiving party")
-        }
-    };
+    let lookup = payshap.determine(key, resolved, metadata).await;
     tracing::debug!(uetr = asked.uetr, proxy = %mask::token(asked.value), reason = ?lookup.reason_code(), "identifier determined");
     let answer = response(&payshap, &request_message, &asked, lookup);
     let took = started.elapsed();

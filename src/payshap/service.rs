@@ -20,6 +20,11 @@ pub struct PayShapService {
     /// Inbound credit transfers by UETR.
     pub transfers: Arc<CommandBus<PayShapTransfer>>,
     pub resolutions: Arc<CommandBus<Resolution>>,
+    /// Where resolutions read the proxy registry: connections of their own on PostgreSQL.
+    pub resolution_store: Store,
+    /// The runtime resolutions run on, ahead of the QR traffic (`super::priority`); none
+    /// on SQLite.
+    pub resolution_runtime: Option<tokio::runtime::Handle>,
     pub held_messages: Arc<CommandBus<HeldMessage>>,
     /// Bounds on keeping completions whose signature failed (one per instance).
     pub unverified_gate: Arc<super::gate::Gate>,

@@ -32,6 +32,7 @@ mod partner_outage;
 mod payshap;
 mod payshap_cases;
 mod payshap_keys;
+mod payshap_listener;
 mod payshap_partner_auth;
 mod payshap_refund_payer;
 mod payshap_signed;
