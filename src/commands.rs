@@ -87,11 +87,20 @@ pub struct CommandBus<A: Aggregate + 'static> {
     announce: AnnounceCommits,
 }
 
-/// An aggregate as of its `sequence`-th event.
-#[derive(Clone)]
+/// An aggregate as of its `sequence`-th event. Shared, not copied: a reader takes a
+/// reference, and only a command copies it to decide on (once, however many read it).
 struct Cached<A> {
-    aggregate: A,
+    aggregate: Arc<A>,
     sequence: usize,
+}
+
+impl<A> Clone for Cached<A> {
+    fn clone(&self) -> Self {
+        Self {
+            aggregate: Arc::clone(&self.aggregate),
+            sequence: self.sequence,
+        }
+    }
 }
 
 impl<A> CommandBus<A>
@@ -123,7 +132,7 @@ where
 
     /// Keeps `aggregate` as of `sequence`, unless a newer state is cached already (two
     /// readers may finish out of order; an older state would only cost a conflict later).
-    fn remember(&self, aggregate_id: &str, aggregate: A, sequence: usize) {
+    fn remember(&self, aggregate_id: &str, aggregate: Arc<A>, sequence: usize) {
         let mut cache = self.lock();
         if cache
             .peek(aggregate_id)
@@ -154,10 +163,10 @@ where
         let Some(mut cached) = self.cached(aggregate_id) else {
             let context = self.store.load_aggregate(aggregate_id).await?;
             let fresh = Cached {
-                aggregate: context.aggregate,
+                aggregate: Arc::new(context.aggregate),
                 sequence: context.current_sequence,
             };
-            self.remember(aggregate_id, fresh.aggregate.clone(), fresh.sequence);
+            self.remember(aggregate_id, Arc::clone(&fresh.aggregate), fresh.sequence);
             return Ok(fresh);
         };
         let newer = self
@@ -167,24 +176,25 @@ where
         if newer.is_empty() {
             return Ok(cached);
         }
+        let aggregate = Arc::make_mut(&mut cached.aggregate);
         for serialized in newer {
             let sequence = serialized.sequence;
             let envelope = EventEnvelope::<A>::try_from(serialized)?;
-            cached.aggregate.apply(envelope.payload);
+            aggregate.apply(envelope.payload);
             cached.sequence = sequence;
         }
-        self.remember(aggregate_id, cached.aggregate.clone(), cached.sequence);
+        self.remember(aggregate_id, Arc::clone(&cached.aggregate), cached.sequence);
         Ok(cached)
     }
 
     /// The aggregate as its events say now (empty if it has none).
-    pub async fn load(&self, aggregate_id: &str) -> Result<A, AggregateError<A::Error>> {
+    pub async fn load(&self, aggregate_id: &str) -> Result<Arc<A>, AggregateError<A::Error>> {
         Ok(self.refresh(aggregate_id).await?.aggregate)
     }
 
     /// The aggregate as this instance last saw it, without reading the store: it may be
     /// behind. For waiters that act only on what it shows and read the store otherwise.
-    pub fn peek(&self, aggregate_id: &str) -> Option<A> {
+    pub fn peek(&self, aggregate_id: &str) -> Option<Arc<A>> {
         self.cached(aggregate_id).map(|cached| cached.aggregate)
     }
 
@@ -196,7 +206,7 @@ where
         aggregate_id: &str,
         command: A::Command,
         metadata: &CommandMetadata,
-    ) -> Result<A, AggregateError<A::Error>> {
+    ) -> Result<Arc<A>, AggregateError<A::Error>> {
         self.run(aggregate_id, command, metadata, false).await
     }
 
@@ -208,7 +218,7 @@ where
         aggregate_id: &str,
         command: A::Command,
         metadata: &CommandMetadata,
-    ) -> Result<A, AggregateError<A::Error>> {
+    ) -> Result<Arc<A>, AggregateError<A::Error>> {
         self.run(aggregate_id, command, metadata, true).await
     }
 
@@ -218,7 +228,7 @@ where
         command: A::Command,
         metadata: &CommandMetadata,
         assume_new: bool,
-    ) -> Result<A, AggregateError<A::Error>> {
+    ) -> Result<Arc<A>, AggregateError<A::Error>> {
         let _turn = self.turns.enter(aggregate_id).await;
         let mut attempt = 1;
         let mut fresh = false;
@@ -226,7 +236,7 @@ where
             let state = match self.cached(aggregate_id) {
                 Some(cached) if !fresh => cached,
                 None if !fresh && assume_new => Cached {
-                    aggregate: A::default(),
+                    aggregate: Arc::default(),
                     sequence: 0,
                 },
                 _ => {
@@ -234,9 +244,11 @@ where
                     self.refresh(aggregate_id).await?
                 }
             };
+            // The one copy a command makes: it decides on (and applies its events to) its
+            // own, while readers keep the shared state as it was committed.
             let mut context = EventStoreAggregateContext {
                 aggregate_id: aggregate_id.to_owned(),
-                aggregate: state.aggregate,
+                aggregate: A::clone(&state.aggregate),
                 current_sequence: state.sequence,
                 current_snapshot: None,
             };
@@ -252,16 +264,16 @@ where
             }
             decided.map_err(AggregateError::UserError)?;
             if events.is_empty() {
-                return Ok(context.aggregate);
+                return Ok(state.aggregate);
             }
             // The state after the events (the sink applied them), taken rather than cloned:
             // an event-sourced store (no snapshots, `new_event_store`) does not read the
             // context's aggregate when it commits.
-            let after = std::mem::take(&mut context.aggregate);
+            let after = Arc::new(std::mem::take(&mut context.aggregate));
             let sequence = context.current_sequence + events.len();
             match self.store.commit(events, context, metadata.to_map()).await {
                 Ok(committed) => {
-                    self.remember(aggregate_id, after.clone(), sequence);
+                    self.remember(aggregate_id, Arc::clone(&after), sequence);
                     self.announce.dispatch(aggregate_id, &committed).await;
                     return Ok(after);
                 }

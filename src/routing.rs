@@ -122,7 +122,7 @@ impl Router {
         tran_id: &str,
         command: impl Fn() -> PaymentCommand,
         metadata: &CommandMetadata,
-    ) -> Result<Payment, AggregateError<PaymentError>> {
+    ) -> Result<Arc<Payment>, AggregateError<PaymentError>> {
         let started = std::time::Instant::now();
         let mut pause = STORE_RETRY_FIRST;
         loop {

@@ -93,7 +93,7 @@ async fn wait_for_outcome(
     waiter: &WaitGuard<'_>,
     tran_id: &str,
     respond_by: DateTime<Utc>,
-) -> Result<Payment, QrApiError> {
+) -> Result<std::sync::Arc<Payment>, QrApiError> {
     let mut wake = waiter.taken();
     loop {
         if let Some(payment) = payments.peek(tran_id).filter(|p| p.outcome().is_some()) {
