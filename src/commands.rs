@@ -2,15 +2,13 @@
 //! with optimistic concurrency, and wake the projectors and the local waiters. Every event
 //! carries who asked, on which request, and when.
 
-use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventRepository, PersistedEventStore};
-use cqrs_es::{Aggregate, AggregateError, EventEnvelope, EventStore, Query};
+use cqrs_es::{Aggregate, AggregateError, EventEnvelope, EventStore};
 use lru::LruCache;
 use projections::runner::Wakeup;
 
@@ -53,19 +51,22 @@ impl CommandMetadata {
         }
     }
 
-    pub fn to_map(&self) -> HashMap<String, String> {
-        let mut map = HashMap::from([
-            ("party".to_owned(), self.party.clone()),
-            ("request_id".to_owned(), self.request_id.clone()),
-            ("received_at".to_owned(), self.received_at.to_rfc3339()),
+    /// The metadata as stored with each event: a JSON object, keys in order.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        let received_at = self.received_at.to_rfc3339();
+        let traceparent = self.traceparent.as_ref().map(ToString::to_string);
+        let mut map = std::collections::BTreeMap::from([
+            ("party", self.party.as_str()),
+            ("request_id", self.request_id.as_str()),
+            ("received_at", received_at.as_str()),
         ]);
         if let Some(message_id) = &self.message_id {
-            map.insert("message_id".to_owned(), message_id.clone());
+            map.insert("message_id", message_id);
         }
-        if let Some(traceparent) = &self.traceparent {
-            map.insert(TRACEPARENT_KEY.to_owned(), traceparent.to_string());
+        if let Some(traceparent) = &traceparent {
+            map.insert(TRACEPARENT_KEY, traceparent);
         }
-        map
+        serde_json::to_string(&map)
     }
 }
 
@@ -78,7 +79,9 @@ impl CommandMetadata {
 /// that changes nothing, is never answered from a cached state alone: the state is refreshed
 /// first, because an event it has not seen may change the answer.
 pub struct CommandBus<A: Aggregate + 'static> {
+    /// For loading an aggregate whole; appends go to `appender` directly.
     store: PersistedEventStore<EventRepository, A>,
+    appender: Arc<crate::append::GroupAppender>,
     /// For reading only the events after the cached sequence.
     repo: EventRepository,
     services: A::Services,
@@ -118,6 +121,7 @@ where
         let capacity = NonZeroUsize::new(cache_entries).unwrap_or(NonZeroUsize::MIN);
         Self {
             store: PersistedEventStore::new_event_store(store.event_repository()),
+            appender: Arc::clone(store.appender()),
             repo: store.event_repository(),
             services,
             cache: Mutex::new(LruCache::new(capacity)),
@@ -230,6 +234,9 @@ where
         assume_new: bool,
     ) -> Result<Arc<A>, AggregateError<A::Error>> {
         let _turn = self.turns.enter(aggregate_id).await;
+        let metadata_json = metadata
+            .to_json()
+            .map_err(|e| AggregateError::UnexpectedError(e.into()))?;
         let mut attempt = 1;
         let mut fresh = false;
         loop {
@@ -266,15 +273,23 @@ where
             if events.is_empty() {
                 return Ok(state.aggregate);
             }
-            // The state after the events (the sink applied them), taken rather than cloned:
-            // an event-sourced store (no snapshots, `new_event_store`) does not read the
-            // context's aggregate when it commits.
+            // The state after the events (the sink applied them), taken: the store does not
+            // read it (no snapshots).
             let after = Arc::new(std::mem::take(&mut context.aggregate));
             let sequence = context.current_sequence + events.len();
-            match self.store.commit(events, context, metadata.to_map()).await {
-                Ok(committed) => {
+            let appended = crate::append::append_events::<A>(
+                &self.appender,
+                aggregate_id,
+                context.current_sequence,
+                &events,
+                &metadata_json,
+            )
+            .await
+            .map_err(AggregateError::from);
+            match appended {
+                Ok(()) => {
                     self.remember(aggregate_id, Arc::clone(&after), sequence);
-                    self.announce.dispatch(aggregate_id, &committed).await;
+                    self.announce.committed(aggregate_id);
                     return Ok(after);
                 }
                 Err(AggregateError::AggregateConflict) if attempt < CONFLICT_ATTEMPTS => {
@@ -302,10 +317,45 @@ struct AnnounceCommits {
     waiters: Arc<CommitWaiters>,
 }
 
-#[async_trait]
-impl<A: Aggregate> Query<A> for AnnounceCommits {
-    async fn dispatch(&self, aggregate_id: &str, _events: &[EventEnvelope<A>]) {
+impl AnnounceCommits {
+    fn committed(&self, aggregate_id: &str) {
         self.wakeup.wake_all();
         self.waiters.committed(aggregate_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Given a command's metadata, when it is stored, then every event of the command
+    /// carries the same JSON object: who, which request and message, when, and the trace.
+    #[test]
+    fn metadata_is_stored_as_one_json_object() {
+        let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let metadata = CommandMetadata {
+            party: "pos-1".to_owned(),
+            request_id: "r-1".to_owned(),
+            message_id: Some("m-1".to_owned()),
+            received_at: DateTime::parse_from_rfc3339("2026-12-07T10:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            traceparent: TraceParent::parse(traceparent),
+        };
+        let stored: serde_json::Value = serde_json::from_str(&metadata.to_json().unwrap()).unwrap();
+        assert_eq!(
+            stored,
+            serde_json::json!({
+                "party": "pos-1", "request_id": "r-1", "message_id": "m-1",
+                "received_at": "2026-12-07T10:00:00+00:00", TRACEPARENT_KEY: traceparent,
+            })
+        );
+        let by_user = CommandMetadata::by_user("ops", "r-2").to_json().unwrap();
+        let keys: Vec<String> = serde_json::from_str::<serde_json::Map<_, _>>(&by_user)
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(keys, ["party", "received_at", "request_id"]);
     }
 }

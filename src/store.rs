@@ -175,6 +175,11 @@ impl Store {
         }
     }
 
+    /// The writers every command's events go through.
+    pub fn appender(&self) -> &Arc<GroupAppender> {
+        &self.appender
+    }
+
     pub fn event_repository(&self) -> EventRepository {
         match &self.pools {
             Pools::Postgres(pool) => EventRepository::Postgres(
