@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventRepository, PersistedEventStore};
+use cqrs_es::persist::{PersistedEventRepository, PersistedEventStore};
 use cqrs_es::{Aggregate, AggregateError, EventEnvelope, EventStore};
 use lru::LruCache;
 use projections::runner::Wakeup;
@@ -226,6 +226,20 @@ where
         self.run(aggregate_id, command, metadata, true).await
     }
 
+    /// Decides `command` on a copy of `state`: the one copy a command makes, so that readers
+    /// keep the shared state as it was committed. The verdict, the events, and the state
+    /// they leave (the sink applies them as they are written).
+    async fn decide(
+        &self,
+        state: &Cached<A>,
+        command: A::Command,
+    ) -> (Result<(), A::Error>, Vec<A::Event>, A) {
+        let mut aggregate = A::clone(&state.aggregate);
+        let sink = EventSink::default();
+        let decided = aggregate.handle(command, &self.services, &sink).await;
+        (decided, sink.collect().await, aggregate)
+    }
+
     async fn run(
         &self,
         aggregate_id: &str,
@@ -251,20 +265,7 @@ where
                     self.refresh(aggregate_id).await?
                 }
             };
-            // The one copy a command makes: it decides on (and applies its events to) its
-            // own, while readers keep the shared state as it was committed.
-            let mut context = EventStoreAggregateContext {
-                aggregate_id: aggregate_id.to_owned(),
-                aggregate: A::clone(&state.aggregate),
-                current_sequence: state.sequence,
-                current_snapshot: None,
-            };
-            let sink = EventSink::default();
-            let decided = context
-                .aggregate
-                .handle(command.clone(), &self.services, &sink)
-                .await;
-            let events = sink.collect().await;
+            let (decided, events, after) = self.decide(&state, command.clone()).await;
             if !fresh && (decided.is_err() || events.is_empty()) {
                 fresh = true; // check against the store before refusing or doing nothing
                 continue;
@@ -273,14 +274,12 @@ where
             if events.is_empty() {
                 return Ok(state.aggregate);
             }
-            // The state after the events (the sink applied them), taken: the store does not
-            // read it (no snapshots).
-            let after = Arc::new(std::mem::take(&mut context.aggregate));
-            let sequence = context.current_sequence + events.len();
+            let after = Arc::new(after);
+            let sequence = state.sequence + events.len();
             let appended = crate::append::append_events::<A>(
                 &self.appender,
                 aggregate_id,
-                context.current_sequence,
+                state.sequence,
                 &events,
                 &metadata_json,
             )
