@@ -18,9 +18,9 @@ mod body_deadline;
 mod listeners;
 mod observe;
 
+pub use listeners::payshap_service;
+
 use crate::app::App;
-use crate::payshap::priority::PriorityRuntime;
-use crate::payshap::service::PayShapService;
 use listeners::{Listening, Surface};
 
 /// Projections that get a pass of their own: the outbox, which the store-and-forward queue
@@ -281,29 +281,4 @@ fn refuse_unsafe_exposure(app: &App) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// The parts of `app` PayShap inbound works on.
-pub fn payshap_service(app: &App) -> PayShapService {
-    PayShapService {
-        config: Arc::clone(&app.config),
-        store: app.store.clone(),
-        payments: Arc::clone(&app.payments),
-        transfers: Arc::clone(&app.payshap),
-        resolutions: Arc::clone(&app.resolutions),
-        resolution_store: app.resolution_store.clone(),
-        resolution_runtime: app
-            .resolution_runtime
-            .as_ref()
-            .and_then(PriorityRuntime::handle),
-        held_messages: Arc::clone(&app.held_messages),
-        unverified_gate: Arc::clone(&app.unverified_gate),
-        decisions: app.decisions.clone(),
-        approvals: Arc::clone(&app.approvals),
-        refunds: Arc::clone(&app.refunds),
-        refund_sender: app.refund_sender.clone(),
-        recons: Arc::clone(&app.recons),
-        fee_schedules: Arc::clone(&app.fee_schedules),
-        projectors: Arc::clone(&app.projectors),
-    }
 }

@@ -13,11 +13,13 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, HttpServer};
 use tracing_actix_web::TracingLogger;
 
-use super::{admission, authenticate, body_deadline, observe};
 use crate::app::App;
 use crate::backoffice::service::BackOfficeService;
 use crate::http::{health, ApiError};
+use crate::payshap::priority::PriorityRuntime;
+use crate::payshap::service::PayShapService;
 use crate::saf::control::SafControl;
+use crate::server::{admission, authenticate, body_deadline, observe};
 
 /// Which routes a listener serves.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -144,7 +146,7 @@ fn share_parts(cfg: &mut web::ServiceConfig, app: &App) {
         .app_data(web::Data::from(Arc::clone(&app.sessions)))
         .app_data(web::Data::from(Arc::clone(&app.calendar)))
         .app_data(web::Data::new(app.payshap_keys.clone()))
-        .app_data(web::Data::new(super::payshap_service(app)))
+        .app_data(web::Data::new(payshap_service(app)))
         .app_data(web::Data::new(BackOfficeService {
             config: Arc::clone(&app.config),
             store: app.store.clone(),
@@ -157,4 +159,29 @@ fn share_parts(cfg: &mut web::ServiceConfig, app: &App) {
             payments: Arc::clone(&app.payments),
             wakeup: app.wakeup.clone(),
         }));
+}
+
+/// The parts of `app` PayShap inbound works on.
+pub fn payshap_service(app: &App) -> PayShapService {
+    PayShapService {
+        config: Arc::clone(&app.config),
+        store: app.store.clone(),
+        payments: Arc::clone(&app.payments),
+        transfers: Arc::clone(&app.payshap),
+        resolutions: Arc::clone(&app.resolutions),
+        resolution_store: app.resolution_store.clone(),
+        resolution_runtime: app
+            .resolution_runtime
+            .as_ref()
+            .and_then(PriorityRuntime::handle),
+        held_messages: Arc::clone(&app.held_messages),
+        unverified_gate: Arc::clone(&app.unverified_gate),
+        decisions: app.decisions.clone(),
+        approvals: Arc::clone(&app.approvals),
+        refunds: Arc::clone(&app.refunds),
+        refund_sender: app.refund_sender.clone(),
+        recons: Arc::clone(&app.recons),
+        fee_schedules: Arc::clone(&app.fee_schedules),
+        projectors: Arc::clone(&app.projectors),
+    }
 }

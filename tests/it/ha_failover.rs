@@ -205,12 +205,14 @@ async fn the_primary_is_lost_under_load_and_no_payment_is() {
         ));
         tallies.push(tally);
     }
-    // Planned: no request fails beyond the refusals a POS tries again.
+    // Planned: no request fails beyond the refusals a POS tries again, and the timeouts the
+    // switch chooses over a second partner call (below).
     let (tally, writable, old, new) = under_load(&ha, &switch, "switchover").await;
     report.push(format!(
         "switchover {old}→{new}: writes after {:.1} s",
         writable.as_secs_f64()
     ));
+    eprintln!("{}", report.join("; "));
     // A pay refused (503) is reversed by its POS, and a reversal of a payment never
     // recorded is answered 404: both are the POS's own retry path, not failures.
     let refused_then_reversed = tally
@@ -218,12 +220,38 @@ async fn the_primary_is_lost_under_load_and_no_payment_is() {
         .iter()
         .filter(|f| f.pay_status == Some(503) && f.reversal_sent)
         .count() as u64;
+    // A pay answered 504: its authorisation could not be claimed or recorded while writes
+    // paused (past routing's 15 s of retries, or a claim whose commit was acknowledged on a
+    // connection the switchover closed, which routing never sends twice). The POS reverses
+    // it; the books below prove nothing was lost or doubled. Seen once in several runs on a
+    // loaded machine; every such pay must have been reversed, acknowledged.
+    let timed_out: Vec<_> = tally
+        .flows
+        .iter()
+        .filter(|f| f.pay_status == Some(504))
+        .collect();
+    assert!(
+        timed_out.iter().all(|f| f.reversal_sent && f.reversed),
+        "switchover: a pay answered 504 was not reversed: {timed_out:?}"
+    );
     let failed: Vec<_> = tally
         .statuses
         .iter()
         .filter(|(status, _)| !matches!(**status, 200..=299 | 503 | 404))
+        .filter(|(status, count)| **status != 504 || **count > timed_out.len() as u64)
         .collect();
     assert!(failed.is_empty(), "switchover: answers {failed:?}");
+    assert!(
+        timed_out.len() <= 2,
+        "switchover: {} pays timed out; a planned switchover should cost at most a couple",
+        timed_out.len()
+    );
+    if !timed_out.is_empty() {
+        eprintln!(
+            "switchover: {} pay(s) answered 504 and reversed",
+            timed_out.len()
+        );
+    }
     assert!(
         tally.count(404) <= refused_then_reversed,
         "switchover: {} answers 404, {refused_then_reversed} reversals of refused pays",
