@@ -92,18 +92,10 @@ pub struct CommandBus<A: Aggregate + 'static> {
 
 /// An aggregate as of its `sequence`-th event. Shared, not copied: a reader takes a
 /// reference, and only a command copies it to decide on (once, however many read it).
+#[derive(Clone)]
 struct Cached<A> {
     aggregate: Arc<A>,
     sequence: usize,
-}
-
-impl<A> Clone for Cached<A> {
-    fn clone(&self) -> Self {
-        Self {
-            aggregate: Arc::clone(&self.aggregate),
-            sequence: self.sequence,
-        }
-    }
 }
 
 impl<A> CommandBus<A>

@@ -1,6 +1,8 @@
 //! Identifier determination as a service: what the registry (or, for a QR's proxy, the
 //! pending payment) says about a proxy, and the record of each answer.
 
+use std::sync::Arc;
+
 use aggregates::proxy::reason_for;
 use aggregates::resolution::{ResolutionCommand, ResolutionError};
 use aggregates::values::ProxyKey;
@@ -47,6 +49,11 @@ pub fn negative(reason_code: &'static str, description: &'static str) -> Lookup 
     }
 }
 
+/// FF10: our store failed while resolving or recording ("error at client" in the ops guide).
+fn receiving_party_error() -> Lookup {
+    negative("FF10", "error at the receiving party")
+}
+
 fn describe(reason_code: &str) -> &'static str {
     match reason_code {
         "AC06" => "account blocked",
@@ -74,12 +81,13 @@ impl PayShapService {
     /// on the resolutions' own runtime where there is one. An answer that could not be
     /// recorded is not given: FF10 instead.
     pub async fn determine(
-        &self,
+        self: Arc<Self>,
         key: Option<ProxyKey>,
         resolved: Resolved,
         metadata: CommandMetadata,
     ) -> Lookup {
-        let service = self.clone();
+        let runtime = self.resolution_runtime.clone();
+        let service = self;
         let work = async move {
             let lookup = match &key {
                 Some(key) => service.look_up(key).await,
@@ -93,13 +101,13 @@ impl PayShapService {
                 Ok(()) => lookup,
                 Err(error) => {
                     tracing::error!(%error, "could not record a resolution; answering FF10");
-                    negative("FF10", "error at the receiving party")
+                    receiving_party_error()
                 }
             }
         };
-        priority::run(self.resolution_runtime.as_ref(), work)
+        priority::run(runtime.as_ref(), work)
             .await
-            .unwrap_or_else(|| negative("FF10", "error at the receiving party"))
+            .unwrap_or_else(receiving_party_error)
     }
 
     pub async fn look_up(&self, key: &ProxyKey) -> Lookup {
@@ -111,7 +119,7 @@ impl PayShapService {
         match proxy_registry::find(self.resolution_store.views().pool(), &key.id()).await {
             Ok(Some(row)) if row.retired == 0 => {
                 let Some(status) = row.account_status() else {
-                    return negative("FF10", "error at the receiving party");
+                    return receiving_party_error();
                 };
                 match reason_for(status, row.resolution_allowed != 0) {
                     Some(code) => negative(code, describe(code)),
@@ -128,7 +136,7 @@ impl PayShapService {
             Ok(_) => negative("BE23", "proxy unknown or invalid"),
             Err(error) => {
                 tracing::error!(%error, "proxy registry unreadable");
-                negative("FF10", "error at the receiving party")
+                receiving_party_error()
             }
         }
     }
@@ -139,7 +147,7 @@ impl PayShapService {
             Ok(payment) => payment,
             Err(error) => {
                 tracing::error!(%error, "payment unreadable for a QR resolution");
-                return negative("FF10", "error at the receiving party");
+                return receiving_party_error();
             }
         };
         let Some(qr) = payment.qr() else {

@@ -65,7 +65,11 @@ pub async fn identifier_determination(
         received_at: Utc::now(),
         traceparent: message.traceparent(),
     };
-    let lookup = payshap.determine(key, resolved, metadata).await;
+    let lookup = payshap
+        .clone()
+        .into_inner()
+        .determine(key, resolved, metadata)
+        .await;
     tracing::debug!(uetr = asked.uetr, proxy = %mask::token(asked.value), reason = ?lookup.reason_code(), "identifier determined");
     let answer = response(&payshap, &request_message, &asked, lookup);
     let took = started.elapsed();

@@ -20,7 +20,8 @@ pub struct PayShapService {
     /// Inbound credit transfers by UETR.
     pub transfers: Arc<CommandBus<PayShapTransfer>>,
     pub resolutions: Arc<CommandBus<Resolution>>,
-    /// Where resolutions read the proxy registry: connections of their own on PostgreSQL.
+    /// Where the scheme's calls (resolutions, partner-auth) read the proxy registry and
+    /// resolutions record their answers: connections of their own on PostgreSQL.
     pub resolution_store: Store,
     /// The runtime resolutions run on, ahead of the QR traffic (`super::priority`); none
     /// on SQLite.

@@ -11,17 +11,51 @@
 /// `url` as the switch connects with it: `sslmode=disable` added for a loopback host when
 /// the URL names no `sslmode`; otherwise unchanged.
 pub fn effective_url(url: &str) -> String {
-    let Ok(mut parsed) = url::Url::parse(url) else {
-        return url.to_owned(); // sqlx reports the error in its own words
+    with_default(
+        url,
+        &["sslmode", "ssl-mode"],
+        ("sslmode", "disable"),
+        is_loopback,
+    )
+}
+
+/// `url` with `application_name` set to `name` where it sets none, so that an operator
+/// tells this pool's connections apart in `pg_stat_activity`; other URLs unchanged.
+pub fn named_url(url: &str, name: &str) -> String {
+    with_default(
+        url,
+        &["application_name"],
+        ("application_name", name),
+        |_| true,
+    )
+}
+
+/// A PostgreSQL `url` with `(key, value)` added where it names none of `names` and
+/// `applies` to it; any other URL (or one that does not parse: sqlx reports that in its own
+/// words) unchanged.
+fn with_default(
+    url: &str,
+    names: &[&str],
+    (key, value): (&str, &str),
+    applies: impl Fn(&url::Url) -> bool,
+) -> String {
+    let Ok(mut parsed) = url::Url::parse(url.trim()) else {
+        return url.to_owned();
     };
-    if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+    let named = parsed
+        .query_pairs()
+        .any(|(k, _)| names.contains(&k.as_ref()));
+    if named || !matches!(parsed.scheme(), "postgres" | "postgresql") || !applies(&parsed) {
         return url.to_owned();
     }
-    let names_ssl_mode = parsed
-        .query_pairs()
-        .any(|(key, _)| key == "sslmode" || key == "ssl-mode");
-    // `postgres:` is not a scheme the URL standard knows, so an IPv4 host comes as a name.
-    let loopback = match parsed.host() {
+    parsed.query_pairs_mut().append_pair(key, value);
+    parsed.into()
+}
+
+/// Whether the URL's host is this machine. `postgres:` is not a scheme the URL standard
+/// knows, so an IPv4 host comes as a name.
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         Some(url::Host::Domain(name)) => {
@@ -31,30 +65,7 @@ pub fn effective_url(url: &str) -> String {
                     .is_ok_and(|ip| ip.is_loopback())
         }
         None => false,
-    };
-    if names_ssl_mode || !loopback {
-        return url.to_owned();
     }
-    parsed.query_pairs_mut().append_pair("sslmode", "disable");
-    parsed.into()
-}
-
-/// `url` with `application_name` set to `name` where it sets none, so that an operator
-/// tells this pool's connections apart in `pg_stat_activity`; other URLs unchanged.
-pub fn named_url(url: &str, name: &str) -> String {
-    let Ok(mut parsed) = url::Url::parse(url.trim()) else {
-        return url.to_owned();
-    };
-    let named = parsed
-        .query_pairs()
-        .any(|(key, _)| key == "application_name");
-    if named || !matches!(parsed.scheme(), "postgres" | "postgresql") {
-        return url.to_owned();
-    }
-    parsed
-        .query_pairs_mut()
-        .append_pair("application_name", name);
-    parsed.into()
 }
 
 #[cfg(test)]
