@@ -98,7 +98,7 @@ impl Projection for PaymentStatusProjection {
         self.apply_batch(conn, &[event]).await
     }
 
-    /// Reads the rows the batch touches in one statement, folds the events onto them in
+    /// Reads the stored rows the batch touches in one statement, folds the events onto them in
     /// memory and writes each changed row once.
     async fn apply_batch(
         &self,
@@ -114,7 +114,11 @@ impl Projection for PaymentStatusProjection {
         if decoded.is_empty() {
             return Ok(());
         }
-        let keys = rows::distinct(decoded.iter().map(|(s, _)| s.aggregate_id.as_str()));
+        let keys = rows::stored_before(
+            decoded
+                .iter()
+                .map(|(s, _)| (s.aggregate_id.as_str(), s.sequence)),
+        );
         let mut rows = rows::fetch_by_keys(conn, &TABLE, &keys, |r: &PaymentStatusRow| {
             r.tran_id.as_str()
         })

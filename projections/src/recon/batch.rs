@@ -110,7 +110,11 @@ impl PaymentRows {
         conn: &mut AnyConnection,
         events: &[(&StoredEvent, &PaymentEvent)],
     ) -> Result<Self, ProjectionError> {
-        let tran_ids = rows::distinct(events.iter().map(|(s, _)| s.aggregate_id.as_str()));
+        let tran_ids = rows::stored_before(
+            events
+                .iter()
+                .map(|(s, _)| (s.aggregate_id.as_str(), s.sequence)),
+        );
         let delivery_ids = rows::distinct(events.iter().filter_map(|(_, e)| e.delivery_id()));
         // No keys, no statement: `fetch_by_keys` reads nothing for an empty list.
         let payments = rows::fetch_by_keys(conn, &PAYMENTS, &tran_ids, |r: &ReconPaymentRow| {
