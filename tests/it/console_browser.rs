@@ -118,7 +118,9 @@ async fn finance_ops_and_a_partner_in_the_browser() {
     }
     assert_eq!(sim.acknowledged("confirmation"), paid.len());
     let failing = payment_with_a_failing_delivery(&pos, &partner, &sim).await;
-    let today = chrono::Utc::now().date_naive().to_string();
+    // The console shows the business day of the back office's calendar (Johannesburg by
+    // default), not the UTC date: they differ for part of every day.
+    let today = server.app().calendar.day_of(chrono::Utc::now()).to_string();
     let browser = Browser::start(&chromium, &chromedriver, 1280, 1400).await;
 
     finance_finds_a_payment_and_imports_a_file(&browser, &server, &paid, &today).await;

@@ -241,9 +241,13 @@ async fn the_primary_is_lost_under_load_and_no_payment_is() {
         .filter(|(status, count)| **status != 504 || **count > timed_out.len() as u64)
         .collect();
     assert!(failed.is_empty(), "switchover: answers {failed:?}");
+    // Only a pay in flight when the old primary closed its connections can lose its
+    // claim's acknowledgement, and a lane has one pay in flight at a time: more timeouts
+    // than lanes mean pays timed out outside that moment. (Two in a run were seen on a
+    // loaded machine, three once.)
     assert!(
-        timed_out.len() <= 2,
-        "switchover: {} pays timed out; a planned switchover should cost at most a couple",
+        timed_out.len() <= LANES,
+        "switchover: {} pays timed out, more than the {LANES} lanes had in flight",
         timed_out.len()
     );
     if !timed_out.is_empty() {
