@@ -41,7 +41,11 @@ pub async fn append_events<A: Aggregate>(
     events: &[A::Event],
     metadata: &str,
 ) -> Result<(), PersistenceError> {
+    if events.is_empty() {
+        return Ok(());
+    }
     let first = i64::try_from(after).map_err(|e| PersistenceError::UnknownError(Box::new(e)))?;
+    let metadata: std::sync::Arc<str> = metadata.into();
     let rows = events
         .iter()
         .zip(first + 1..)
@@ -51,13 +55,10 @@ pub async fn append_events<A: Aggregate>(
                 event_type: event.event_type(),
                 event_version: event.event_version(),
                 payload: serde_json::to_string(event)?,
-                metadata: metadata.to_owned(),
+                metadata: std::sync::Arc::clone(&metadata),
                 hash: String::new(),
             })
         })
         .collect::<Result<Vec<_>, PersistenceError>>()?;
-    if rows.is_empty() {
-        return Ok(());
-    }
     appender.append(A::TYPE, aggregate_id, rows).await
 }

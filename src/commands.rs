@@ -240,9 +240,6 @@ where
         assume_new: bool,
     ) -> Result<Arc<A>, AggregateError<A::Error>> {
         let _turn = self.turns.enter(aggregate_id).await;
-        let metadata_json = metadata
-            .to_json()
-            .map_err(|e| AggregateError::UnexpectedError(e.into()))?;
         let mut attempt = 1;
         let mut fresh = false;
         loop {
@@ -268,6 +265,10 @@ where
             }
             let after = Arc::new(after);
             let sequence = state.sequence + events.len();
+            // Only a command with events to store needs its metadata as text.
+            let metadata_json = metadata
+                .to_json()
+                .map_err(|e| AggregateError::UnexpectedError(e.into()))?;
             let appended = crate::append::append_events::<A>(
                 &self.appender,
                 aggregate_id,

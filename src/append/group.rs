@@ -204,7 +204,7 @@ async fn insert(target: &Target, jobs: &[Job], held: &mut Held) -> Result<(), Pe
                         .collect::<Vec<_>>(),
                 )
                 .bind(rows().map(|(_, r)| r.payload.as_str()).collect::<Vec<_>>())
-                .bind(rows().map(|(_, r)| r.metadata.as_str()).collect::<Vec<_>>())
+                .bind(rows().map(|(_, r)| &*r.metadata).collect::<Vec<_>>())
                 .bind(rows().map(|(_, r)| r.hash.as_str()).collect::<Vec<_>>())
                 .execute(&mut **conn)
                 .await
@@ -232,7 +232,7 @@ async fn insert(target: &Target, jobs: &[Job], held: &mut Held) -> Result<(), Pe
                     .push_bind(row.event_type.as_str())
                     .push_bind(row.event_version.as_str())
                     .push_bind(row.payload.as_str())
-                    .push_bind(row.metadata.as_str())
+                    .push_bind(&*row.metadata)
                     .push_bind(committed_at.as_str())
                     .push_bind(row.hash.as_str());
             });

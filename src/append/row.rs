@@ -1,5 +1,7 @@
 //! One event as the `events` table keeps it, and what a failed insert means.
 
+use std::sync::Arc;
+
 use cqrs_es::persist::{PersistenceError, SerializedEvent};
 
 /// The columns of one event as the store keeps them.
@@ -8,7 +10,8 @@ pub(super) struct Row {
     pub event_type: String,
     pub event_version: String,
     pub payload: String,
-    pub metadata: String,
+    /// The command's metadata, one JSON text shared by all of its events.
+    pub metadata: Arc<str>,
     /// The chain hash, filled in by the writer once it knows the previous one.
     pub hash: String,
 }
@@ -23,7 +26,7 @@ pub(super) fn rows(events: &[SerializedEvent]) -> Result<Vec<Row>, PersistenceEr
                 event_type: event.event_type.clone(),
                 event_version: event.event_version.clone(),
                 payload: serde_json::to_string(&event.payload)?,
-                metadata: serde_json::to_string(&event.metadata)?,
+                metadata: serde_json::to_string(&event.metadata)?.into(),
                 hash: String::new(),
             })
         })

@@ -223,8 +223,8 @@ async fn the_primary_is_lost_under_load_and_no_payment_is() {
     // A pay answered 504: its authorisation could not be claimed or recorded while writes
     // paused (past routing's 15 s of retries, or a claim whose commit was acknowledged on a
     // connection the switchover closed, which routing never sends twice). The POS reverses
-    // it; the books below prove nothing was lost or doubled. Seen once in several runs on a
-    // loaded machine; every such pay must have been reversed, acknowledged.
+    // it; the books below prove nothing was lost or doubled. Every such pay must have been
+    // reversed, acknowledged.
     let timed_out: Vec<_> = tally
         .flows
         .iter()
