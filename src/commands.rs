@@ -188,6 +188,23 @@ where
         Ok(self.refresh(aggregate_id).await?.aggregate)
     }
 
+    /// Whether the store holds an event of `event_type` on `aggregate_id` written by the
+    /// command whose metadata names `request_id`. How a caller whose commit was lost with
+    /// its connection (committed, the acknowledgement never read) learns that it did
+    /// commit: a rare path after a store error, so it reads the whole stream.
+    pub async fn stored_by(
+        &self,
+        aggregate_id: &str,
+        event_type: &str,
+        request_id: &str,
+    ) -> Result<bool, AggregateError<A::Error>> {
+        let events = self.repo.get_last_events::<A>(aggregate_id, 0).await?;
+        Ok(events.iter().any(|event| {
+            event.event_type == event_type
+                && event.metadata.get("request_id").and_then(|id| id.as_str()) == Some(request_id)
+        }))
+    }
+
     /// The aggregate as this instance last saw it, without reading the store: it may be
     /// behind. For waiters that act only on what it shows and read the store otherwise.
     pub fn peek(&self, aggregate_id: &str) -> Option<Arc<A>> {

@@ -6,6 +6,7 @@
 //! authorising; the POS's timeout (or the deadline sweeper) then times it out and queues a
 //! reversal, since the partner may have approved.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +26,9 @@ use crate::telemetry::context::TraceParent;
 const STORE_RETRY_FOR: Duration = Duration::from_secs(15);
 const STORE_RETRY_FIRST: Duration = Duration::from_millis(50);
 const STORE_RETRY_MAX_PAUSE: Duration = Duration::from_millis(500);
+
+/// The event a claim to call the partner stores (`StartAuthorisation`).
+const CLAIM_EVENT: &str = "AuthorisationRequested";
 
 /// Party recorded on events the switch causes by itself.
 pub const SYSTEM_PARTY: &str = "qrswitch";
@@ -73,15 +77,8 @@ impl Router {
 
     async fn try_drive(&self, tran_id: &str) -> Result<(), AggregateError<PaymentError>> {
         let metadata = system_metadata();
-        // The claim is decided on the store's latest state: only one caller wins it. A
-        // claim whose outcome was lost with its connection is refused when tried again,
-        // and the payment then times out as after a crash: never a second call.
-        let claim = || PaymentCommand::StartAuthorisation { at: Utc::now() };
-        let payment = match self.execute_retrying(tran_id, claim, &metadata).await {
-            Ok(payment) => payment,
-            // Another caller claimed it first; it will send.
-            Err(AggregateError::UserError(PaymentError::NotAwaitingAuthorisation)) => return Ok(()),
-            Err(other) => return Err(other),
+        let Some(payment) = self.claim(tran_id, &metadata).await? else {
+            return Ok(());
         };
         let (Some(request), Some(scan)) = (payment.request(), payment.scan()) else {
             return Ok(());
@@ -110,6 +107,47 @@ impl Router {
                 );
                 Ok(())
             }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Claims the right to call the partner for `tran_id`: the payment to send, or `None`
+    /// where another caller holds the claim (it sends) or the payment is past sending.
+    ///
+    /// The claim is decided on the store's latest state, so only one caller wins it. A
+    /// claim tried again after a store error may find itself already committed (its
+    /// acknowledgement was lost with a connection a database failover closed): the
+    /// stream then holds our own `AuthorisationRequested`, written under this routing's
+    /// request id, and routing carries on instead of leaving the POS to time out.
+    async fn claim(
+        &self,
+        tran_id: &str,
+        metadata: &CommandMetadata,
+    ) -> Result<Option<Arc<Payment>>, AggregateError<PaymentError>> {
+        let tries = AtomicU32::new(0);
+        let claim = || {
+            tries.fetch_add(1, Ordering::Relaxed);
+            PaymentCommand::StartAuthorisation { at: Utc::now() }
+        };
+        match self.execute_retrying(tran_id, claim, metadata).await {
+            Ok(payment) => Ok(Some(payment)),
+            Err(AggregateError::UserError(PaymentError::NotAwaitingAuthorisation))
+                if tries.load(Ordering::Relaxed) > 1 =>
+            {
+                let ours = self
+                    .payments
+                    .stored_by(tran_id, CLAIM_EVENT, &metadata.request_id)
+                    .await?;
+                let payment = self.payments.load(tran_id).await?;
+                // Timed out meanwhile: its reversal is queued, and nobody calls now.
+                let sending = ours && payment.stage() == Stage::Authorising;
+                if sending {
+                    tracing::warn!(tran_id, "claim committed on a lost connection; sending");
+                }
+                Ok(sending.then_some(payment))
+            }
+            // Another caller claimed it first; it will send.
+            Err(AggregateError::UserError(PaymentError::NotAwaitingAuthorisation)) => Ok(None),
             Err(other) => Err(other),
         }
     }

@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant};
 
 use crate::common::books::{check_books, Lanes, Pos};
+use crate::common::commit_ack_loss::CommitAckLoss;
 use crate::common::fault_proxy::{Fault, FaultProxy};
 use crate::common::qr::*;
 use crate::common::*;
@@ -121,6 +122,69 @@ async fn postgres_unreachable_then_back_is_503_then_normal_service() {
         ),
     )
     .await;
+    switch.stop().await;
+    sim.stop().await;
+}
+
+/// Routing's claim commits, and its connection is reset before the acknowledgement is read
+/// (as a database switchover does to connections in flight): routing tries the claim again,
+/// finds its own `AuthorisationRequested` in the stream, and calls the partner once. The POS
+/// gets its approval, not a timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_committed_on_a_lost_connection_still_reaches_the_partner_once() {
+    postgres_or_skip!(
+        "database_outage::a_claim_committed_on_a_lost_connection_still_reaches_the_partner_once"
+    );
+    // Given a switch whose database connections pass a proxy that loses the commit
+    // acknowledgement of the first claim.
+    let db = TestDb::new(Backend::Postgres).await;
+    let mut url = reqwest::Url::parse(&db.url).unwrap();
+    let upstream = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+    let upstream = tokio::net::lookup_host(upstream)
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    let proxy = CommitAckLoss::start(upstream, b"AuthorisationRequested").await;
+    url.set_port(Some(proxy.addr.port())).unwrap();
+    url.query_pairs_mut().append_pair("sslmode", "disable");
+    let (mut config, sim) = approving_partner(&db).await;
+    config.database.url = url.to_string();
+    let switch = TestServer::start(config).await;
+    let qr = QrClient::new(&switch.base_url);
+
+    // When a QR is scanned and paid.
+    let tran_id = qr.create_qr(None).await["tranId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = qr
+        .post("/scans", &scan_notification(&tran_id, PARTNER))
+        .await;
+    assert_eq!(status, 202);
+    let (status, answer) = qr
+        .post_unchecked("/payments", &payment_request(&tran_id, 1_000))
+        .await;
+
+    // Then the claim's acknowledgement was lost, and the payment was still approved.
+    assert_eq!(proxy.lost(), 1, "the proxy lost one commit acknowledgement");
+    assert_eq!(
+        status, 201,
+        "approved despite the lost acknowledgement: {answer}"
+    );
+    let types = stored_event_types(switch.app(), "Payment", &tran_id).await;
+    let claims = types
+        .iter()
+        .filter(|t| *t == "AuthorisationRequested")
+        .count();
+    assert_eq!(claims, 1, "one claim: {types:?}");
+    assert!(types.iter().any(|t| t == "Authorised"), "{types:?}");
+    let calls = sim_received(&sim)
+        .await
+        .into_iter()
+        .filter(|r| r.tran_id.as_deref() == Some(tran_id.as_str()) && r.operation == "payment")
+        .count();
+    assert_eq!(calls, 1, "the partner was asked once");
     switch.stop().await;
     sim.stop().await;
 }

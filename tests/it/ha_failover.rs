@@ -220,11 +220,11 @@ async fn the_primary_is_lost_under_load_and_no_payment_is() {
         .iter()
         .filter(|f| f.pay_status == Some(503) && f.reversal_sent)
         .count() as u64;
-    // A pay answered 504: its authorisation could not be claimed or recorded while writes
-    // paused (past routing's 15 s of retries, or a claim whose commit was acknowledged on a
-    // connection the switchover closed, which routing never sends twice). The POS reverses
-    // it; the books below prove nothing was lost or doubled. Every such pay must have been
-    // reversed, acknowledged.
+    // A pay answered 504: its authorisation could not be claimed or recorded within
+    // routing's 15 s of retries while writes paused. (A claim committed on a connection
+    // the switchover closed carries on: routing finds its own claim in the stream, as
+    // `database_outage` proves.) The POS reverses it; the books below prove nothing was
+    // lost or doubled. Every such pay must have been reversed, acknowledged.
     let timed_out: Vec<_> = tally
         .flows
         .iter()
@@ -241,10 +241,9 @@ async fn the_primary_is_lost_under_load_and_no_payment_is() {
         .filter(|(status, count)| **status != 504 || **count > timed_out.len() as u64)
         .collect();
     assert!(failed.is_empty(), "switchover: answers {failed:?}");
-    // Only a pay in flight when the old primary closed its connections can lose its
-    // claim's acknowledgement, and a lane has one pay in flight at a time: more timeouts
-    // than lanes mean pays timed out outside that moment. (Two in a run were seen on a
-    // loaded machine, three once.)
+    // Only a pay in flight while writes pause can time out, and a lane has one pay in
+    // flight at a time: more timeouts than lanes mean pays timed out outside that moment.
+    // (Before routing recognised its own lost claims, two or three were seen in a run.)
     assert!(
         timed_out.len() <= LANES,
         "switchover: {} pays timed out, more than the {LANES} lanes had in flight",

@@ -4,6 +4,7 @@
 
 pub mod books;
 pub mod browser;
+pub mod commit_ack_loss;
 pub mod contract;
 pub mod fault_proxy;
 pub mod lanes;
