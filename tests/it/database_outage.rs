@@ -20,18 +20,24 @@ const OUTAGE: Duration = Duration::from_secs(30);
 /// How long the switch may take to notice the database is back.
 const RECOVERY_LIMIT: Duration = Duration::from_secs(20);
 
+/// The test database's URL, and the address of its server for a proxy to stand before.
+async fn server_of(db: &TestDb) -> (reqwest::Url, std::net::SocketAddr) {
+    let url = reqwest::Url::parse(&db.url).unwrap();
+    let server = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+    let server = tokio::net::lookup_host(server)
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    (url, server)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_unreachable_then_back_is_503_then_normal_service() {
     let _heavy = heavy_slot().await;
     postgres_or_skip!("database_outage::postgres_unreachable_then_back_is_503_then_normal_service");
     let db = TestDb::new(Backend::Postgres).await;
-    let mut url = reqwest::Url::parse(&db.url).unwrap();
-    let upstream = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
-    let upstream = tokio::net::lookup_host(upstream)
-        .await
-        .unwrap()
-        .next()
-        .unwrap();
+    let (mut url, upstream) = server_of(&db).await;
     let proxy = FaultProxy::start(upstream, Fault::PassThrough).await;
     url.set_port(Some(proxy.addr.port())).unwrap();
     let sim = start_sim(Mode::Approve, PARTNER, None).await;
@@ -138,13 +144,7 @@ async fn a_claim_committed_on_a_lost_connection_still_reaches_the_partner_once()
     // Given a switch whose database connections pass a proxy that loses the commit
     // acknowledgement of the first claim.
     let db = TestDb::new(Backend::Postgres).await;
-    let mut url = reqwest::Url::parse(&db.url).unwrap();
-    let upstream = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
-    let upstream = tokio::net::lookup_host(upstream)
-        .await
-        .unwrap()
-        .next()
-        .unwrap();
+    let (mut url, upstream) = server_of(&db).await;
     let proxy = CommitAckLoss::start(upstream, b"AuthorisationRequested").await;
     url.set_port(Some(proxy.addr.port())).unwrap();
     url.query_pairs_mut().append_pair("sslmode", "disable");
